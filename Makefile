@@ -1,0 +1,69 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# mmu-mirror: top-level build.
+#
+#   make deps      install the Debian packages that are missing
+#   make modules   build mmu_mirror.ko and the client modules (kbuild)
+#   make check     every test: static checks, then the selftests in QEMU
+#   make demo      the pinned-versus-notifier experiment in QEMU
+#   make shell     boot the test kernel with everything loaded, get a shell
+#
+# KVER selects the Debian kernel to build against and boot (default: the
+# newest one installed under /lib/modules); KDIR overrides the build tree.
+
+KVER	?= $(shell ls -1 /lib/modules 2>/dev/null | grep -E '^[0-9]' | sort -V | tail -n 1)
+KDIR	?= /lib/modules/$(KVER)/build
+O_DIR	:= $(CURDIR)/build
+CC	?= gcc
+USER_CFLAGS := -O2 -g -Wall -Wextra -Wno-unused-parameter -static -pthread \
+	       -I$(CURDIR)/include/uapi -I$(CURDIR)/tools/testing/selftests
+
+export KVER KDIR
+
+SELFTEST_SRCS := $(wildcard tools/testing/selftests/notifier-demo/*.c)
+SELFTEST_BINS := $(patsubst tools/testing/selftests/notifier-demo/%.c,\
+		   $(O_DIR)/selftests/%,$(SELFTEST_SRCS))
+SELFTEST_HDRS := $(wildcard tools/testing/selftests/notifier-demo/*.h) \
+		 $(wildcard tools/testing/selftests/*.h) \
+		 include/uapi/linux/notifier_demo.h
+
+.PHONY: all deps modules selftests hmm-tests check demo shell clean \
+	static-checks
+
+all: modules selftests
+
+deps:
+	@scripts/deps.sh
+
+modules:
+	@test -d "$(KDIR)" || { echo "error: no kernel build tree at '$(KDIR)'" \
+		"(run 'make deps' or set KVER/KDIR)" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+selftests: $(SELFTEST_BINS)
+
+$(O_DIR)/selftests/%: tools/testing/selftests/notifier-demo/%.c $(SELFTEST_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) -o $@ $<
+
+hmm-tests:
+	@scripts/build-hmm-tests.sh $(O_DIR)/hmm-tests
+
+static-checks: modules
+	@scripts/static-checks.sh $(O_DIR)/static-checks
+
+check: deps
+	@$(MAKE) --no-print-directory modules selftests hmm-tests
+	@scripts/check.sh $(O_DIR)
+
+demo: deps
+	@$(MAKE) --no-print-directory modules selftests
+	@scripts/demo.sh $(O_DIR)
+
+shell: modules selftests
+	@scripts/qemu-run.sh --shell
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
+	rm -rf $(O_DIR)
+

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * mmu_mirror - shared invalidation helper for secondary MMUs
+ *
+ * A secondary MMU (a hypervisor's nested page table, an RDMA NIC's
+ * on-demand-paging table, a GPU page table) caches translations of a
+ * process's memory.  The helper owns that cache for the driver: a
+ * multi-level secondary page table, the MMU-notifier subscriptions that
+ * keep it coherent with the CPU page tables, the fault path with its
+ * sequence-count retry, the batched invalidation with one device flush,
+ * dirty and accessed-bit propagation, teardown and statistics.
+ *
+ * Objects:
+ *  - a *mirror* is one secondary address space bound to one mm;
+ *  - a *window* maps the host range [hva, hva + size) of that mm linearly
+ *    onto the secondary range [sva, sva + size) of the mirror.  Several
+ *    windows may map the same host range; secondary ranges never overlap.
+ *
+ * Lock order (outermost first), the same everywhere in the helper:
+ *
+ *	mirror->windows_sem	(rw_semaphore; window add/remove vs. faults)
+ *	  mm->mmap_lock		(read, taken by the fault path)
+ *	    mirror->lock	(spinlock; table, window trees, flush state)
+ *
+ * Invalidation callbacks run with only mirror->lock taken by the helper,
+ * never sleep and never allocate, so non-blockable invalidations (the OOM
+ * reaper) always succeed.  Documentation/mm/mmu_mirror.rst has the full
+ * picture.
+ */
+#ifndef _LINUX_MMU_MIRROR_H
+#define _LINUX_MMU_MIRROR_H
+
+#include <linux/types.h>
+
+struct mm_struct;
+struct mmu_mirror;
+struct mmu_mirror_window;
+
+/* mmu_mirror_create() flags */
+#define MMU_MIRROR_PINNED		0x1U	/* pin pages, no notifiers */
+
+/* mmu_mirror_window_add() flags */
+#define MMU_MIRROR_WINDOW_READONLY	0x1U	/* refuse write faults */
+
+/* access flags of mmu_mirror_fault() and mmu_mirror_access() */
+#define MMU_MIRROR_WRITE		0x1U
+
+/* Number of MMU_NOTIFY_* events counted per mirror. */
+#define MMU_MIRROR_NR_EVENTS		8
+
+/*
+ * Largest secondary address + 1 the table can hold: five levels of 512
+ * entries above 4 KiB pages.
+ */
+#define MMU_MIRROR_SVA_BITS		57
+
+/**
+ * struct mmu_mirror_stats - snapshot of a mirror's counters
+ * @faults: calls of mmu_mirror_fault() that installed entries
+ * @pages_mapped: 4 KiB pages installed in the secondary table
+ * @retries: fault rounds repeated because an invalidation raced them
+ * @invalidations: invalidations overlapping a window, by MMU_NOTIFY_* event
+ * @entries_zapped: secondary entries removed by invalidations
+ * @pages_zapped: 4 KiB pages covered by the removed entries
+ * @flushes: calls of the driver's flush operation
+ * @dirty_propagated: 4 KiB pages marked dirty because the device wrote them
+ * @young_cleared: entries whose accessed bit an aging hook cleared
+ * @nonblock_invalidations: invalidations that were not allowed to sleep
+ * @nonblock_failed: non-blockable invalidations answered with -EAGAIN
+ * @pages_pinned: pages currently pinned (pinned mirrors only)
+ * @entries: entries currently present in the table
+ * @table_nodes: table nodes currently allocated
+ */
+struct mmu_mirror_stats {
+	u64 faults;
+	u64 pages_mapped;
+	u64 retries;
+	u64 invalidations[MMU_MIRROR_NR_EVENTS];
+	u64 entries_zapped;
+	u64 pages_zapped;
+	u64 flushes;
+	u64 dirty_propagated;
+	u64 young_cleared;
+	u64 nonblock_invalidations;
+	u64 nonblock_failed;
+	u64 pages_pinned;
+	u64 entries;
+	u64 table_nodes;
+};
+
+/**
+ * struct mmu_mirror_ops - what a driver supplies to the helper
+ * @flush: make the device forget every translation removed from the
+ *	secondary table so far.  Called exactly once per mirror for each
+ *	invalidation that removed at least one entry, after all entries of
+ *	the invalidated range were removed and before the invalidation
+ *	returns to the core VM; also after window removal and release.
+ *	Called with mirror->lock (a spinlock) held: it must not sleep, must
+ *	not allocate and must not call back into the helper.  It cannot
+ *	fail.  Mandatory.
+ * @release: optional.  The mm is exiting: every entry has been removed
+ *	and later faults fail with -ESRCH.  Called without helper locks from
+ *	the MMU notifier release path; may sleep but must not call
+ *	mmu_mirror_destroy().  Not called for a mirror being destroyed.
+ */
+struct mmu_mirror_ops {
+	void (*flush)(struct mmu_mirror *mirror);
+	void (*release)(struct mmu_mirror *mirror);
+};
+
+struct mmu_mirror *mmu_mirror_create(struct mm_struct *mm,
+				     const struct mmu_mirror_ops *ops,
+				     unsigned int flags, const char *name,
+				     void *priv);
+void mmu_mirror_destroy(struct mmu_mirror *mirror);
+void *mmu_mirror_priv(const struct mmu_mirror *mirror);
+struct mm_struct *mmu_mirror_mm(const struct mmu_mirror *mirror);
+
+struct mmu_mirror_window *mmu_mirror_window_add(struct mmu_mirror *mirror,
+						unsigned long hva,
+						unsigned long size, u64 sva,
+						unsigned int flags);
+void mmu_mirror_window_remove(struct mmu_mirror *mirror,
+			      struct mmu_mirror_window *win);
+
+int mmu_mirror_fault(struct mmu_mirror *mirror, u64 sva, u64 len,
+		     unsigned int access);
+int mmu_mirror_access(struct mmu_mirror *mirror, u64 sva, void *buf,
+		      size_t len, unsigned int access, size_t *done);
+int mmu_mirror_snapshot(struct mmu_mirror *mirror, unsigned long hva,
+			unsigned long npages, unsigned long *hmm_pfns);
+void mmu_mirror_get_stats(struct mmu_mirror *mirror,
+			  struct mmu_mirror_stats *stats);
+
+#endif /* _LINUX_MMU_MIRROR_H */

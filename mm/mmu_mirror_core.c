@@ -1,0 +1,584 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mmu_mirror_core.c - mirrors, windows and the invalidation path
+ *
+ * Each window subscribes an interval notifier to its host range; its
+ * callback removes the window's entries and records that the driver owes
+ * a flush.  Each mirror also subscribes one classic notifier.  The core VM
+ * calls every interval callback of an invalidation before any classic
+ * invalidate_range_start, so the classic callback sees all the removals of
+ * that invalidation at once and asks the driver for exactly one flush.
+ * The classic notifier also carries release (mm exit) and the aging hooks.
+ */
+#include <linux/module.h>
+#include "mmu_mirror_internal.h"
+
+static const struct mmu_interval_notifier_ops mmu_mirror_window_ops;
+static const struct mmu_notifier_ops mmu_mirror_mn_ops;
+
+/* Secondary range of @win that the host range [start, end) covers. */
+static bool mmu_mirror_window_clip(const struct mmu_mirror_window *win,
+				   unsigned long start, unsigned long end,
+				   u64 *sstart, u64 *send)
+{
+	unsigned long lo = max(start, win->hva);
+	unsigned long hi = min(end, win->hva + win->size);
+
+	if (lo >= hi)
+		return false;
+	*sstart = win->sva + (lo - win->hva);
+	*send = win->sva + (hi - win->hva);
+	return true;
+}
+
+/**
+ * mmu_mirror_zap_locked() - remove entries and account them
+ * @mirror: the mirror
+ * @start: first secondary address
+ * @end: secondary address after the range
+ *
+ * Marks a flush as owed when anything was removed.
+ *
+ * Context: mirror->lock held; never sleeps.
+ */
+void mmu_mirror_zap_locked(struct mmu_mirror *mirror, u64 start, u64 end)
+{
+	struct mmu_mirror_zap zap = { };
+
+	lockdep_assert_held(&mirror->lock);
+	mmu_mirror_pt_zap(mirror, start, end, &zap);
+	if (!zap.entries)
+		return;
+	mirror->flush_pending = true;
+	mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(entries_zapped),
+			    zap.entries);
+	mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(pages_zapped), zap.pages);
+	mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(dirty_propagated),
+			    zap.dirty);
+}
+
+/**
+ * mmu_mirror_flush_locked() - have the driver flush if a flush is owed
+ * @mirror: the mirror
+ *
+ * The flush runs under mirror->lock, so whoever finds no flush owed knows
+ * that the flush covering earlier removals has completed.
+ *
+ * Context: mirror->lock held; never sleeps.
+ */
+void mmu_mirror_flush_locked(struct mmu_mirror *mirror)
+{
+	lockdep_assert_held(&mirror->lock);
+	if (!mirror->flush_pending)
+		return;
+	mirror->flush_pending = false;
+	mirror->ops->flush(mirror);
+	mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(flushes), 1);
+}
+
+static bool mmu_mirror_window_invalidate(struct mmu_interval_notifier *mni,
+					 const struct mmu_notifier_range *range,
+					 unsigned long cur_seq)
+{
+	struct mmu_mirror_window *win =
+		container_of(mni, struct mmu_mirror_window, notifier);
+	struct mmu_mirror *mirror = win->mirror;
+	u64 sstart, send;
+
+	/*
+	 * mirror->lock is a spinlock whose holders never sleep or allocate,
+	 * so taking it is allowed when the range is not blockable: this
+	 * callback never fails and the OOM reaper always gets the memory.
+	 */
+	spin_lock(&mirror->lock);
+	mmu_interval_set_seq(mni, cur_seq);
+	if (mmu_mirror_window_clip(win, range->start, range->end,
+				   &sstart, &send))
+		mmu_mirror_zap_locked(mirror, sstart, send);
+	spin_unlock(&mirror->lock);
+	return true;
+}
+
+static const struct mmu_interval_notifier_ops mmu_mirror_window_ops = {
+	.invalidate = mmu_mirror_window_invalidate,
+};
+
+static inline struct mmu_mirror *mn_to_mirror(struct mmu_notifier *mn)
+{
+	return container_of(mn, struct mmu_mirror, mn);
+}
+
+static int mmu_mirror_mn_start(struct mmu_notifier *mn,
+			       const struct mmu_notifier_range *range)
+{
+	struct mmu_mirror *mirror = mn_to_mirror(mn);
+	bool overlaps;
+
+	spin_lock(&mirror->lock);
+	overlaps = interval_tree_iter_first(&mirror->hva_tree, range->start,
+					    range->end - 1);
+	/* Every window callback of this invalidation has already run. */
+	mmu_mirror_flush_locked(mirror);
+	spin_unlock(&mirror->lock);
+
+	if (overlaps) {
+		if (range->event < MMU_MIRROR_NR_EVENTS)
+			mmu_mirror_stat_add(mirror,
+				MMU_MIRROR_STAT(invalidations[range->event]), 1);
+		if (!mmu_notifier_range_blockable(range))
+			mmu_mirror_stat_add(mirror,
+				MMU_MIRROR_STAT(nonblock_invalidations), 1);
+	}
+	return 0;
+}
+
+/* Zap everything the windows map; the mirror accepts no more faults. */
+static void mmu_mirror_mn_release(struct mmu_notifier *mn,
+				  struct mm_struct *mm)
+{
+	struct mmu_mirror *mirror = mn_to_mirror(mn);
+	struct mmu_mirror_window *win;
+	bool notify;
+
+	spin_lock(&mirror->lock);
+	mirror->dead = true;
+	list_for_each_entry(win, &mirror->windows, list)
+		mmu_mirror_zap_locked(mirror, win->sva, win->sva + win->size);
+	mmu_mirror_flush_locked(mirror);
+	notify = !mirror->destroying;
+	spin_unlock(&mirror->lock);
+	mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(invalidations[MMU_NOTIFY_RELEASE]), 1);
+
+	if (notify && mirror->ops->release)
+		mirror->ops->release(mirror);
+}
+
+/* Count (and optionally clear) accessed bits of windows over a host range. */
+static int mmu_mirror_age(struct mmu_mirror *mirror, unsigned long start,
+			  unsigned long end, bool clear)
+{
+	struct interval_tree_node *node;
+	unsigned long young = 0;
+
+	spin_lock(&mirror->lock);
+	for (node = interval_tree_iter_first(&mirror->hva_tree, start, end - 1);
+	     node; node = interval_tree_iter_next(node, start, end - 1)) {
+		struct mmu_mirror_window *win =
+			container_of(node, struct mmu_mirror_window, hva_node);
+		u64 sstart, send;
+
+		if (mmu_mirror_window_clip(win, start, end, &sstart, &send))
+			young += mmu_mirror_pt_age(mirror, sstart, send, clear);
+	}
+	spin_unlock(&mirror->lock);
+	if (clear && young)
+		mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(young_cleared),
+				    young);
+	return young != 0;
+}
+
+/*
+ * The software devices set the accessed bit in the table entry on every
+ * access and cache nothing else, so clearing it needs no device flush.
+ */
+static int mmu_mirror_mn_clear_flush_young(struct mmu_notifier *mn,
+					   struct mm_struct *mm,
+					   unsigned long start,
+					   unsigned long end)
+{
+	return mmu_mirror_age(mn_to_mirror(mn), start, end, true);
+}
+
+static int mmu_mirror_mn_clear_young(struct mmu_notifier *mn,
+				     struct mm_struct *mm,
+				     unsigned long start, unsigned long end)
+{
+	return mmu_mirror_age(mn_to_mirror(mn), start, end, true);
+}
+
+static int mmu_mirror_mn_test_young(struct mmu_notifier *mn,
+				    struct mm_struct *mm,
+				    unsigned long address)
+{
+	return mmu_mirror_age(mn_to_mirror(mn), address, address + PAGE_SIZE,
+			      false);
+}
+
+static const struct mmu_notifier_ops mmu_mirror_mn_ops = {
+	.release		= mmu_mirror_mn_release,
+	.invalidate_range_start	= mmu_mirror_mn_start,
+	.clear_flush_young	= mmu_mirror_mn_clear_flush_young,
+	.clear_young		= mmu_mirror_mn_clear_young,
+	.test_young		= mmu_mirror_mn_test_young,
+};
+
+/**
+ * mmu_mirror_create() - create a mirror of an mm
+ * @mm: the mm to mirror; the mirror holds an mmgrab() reference
+ * @ops: driver operations; @ops->flush is mandatory
+ * @flags: 0, or MMU_MIRROR_PINNED for the legacy mode that pins every
+ *	mapped page and subscribes no notifier
+ * @name: name of the mirror's debugfs directory (made unique by the helper)
+ * @priv: driver data, returned by mmu_mirror_priv()
+ *
+ * Context: process context, may sleep; takes @mm's mmap_lock for write.
+ * Return: the mirror, or ERR_PTR(-EINVAL) for bad arguments,
+ * ERR_PTR(-ENOMEM), or the error of mmu_notifier_register().
+ */
+struct mmu_mirror *mmu_mirror_create(struct mm_struct *mm,
+				     const struct mmu_mirror_ops *ops,
+				     unsigned int flags, const char *name,
+				     void *priv)
+{
+	struct mmu_mirror *mirror;
+	int ret;
+
+	might_sleep();
+	if (!mm || !ops || !ops->flush || (flags & ~MMU_MIRROR_PINNED))
+		return ERR_PTR(-EINVAL);
+
+	mirror = kzalloc(sizeof(*mirror), GFP_KERNEL);
+	if (!mirror)
+		return ERR_PTR(-ENOMEM);
+	mirror->root = mmu_mirror_node_alloc(GFP_KERNEL_ACCOUNT);
+	if (!mirror->root) {
+		kfree(mirror);
+		return ERR_PTR(-ENOMEM);
+	}
+	mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(table_nodes), 1);
+	mirror->ops = ops;
+	mirror->priv = priv;
+	mirror->flags = flags;
+	init_rwsem(&mirror->windows_sem);
+	spin_lock_init(&mirror->lock);
+	mirror->hva_tree = RB_ROOT_CACHED;
+	mirror->sva_tree = RB_ROOT_CACHED;
+	INIT_LIST_HEAD(&mirror->windows);
+	strscpy(mirror->name, name ? name : "mirror", sizeof(mirror->name));
+	mmgrab(mm);
+	mirror->mm = mm;
+
+	if (!mmu_mirror_pinned(mirror)) {
+		mirror->mn.ops = &mmu_mirror_mn_ops;
+		ret = mmu_notifier_register(&mirror->mn, mm);
+		if (ret) {
+			mmdrop(mm);
+			mmu_mirror_node_free(mirror->root);
+			kfree(mirror);
+			return ERR_PTR(ret);
+		}
+	}
+	mmu_mirror_debugfs_add(mirror);
+	return mirror;
+}
+EXPORT_SYMBOL_GPL(mmu_mirror_create);
+
+/* Unlink @win and drop its entries; windows_sem held for write. */
+static void mmu_mirror_window_unlink(struct mmu_mirror *mirror,
+				     struct mmu_mirror_window *win)
+{
+	spin_lock(&mirror->lock);
+	mmu_mirror_zap_locked(mirror, win->sva, win->sva + win->size);
+	mmu_mirror_flush_locked(mirror);
+	interval_tree_remove(&win->hva_node, &mirror->hva_tree);
+	interval_tree_remove(&win->sva_node, &mirror->sva_tree);
+	list_del(&win->list);
+	spin_unlock(&mirror->lock);
+}
+
+/**
+ * mmu_mirror_destroy() - tear a mirror down
+ * @mirror: the mirror; NULL or an error pointer is ignored
+ *
+ * Removes every window (dropping its entries, with a final flush),
+ * unsubscribes the notifiers and waits until no callback runs, frees the
+ * table and drops the mm reference.  Concurrent calls into the mirror
+ * are the caller's bug: it must own the last reference.
+ *
+ * Context: process context, may sleep.
+ */
+void mmu_mirror_destroy(struct mmu_mirror *mirror)
+{
+	struct mmu_mirror_window *win, *next;
+
+	if (IS_ERR_OR_NULL(mirror))
+		return;
+	might_sleep();
+	spin_lock(&mirror->lock);
+	mirror->destroying = true;
+	spin_unlock(&mirror->lock);
+
+	down_write(&mirror->windows_sem);
+	list_for_each_entry_safe(win, next, &mirror->windows, list) {
+		mmu_mirror_window_unlink(mirror, win);
+		if (!mmu_mirror_pinned(mirror))
+			mmu_interval_notifier_remove(&win->notifier);
+		kfree(win);
+	}
+	up_write(&mirror->windows_sem);
+
+	/* Waits for running callbacks (SRCU) before returning. */
+	if (!mmu_mirror_pinned(mirror))
+		mmu_notifier_unregister(&mirror->mn, mirror->mm);
+
+	mmu_mirror_debugfs_remove(mirror);
+	spin_lock(&mirror->lock);
+	mmu_mirror_pt_free_all(mirror);
+	spin_unlock(&mirror->lock);
+	mmdrop(mirror->mm);
+	kfree(mirror);
+}
+EXPORT_SYMBOL_GPL(mmu_mirror_destroy);
+
+/**
+ * mmu_mirror_priv() - the driver data given to mmu_mirror_create()
+ * @mirror: the mirror
+ *
+ * Context: any context.
+ * Return: the driver data.
+ */
+void *mmu_mirror_priv(const struct mmu_mirror *mirror)
+{
+	return mirror->priv;
+}
+EXPORT_SYMBOL_GPL(mmu_mirror_priv);
+
+/**
+ * mmu_mirror_mm() - the mm a mirror is bound to
+ * @mirror: the mirror
+ *
+ * Context: any context.
+ * Return: the mm; valid (mmgrab()bed) while the mirror lives, but its
+ * address space may already be gone: use mmget_not_zero() to touch it.
+ */
+struct mm_struct *mmu_mirror_mm(const struct mmu_mirror *mirror)
+{
+	return mirror->mm;
+}
+EXPORT_SYMBOL_GPL(mmu_mirror_mm);
+
+/**
+ * mmu_mirror_window_add() - map a host range into the mirror
+ * @mirror: the mirror
+ * @hva: page-aligned host start address in the mirror's mm
+ * @size: page-aligned, non-zero length in bytes
+ * @sva: page-aligned secondary start address
+ * @flags: 0 or MMU_MIRROR_WINDOW_READONLY
+ *
+ * The host range may overlap other windows' host ranges (aliasing); the
+ * secondary range must not overlap another window's secondary range.
+ * Nothing is mapped until the first fault.
+ *
+ * Context: process context, may sleep; takes @mirror->windows_sem for
+ * write and the mm's mmap_lock.
+ * Return: the window, or ERR_PTR(-EINVAL) for misaligned, empty or
+ * overflowing ranges, ERR_PTR(-EEXIST) for an overlapping secondary range,
+ * ERR_PTR(-ESRCH) if the mm has exited, ERR_PTR(-ENOMEM).
+ */
+struct mmu_mirror_window *mmu_mirror_window_add(struct mmu_mirror *mirror,
+						unsigned long hva,
+						unsigned long size, u64 sva,
+						unsigned int flags)
+{
+	struct mmu_mirror_window *win;
+	int ret;
+
+	might_sleep();
+	if (!size || !PAGE_ALIGNED(hva) || !PAGE_ALIGNED(size) ||
+	    !PAGE_ALIGNED(sva) || hva + size < hva || hva + size > TASK_SIZE_MAX ||
+	    sva + size < sva || sva + size > (1ULL << MMU_MIRROR_SVA_BITS) ||
+	    (flags & ~MMU_MIRROR_WINDOW_READONLY))
+		return ERR_PTR(-EINVAL);
+
+	win = kzalloc(sizeof(*win), GFP_KERNEL);
+	if (!win)
+		return ERR_PTR(-ENOMEM);
+	win->mirror = mirror;
+	win->hva = hva;
+	win->size = size;
+	win->sva = sva;
+	win->flags = flags;
+	win->hva_node.start = hva;
+	win->hva_node.last = hva + size - 1;
+	win->sva_node.start = sva;
+	win->sva_node.last = sva + size - 1;
+
+	down_write(&mirror->windows_sem);
+	ret = -ESRCH;
+	if (mirror->dead)
+		goto err;
+	ret = -EEXIST;
+	if (interval_tree_iter_first(&mirror->sva_tree, sva, sva + size - 1))
+		goto err;
+	if (!mmu_mirror_pinned(mirror)) {
+		ret = mmu_interval_notifier_insert(&win->notifier, mirror->mm,
+						   hva, size,
+						   &mmu_mirror_window_ops);
+		if (ret)
+			goto err;
+	}
+	spin_lock(&mirror->lock);
+	interval_tree_insert(&win->hva_node, &mirror->hva_tree);
+	interval_tree_insert(&win->sva_node, &mirror->sva_tree);
+	list_add_tail(&win->list, &mirror->windows);
+	spin_unlock(&mirror->lock);
+	up_write(&mirror->windows_sem);
+	return win;
+
+err:
+	up_write(&mirror->windows_sem);
+	kfree(win);
+	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_GPL(mmu_mirror_window_add);
+
+/**
+ * mmu_mirror_window_remove() - unmap a window and free it
+ * @mirror: the mirror
+ * @win: a window of @mirror
+ *
+ * Waits for faults in progress, removes the window's entries (with one
+ * flush) and its notifier subscription.
+ *
+ * Context: process context, may sleep; takes @mirror->windows_sem.
+ */
+void mmu_mirror_window_remove(struct mmu_mirror *mirror,
+			      struct mmu_mirror_window *win)
+{
+	might_sleep();
+	down_write(&mirror->windows_sem);
+	mmu_mirror_window_unlink(mirror, win);
+	up_write(&mirror->windows_sem);
+	if (!mmu_mirror_pinned(mirror))
+		mmu_interval_notifier_remove(&win->notifier);
+	kfree(win);
+}
+EXPORT_SYMBOL_GPL(mmu_mirror_window_remove);
+
+/**
+ * mmu_mirror_window_by_sva() - find the window holding a secondary address
+ * @mirror: the mirror
+ * @sva: secondary address
+ *
+ * Context: @mirror->windows_sem or @mirror->lock held.
+ * Return: the window, or NULL.
+ */
+struct mmu_mirror_window *mmu_mirror_window_by_sva(struct mmu_mirror *mirror,
+						   u64 sva)
+{
+	struct interval_tree_node *node;
+
+	node = interval_tree_iter_first(&mirror->sva_tree, sva, sva);
+	return node ? container_of(node, struct mmu_mirror_window, sva_node) :
+		      NULL;
+}
+
+/* Copy one piece that lies inside a single 4 KiB page. */
+static int mmu_mirror_access_page(struct mmu_mirror *mirror, u64 sva,
+				  void *buf, size_t len, bool write)
+{
+	unsigned int level;
+	struct page *page;
+	u64 *slot, pfn;
+	void *kaddr;
+
+	spin_lock(&mirror->lock);
+	slot = mmu_mirror_pt_leaf(mirror, sva, &level);
+	if (!slot || (write && !(*slot & MMU_MIRROR_E_WRITE))) {
+		spin_unlock(&mirror->lock);
+		return -ENOENT;
+	}
+	pfn = *slot >> PAGE_SHIFT;
+	if (level)
+		pfn += (sva >> PAGE_SHIFT) & (MMU_MIRROR_HUGE_PAGES - 1);
+	*slot |= MMU_MIRROR_E_YOUNG | (write ? MMU_MIRROR_E_DIRTY : 0);
+	/*
+	 * The page cannot be freed while the lock is held: freeing it needs
+	 * an invalidation, and invalidations take the lock first.
+	 */
+	page = pfn_to_page(pfn);
+	kaddr = kmap_local_page(page);
+	if (write)
+		memcpy(kaddr + offset_in_page(sva), buf, len);
+	else
+		memcpy(buf, kaddr + offset_in_page(sva), len);
+	kunmap_local(kaddr);
+	spin_unlock(&mirror->lock);
+	return 0;
+}
+
+/**
+ * mmu_mirror_access() - the software device reads or writes through the
+ *	secondary table
+ * @mirror: the mirror
+ * @sva: secondary address, any alignment
+ * @buf: kernel buffer of @len bytes
+ * @len: bytes to copy
+ * @access: 0 to read into @buf, MMU_MIRROR_WRITE to write from it
+ * @done: set to the number of bytes copied
+ *
+ * Uses only entries already in the table; sets their accessed bit, and
+ * their dirty bit on writes, as device hardware would.  On -ENOENT the
+ * caller faults [@sva + *@done, ...) in with mmu_mirror_fault() and calls
+ * again for the rest.
+ *
+ * Context: any context that may take a spinlock; takes @mirror->lock per
+ * page.
+ * Return: 0 when all @len bytes were copied, -ENOENT at the first page
+ * without an entry (or without write permission for a write).
+ */
+int mmu_mirror_access(struct mmu_mirror *mirror, u64 sva, void *buf,
+		      size_t len, unsigned int access, size_t *done)
+{
+	bool write = access & MMU_MIRROR_WRITE;
+	size_t copied = 0;
+	int ret = 0;
+
+	while (copied < len) {
+		size_t n = min_t(size_t, len - copied,
+				 PAGE_SIZE - offset_in_page(sva + copied));
+
+		ret = mmu_mirror_access_page(mirror, sva + copied,
+					     buf + copied, n, write);
+		if (ret)
+			break;
+		copied += n;
+	}
+	*done = copied;
+	return ret;
+}
+EXPORT_SYMBOL_GPL(mmu_mirror_access);
+
+/**
+ * mmu_mirror_get_stats() - read a mirror's counters
+ * @mirror: the mirror
+ * @stats: filled with the current values
+ *
+ * Context: any context.
+ */
+void mmu_mirror_get_stats(struct mmu_mirror *mirror,
+			  struct mmu_mirror_stats *stats)
+{
+	u64 *out = (u64 *)stats;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(mirror->stats.c); i++)
+		out[i] = atomic64_read(&mirror->stats.c[i]);
+}
+EXPORT_SYMBOL_GPL(mmu_mirror_get_stats);
+
+static int __init mmu_mirror_init(void)
+{
+	mmu_mirror_debugfs_init();
+	return 0;
+}
+
+static void __exit mmu_mirror_exit(void)
+{
+	mmu_mirror_debugfs_exit();
+}
+
+module_init(mmu_mirror_init);
+module_exit(mmu_mirror_exit);
+MODULE_DESCRIPTION("Shared rmap-based invalidation helper for secondary MMUs");
+MODULE_LICENSE("GPL");

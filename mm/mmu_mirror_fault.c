@@ -1,0 +1,376 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mmu_mirror_fault.c - filling the secondary table
+ *
+ * Notifier mode, per batch of up to MMU_MIRROR_FAULT_BATCH pages:
+ *
+ *	seq = mmu_interval_read_begin(window)
+ *	mmap_read_lock; hmm_range_fault(); mmap_read_unlock	(-EBUSY: again)
+ *	spin_lock(mirror->lock)
+ *	mmu_interval_read_retry(window, seq)?  unlock, again
+ *	install the batch; spin_unlock
+ *
+ * An invalidation that ran after read_begin bumped the window's sequence
+ * under mirror->lock, so pfns it made stale are never installed.
+ *
+ * Pinned mode takes a FOLL_PIN reference per page instead and subscribes
+ * nothing: the pages stay in memory until the window or mirror goes.
+ */
+#include "mmu_mirror_internal.h"
+
+/* Install @npages pfns from hmm_range_fault(), starting at @sva. */
+static int mmu_mirror_install_hmm(struct mmu_mirror *mirror,
+				  struct mmu_mirror_window *win, u64 sva,
+				  unsigned long hva, const unsigned long *pfns,
+				  unsigned long npages,
+				  struct mmu_mirror_node_cache *cache,
+				  struct mmu_mirror_zap *replaced)
+{
+	unsigned long i = 0;
+
+	while (i < npages) {
+		unsigned long e = pfns[i];
+		u64 s = sva + (i << PAGE_SHIFT);
+		unsigned long h = hva + (i << PAGE_SHIFT);
+		u64 eflags = (e & HMM_PFN_WRITE) ? MMU_MIRROR_E_WRITE : 0;
+		u64 pfn = page_to_pfn(hmm_pfn_to_page(e));
+		u64 hs = s & ~(MMU_MIRROR_HUGE_SIZE - 1);
+		int ret;
+
+		if (WARN_ON_ONCE(!(e & HMM_PFN_VALID) || (e & HMM_PFN_ERROR)))
+			return -EFAULT;
+		/*
+		 * The CPU maps this page with one huge entry of 2 MiB or
+		 * more: when the window maps the whole aligned 2 MiB block
+		 * at the same offset, one huge leaf covers it.  The window's
+		 * sequence count guards the whole block, not just the pages
+		 * asked for.
+		 */
+		if (hmm_pfn_to_map_order(e) >= MMU_MIRROR_FANOUT_SHIFT &&
+		    ((s ^ h) & (MMU_MIRROR_HUGE_SIZE - 1)) == 0 &&
+		    hs >= win->sva &&
+		    hs + MMU_MIRROR_HUGE_SIZE <= win->sva + win->size) {
+			unsigned long first = (s - hs) >> PAGE_SHIFT;
+			unsigned long n = min(MMU_MIRROR_HUGE_PAGES - first,
+					      npages - i);
+
+			ret = mmu_mirror_pt_install(mirror, hs, pfn - first,
+						    eflags, true, cache,
+						    replaced);
+			if (ret < 0)
+				return ret;
+			i += n;
+			continue;
+		}
+		ret = mmu_mirror_pt_install(mirror, s, pfn, eflags, false,
+					    cache, replaced);
+		if (ret < 0)
+			return ret;
+		i++;
+	}
+	return 0;
+}
+
+static int mmu_mirror_fault_hmm(struct mmu_mirror *mirror,
+				struct mmu_mirror_window *win, u64 sva,
+				unsigned long npages, bool write,
+				unsigned long *pfns,
+				struct mmu_mirror_node_cache *cache)
+{
+	unsigned long hva = win->hva + (sva - win->sva);
+	struct hmm_range range = {
+		.notifier = &win->notifier,
+		.start = hva,
+		.end = hva + (npages << PAGE_SHIFT),
+		.hmm_pfns = pfns,
+		.default_flags = HMM_PFN_REQ_FAULT |
+				 (write ? HMM_PFN_REQ_WRITE : 0),
+		.dev_private_owner = mirror,
+	};
+	unsigned long timeout =
+		jiffies + msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
+	struct mmu_mirror_zap replaced = { };
+	int ret;
+
+	for (;;) {
+		if (time_after(jiffies, timeout))
+			return -EBUSY;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		range.notifier_seq = mmu_interval_read_begin(range.notifier);
+		mmap_read_lock(mirror->mm);
+		ret = hmm_range_fault(&range);
+		mmap_read_unlock(mirror->mm);
+		if (ret == -EBUSY) {
+			mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(retries), 1);
+			continue;
+		}
+		if (ret)
+			return ret;
+
+		spin_lock(&mirror->lock);
+		if (!mmu_interval_read_retry(range.notifier,
+					     range.notifier_seq))
+			break;
+		spin_unlock(&mirror->lock);
+		mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(retries), 1);
+	}
+
+	ret = mmu_mirror_install_hmm(mirror, win, sva, hva, pfns, npages,
+				     cache, &replaced);
+	if (replaced.entries) {
+		mirror->flush_pending = true;
+		mmu_mirror_flush_locked(mirror);
+	}
+	spin_unlock(&mirror->lock);
+	return ret;
+}
+
+static int mmu_mirror_fault_pin(struct mmu_mirror *mirror,
+				struct mmu_mirror_window *win, u64 sva,
+				unsigned long npages, bool write,
+				struct page **pages,
+				struct mmu_mirror_node_cache *cache)
+{
+	unsigned long hva = win->hva + (sva - win->sva);
+	unsigned int gup = FOLL_LONGTERM | (write ? FOLL_WRITE : 0);
+	struct mmu_mirror_zap replaced = { };
+	long pinned, i;
+	int ret = 0;
+
+	mmap_read_lock(mirror->mm);
+	pinned = pin_user_pages_remote(mirror->mm, hva, npages, gup, pages,
+				       NULL, NULL);
+	mmap_read_unlock(mirror->mm);
+	if (pinned < 0)
+		return pinned;
+	if (pinned == 0)
+		return -EFAULT;
+
+	spin_lock(&mirror->lock);
+	for (i = 0; i < pinned; i++) {
+		u64 eflags = MMU_MIRROR_E_PINNED |
+			     (write ? MMU_MIRROR_E_WRITE : 0);
+
+		if (ret >= 0)
+			ret = mmu_mirror_pt_install(mirror,
+						    sva + (i << PAGE_SHIFT),
+						    page_to_pfn(pages[i]),
+						    eflags, false, cache,
+						    &replaced);
+		if (ret == 0) {
+			mmu_mirror_stat_add(mirror,
+					    MMU_MIRROR_STAT(pages_pinned), 1);
+			continue;
+		}
+		/* Already mapped (ret 1) or out of nodes: drop this pin. */
+		unpin_user_page(pages[i]);
+		if (ret > 0)
+			ret = 0;
+	}
+	if (replaced.entries) {
+		mirror->flush_pending = true;
+		mmu_mirror_flush_locked(mirror);
+	}
+	spin_unlock(&mirror->lock);
+	if (ret)
+		return ret;
+	return pinned < npages ? -EFAULT : 0;
+}
+
+/* Fault one batch that lies inside @win. */
+static int mmu_mirror_fault_batch(struct mmu_mirror *mirror,
+				  struct mmu_mirror_window *win, u64 sva,
+				  unsigned long npages, bool write, void *buf,
+				  struct mmu_mirror_node_cache *cache)
+{
+	int ret;
+
+	ret = mmu_mirror_cache_topup(cache);
+	if (ret)
+		return ret;
+	if (mmu_mirror_pinned(mirror))
+		return mmu_mirror_fault_pin(mirror, win, sva, npages, write,
+					    buf, cache);
+	return mmu_mirror_fault_hmm(mirror, win, sva, npages, write, buf,
+				    cache);
+}
+
+/**
+ * mmu_mirror_fault() - fault a secondary range into the table
+ * @mirror: the mirror
+ * @sva: first secondary address (rounded down to a page)
+ * @len: length in bytes, non-zero
+ * @access: 0 for read, MMU_MIRROR_WRITE to map writable
+ *
+ * Makes the CPU page tables present (faulting like a CPU access would)
+ * and installs the pages in the secondary table, in batches, each batch
+ * ordered against invalidations by its window's sequence count.  Entries
+ * of 2 MiB are used where the CPU maps 2 MiB and the window allows it.
+ * Counts as one fault in the statistics.
+ *
+ * Context: process context, may sleep; takes @mirror->windows_sem for
+ * read, the mm's mmap_lock for read and @mirror->lock.  Must not be
+ * called with any of them held.
+ * Return: 0 on success; -EINVAL for an empty or overflowing range;
+ * -EFAULT if part of the range is in no window or has no usable host
+ * mapping; -EPERM for a write to a read-only window or mapping; -ESRCH if
+ * the mm has exited; -EBUSY if invalidations kept racing the fault for
+ * HMM_RANGE_DEFAULT_TIMEOUT; -EINTR on a fatal signal; -ENOMEM.
+ */
+int mmu_mirror_fault(struct mmu_mirror *mirror, u64 sva, u64 len,
+		     unsigned int access)
+{
+	bool write = access & MMU_MIRROR_WRITE;
+	struct mmu_mirror_node_cache cache = { };
+	u64 end = sva + len;
+	u64 mapped = 0;
+	void *buf;
+	int ret = 0;
+
+	might_sleep();
+	if (!len || end < sva)
+		return -EINVAL;
+	sva &= PAGE_MASK;
+	end = PAGE_ALIGN(end);
+	if (!end)
+		return -EINVAL;
+
+	buf = kvmalloc_array(MMU_MIRROR_FAULT_BATCH, sizeof(void *),
+			     GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+
+	down_read(&mirror->windows_sem);
+	if (READ_ONCE(mirror->dead) || !mmget_not_zero(mirror->mm)) {
+		ret = -ESRCH;
+		goto out_unlock;
+	}
+	while (sva < end) {
+		struct mmu_mirror_window *win;
+		unsigned long npages;
+
+		win = mmu_mirror_window_by_sva(mirror, sva);
+		if (!win) {
+			ret = -EFAULT;
+			break;
+		}
+		if (write && (win->flags & MMU_MIRROR_WINDOW_READONLY)) {
+			ret = -EPERM;
+			break;
+		}
+		npages = (min(end, win->sva + win->size) - sva) >> PAGE_SHIFT;
+		npages = min(npages, MMU_MIRROR_FAULT_BATCH);
+		ret = mmu_mirror_fault_batch(mirror, win, sva, npages, write,
+					     buf, &cache);
+		if (ret)
+			break;
+		sva += (u64)npages << PAGE_SHIFT;
+		mapped += npages;
+	}
+	mmput(mirror->mm);
+out_unlock:
+	up_read(&mirror->windows_sem);
+	mmu_mirror_cache_drain(&cache);
+	kvfree(buf);
+	if (mapped) {
+		mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(faults), 1);
+		mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(pages_mapped),
+				    mapped);
+	}
+	return ret;
+}
+EXPORT_SYMBOL_GPL(mmu_mirror_fault);
+
+struct mmu_mirror_snap {
+	struct mmu_interval_notifier notifier;
+	struct mmu_mirror *mirror;
+};
+
+static bool mmu_mirror_snap_invalidate(struct mmu_interval_notifier *mni,
+				       const struct mmu_notifier_range *range,
+				       unsigned long cur_seq)
+{
+	struct mmu_mirror_snap *snap =
+		container_of(mni, struct mmu_mirror_snap, notifier);
+
+	spin_lock(&snap->mirror->lock);
+	mmu_interval_set_seq(mni, cur_seq);
+	spin_unlock(&snap->mirror->lock);
+	return true;
+}
+
+static const struct mmu_interval_notifier_ops mmu_mirror_snap_ops = {
+	.invalidate = mmu_mirror_snap_invalidate,
+};
+
+/**
+ * mmu_mirror_snapshot() - report the CPU mappings of a host range
+ * @mirror: the mirror, whose mm is inspected
+ * @hva: page-aligned host address
+ * @npages: number of pages, non-zero
+ * @hmm_pfns: array of @npages, filled with hmm_range_fault() pfn entries
+ *
+ * Faults nothing in and installs nothing; a temporary interval notifier
+ * makes the result consistent (retried if an invalidation raced it).
+ * Works in pinned mode too.
+ *
+ * Context: process context, may sleep; takes the mm's mmap_lock.
+ * Return: 0, -EINVAL for a bad range, -ESRCH if the mm has exited,
+ * -EFAULT for addresses without a VMA, -EBUSY on timeout, -EINTR, -ENOMEM.
+ */
+int mmu_mirror_snapshot(struct mmu_mirror *mirror, unsigned long hva,
+			unsigned long npages, unsigned long *hmm_pfns)
+{
+	struct mmu_mirror_snap snap = { .mirror = mirror };
+	unsigned long size = npages << PAGE_SHIFT;
+	struct hmm_range range = {
+		.notifier = &snap.notifier,
+		.start = hva,
+		.end = hva + size,
+		.hmm_pfns = hmm_pfns,
+		.dev_private_owner = mirror,
+	};
+	unsigned long timeout;
+	int ret;
+
+	might_sleep();
+	if (!npages || !PAGE_ALIGNED(hva) || size >> PAGE_SHIFT != npages ||
+	    hva + size < hva || hva + size > TASK_SIZE_MAX)
+		return -EINVAL;
+	if (!mmget_not_zero(mirror->mm))
+		return -ESRCH;
+	ret = mmu_interval_notifier_insert(&snap.notifier, mirror->mm, hva,
+					   size, &mmu_mirror_snap_ops);
+	if (ret)
+		goto out_put;
+
+	timeout = jiffies + msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
+	for (;;) {
+		ret = -EBUSY;
+		if (time_after(jiffies, timeout))
+			break;
+		ret = -EINTR;
+		if (fatal_signal_pending(current))
+			break;
+		range.notifier_seq = mmu_interval_read_begin(&snap.notifier);
+		mmap_read_lock(mirror->mm);
+		ret = hmm_range_fault(&range);
+		mmap_read_unlock(mirror->mm);
+		if (ret == -EBUSY)
+			continue;
+		if (ret)
+			break;
+		spin_lock(&mirror->lock);
+		ret = mmu_interval_read_retry(&snap.notifier,
+					      range.notifier_seq);
+		spin_unlock(&mirror->lock);
+		if (!ret)
+			break;
+	}
+	mmu_interval_notifier_remove(&snap.notifier);
+out_put:
+	mmput(mirror->mm);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(mmu_mirror_snapshot);

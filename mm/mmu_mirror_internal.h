@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * mmu_mirror_internal.h - private declarations of the mmu_mirror helper
+ *
+ * This is the one place where the helper names the kernel interfaces it
+ * depends on.  The kernel build resolves these includes to the kernel's
+ * headers; the userspace model resolves them to tools/include.
+ */
+#ifndef _MM_MMU_MIRROR_INTERNAL_H
+#define _MM_MMU_MIRROR_INTERNAL_H
+
+#include <linux/atomic.h>
+#include <linux/debugfs.h>
+#include <linux/hmm.h>
+#include <linux/highmem.h>
+#include <linux/interval_tree.h>
+#include <linux/jiffies.h>
+#include <linux/mm.h>
+#include <linux/mmu_notifier.h>
+#include <linux/rwsem.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/mmu_mirror.h>
+
+/*
+ * Secondary page table geometry: MMU_MIRROR_LEVELS levels of 512 slots;
+ * level 0 maps 4 KiB pages, level 1 slots may hold a 2 MiB leaf.
+ */
+#define MMU_MIRROR_LEVELS	5
+#define MMU_MIRROR_FANOUT_SHIFT	9
+#define MMU_MIRROR_FANOUT	(1U << MMU_MIRROR_FANOUT_SHIFT)
+#define MMU_MIRROR_HUGE_SHIFT	(PAGE_SHIFT + MMU_MIRROR_FANOUT_SHIFT)
+#define MMU_MIRROR_HUGE_SIZE	(1ULL << MMU_MIRROR_HUGE_SHIFT)
+#define MMU_MIRROR_HUGE_PAGES	(1UL << MMU_MIRROR_FANOUT_SHIFT)
+
+/*
+ * Slot encoding.  A leaf carries the pfn above PAGE_SHIFT and flags below;
+ * a table slot carries the page-aligned address of the child node.
+ */
+#define MMU_MIRROR_E_PRESENT	BIT_ULL(0)	/* valid leaf */
+#define MMU_MIRROR_E_WRITE	BIT_ULL(1)	/* device may write */
+#define MMU_MIRROR_E_YOUNG	BIT_ULL(2)	/* device accessed */
+#define MMU_MIRROR_E_DIRTY	BIT_ULL(3)	/* device wrote */
+#define MMU_MIRROR_E_HUGE	BIT_ULL(4)	/* 2 MiB leaf at level 1 */
+#define MMU_MIRROR_E_PINNED	BIT_ULL(5)	/* holds one FOLL_PIN per page */
+#define MMU_MIRROR_E_TABLE	BIT_ULL(6)	/* pointer to a child node */
+#define MMU_MIRROR_E_FLAGS	(BIT_ULL(PAGE_SHIFT) - 1)
+
+/* Fault batch: pages handed to hmm_range_fault() or pinned at once. */
+#define MMU_MIRROR_FAULT_BATCH	512UL
+/*
+ * Nodes one batch can need: at most two nodes per level below the root
+ * (the batch may straddle a node boundary) plus one for a split.
+ */
+#define MMU_MIRROR_CACHE_MIN	(2 * (MMU_MIRROR_LEVELS - 1) + 1)
+#define MMU_MIRROR_CACHE_MAX	16
+
+/**
+ * struct mmu_mirror_node_cache - nodes allocated before taking the lock
+ * @nr: number of nodes in @nodes
+ * @nodes: preallocated, zeroed table nodes
+ *
+ * The table is only modified under a spinlock that invalidations take, so
+ * the fault path allocates before locking (an allocation that entered
+ * reclaim could otherwise wait on an invalidation of this very mirror).
+ */
+struct mmu_mirror_node_cache {
+	unsigned int nr;
+	u64 *nodes[MMU_MIRROR_CACHE_MAX];
+};
+
+/**
+ * struct mmu_mirror_window - one host range mapped into the mirror
+ * @notifier: interval notifier over [hva, hva + size); its sequence count
+ *	orders faults against invalidations of the window
+ * @hva_node: node in mirror->hva_tree (host addresses, inclusive last)
+ * @sva_node: node in mirror->sva_tree (secondary addresses)
+ * @list: entry in mirror->windows
+ * @mirror: owner
+ * @hva: host start address, page aligned
+ * @size: length in bytes, page aligned
+ * @sva: secondary start address, page aligned
+ * @flags: MMU_MIRROR_WINDOW_* flags
+ *
+ * The trees and list are changed with mirror->windows_sem held for write
+ * and mirror->lock held; either lock is enough to read them.
+ */
+struct mmu_mirror_window {
+	struct mmu_interval_notifier notifier;
+	struct interval_tree_node hva_node;
+	struct interval_tree_node sva_node;
+	struct list_head list;
+	struct mmu_mirror *mirror;
+	unsigned long hva;
+	unsigned long size;
+	u64 sva;
+	unsigned int flags;
+};
+
+/**
+ * struct mmu_mirror_counters - live counters behind struct mmu_mirror_stats
+ * @c: one counter per field of struct mmu_mirror_stats, same order
+ */
+struct mmu_mirror_counters {
+	atomic64_t c[sizeof(struct mmu_mirror_stats) / sizeof(u64)];
+};
+
+#define MMU_MIRROR_STAT(field) \
+	(offsetof(struct mmu_mirror_stats, field) / sizeof(u64))
+
+/**
+ * struct mmu_mirror - one secondary address space bound to one mm
+ * @mn: classic notifier: batched flush, release, aging hooks
+ * @mm: the mirrored mm; mmgrab()bed for the mirror's lifetime
+ * @ops: driver operations
+ * @priv: driver data
+ * @flags: MMU_MIRROR_* creation flags
+ * @windows_sem: held for read across a fault, for write to add or remove
+ *	windows; so a fault's window cannot disappear under it
+ * @lock: protects @root and every node below it, @hva_tree, @sva_tree,
+ *	@windows (changes also need @windows_sem), @flush_pending, @dead
+ * @root: top table node, never NULL while the mirror lives
+ * @hva_tree: windows by host range
+ * @sva_tree: windows by secondary range
+ * @windows: all windows, for teardown
+ * @flush_pending: entries were removed and the driver not yet flushed
+ * @dead: the mm exited; faults fail with -ESRCH
+ * @destroying: mmu_mirror_destroy() runs; @ops->release is not called
+ * @stats: counters
+ * @debugfs: per-mirror debugfs directory
+ * @name: debugfs name
+ */
+struct mmu_mirror {
+	struct mmu_notifier mn;
+	struct mm_struct *mm;
+	const struct mmu_mirror_ops *ops;
+	void *priv;
+	unsigned int flags;
+	struct rw_semaphore windows_sem;
+	spinlock_t lock;
+	u64 *root;
+	struct rb_root_cached hva_tree;
+	struct rb_root_cached sva_tree;
+	struct list_head windows;
+	bool flush_pending;
+	bool dead;
+	bool destroying;
+	struct mmu_mirror_counters stats;
+	struct dentry *debugfs;
+	char name[48];
+};
+
+static inline void mmu_mirror_stat_add(struct mmu_mirror *mirror,
+				       unsigned int idx, s64 delta)
+{
+	atomic64_add(delta, &mirror->stats.c[idx]);
+}
+
+static inline bool mmu_mirror_pinned(const struct mmu_mirror *mirror)
+{
+	return mirror->flags & MMU_MIRROR_PINNED;
+}
+
+/**
+ * struct mmu_mirror_zap - what one zap removed
+ * @entries: leaves removed
+ * @pages: 4 KiB pages those leaves covered
+ * @dirty: 4 KiB pages marked dirty on the way
+ */
+struct mmu_mirror_zap {
+	unsigned long entries;
+	unsigned long pages;
+	unsigned long dirty;
+};
+
+/* mmu_mirror_table.c */
+u64 *mmu_mirror_node_alloc(gfp_t gfp);
+void mmu_mirror_node_free(u64 *node);
+int mmu_mirror_cache_topup(struct mmu_mirror_node_cache *cache);
+void mmu_mirror_cache_drain(struct mmu_mirror_node_cache *cache);
+u64 *mmu_mirror_pt_leaf(struct mmu_mirror *mirror, u64 sva,
+			unsigned int *level);
+int mmu_mirror_pt_install(struct mmu_mirror *mirror, u64 sva, u64 pfn,
+			  u64 eflags, bool huge,
+			  struct mmu_mirror_node_cache *cache,
+			  struct mmu_mirror_zap *replaced);
+void mmu_mirror_pt_zap(struct mmu_mirror *mirror, u64 start, u64 end,
+		       struct mmu_mirror_zap *zap);
+unsigned long mmu_mirror_pt_age(struct mmu_mirror *mirror, u64 start,
+				u64 end, bool clear);
+void mmu_mirror_pt_free_all(struct mmu_mirror *mirror);
+
+/* mmu_mirror_core.c */
+struct mmu_mirror_window *mmu_mirror_window_by_sva(struct mmu_mirror *mirror,
+						   u64 sva);
+void mmu_mirror_zap_locked(struct mmu_mirror *mirror, u64 start, u64 end);
+void mmu_mirror_flush_locked(struct mmu_mirror *mirror);
+
+/* mmu_mirror_debugfs.c */
+void mmu_mirror_debugfs_init(void);
+void mmu_mirror_debugfs_exit(void);
+void mmu_mirror_debugfs_add(struct mmu_mirror *mirror);
+void mmu_mirror_debugfs_remove(struct mmu_mirror *mirror);
+
+#endif /* _MM_MMU_MIRROR_INTERNAL_H */

@@ -121,14 +121,14 @@ static int mmu_mirror_mn_start(struct mmu_notifier *mn,
 	mmu_mirror_flush_locked(mirror);
 	spin_unlock(&mirror->lock);
 
-	if (overlaps) {
-		if (range->event < MMU_MIRROR_NR_EVENTS)
-			mmu_mirror_stat_add(mirror,
-				MMU_MIRROR_STAT(invalidations[range->event]), 1);
-		if (!mmu_notifier_range_blockable(range))
-			mmu_mirror_stat_add(mirror,
-				MMU_MIRROR_STAT(nonblock_invalidations), 1);
+	if (overlaps && range->event < MMU_MIRROR_NR_EVENTS) {
+		unsigned int idx = MMU_MIRROR_STAT(invalidations[range->event]);
+
+		mmu_mirror_stat_add(mirror, idx, 1);
 	}
+	if (overlaps && !mmu_notifier_range_blockable(range))
+		mmu_mirror_stat_add(mirror,
+				    MMU_MIRROR_STAT(nonblock_invalidations), 1);
 	return 0;
 }
 
@@ -147,9 +147,12 @@ static void mmu_mirror_mn_release(struct mmu_notifier *mn,
 	mmu_mirror_flush_locked(mirror);
 	notify = !mirror->destroying;
 	spin_unlock(&mirror->lock);
-	mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(invalidations[MMU_NOTIFY_RELEASE]), 1);
-
-	if (notify && mirror->ops->release)
+	if (!notify)
+		return;
+	mmu_mirror_stat_add(mirror,
+			    MMU_MIRROR_STAT(invalidations[MMU_NOTIFY_RELEASE]),
+			    1);
+	if (mirror->ops->release)
 		mirror->ops->release(mirror);
 }
 
@@ -385,9 +388,10 @@ struct mmu_mirror_window *mmu_mirror_window_add(struct mmu_mirror *mirror,
 
 	might_sleep();
 	if (!size || !PAGE_ALIGNED(hva) || !PAGE_ALIGNED(size) ||
-	    !PAGE_ALIGNED(sva) || hva + size < hva || hva + size > TASK_SIZE_MAX ||
-	    sva + size < sva || sva + size > (1ULL << MMU_MIRROR_SVA_BITS) ||
-	    (flags & ~MMU_MIRROR_WINDOW_READONLY))
+	    !PAGE_ALIGNED(sva) || (flags & ~MMU_MIRROR_WINDOW_READONLY))
+		return ERR_PTR(-EINVAL);
+	if (hva + size < hva || hva + size > TASK_SIZE_MAX ||
+	    sva + size < sva || sva + size > (1ULL << MMU_MIRROR_SVA_BITS))
 		return ERR_PTR(-EINVAL);
 
 	win = kzalloc(sizeof(*win), GFP_KERNEL);

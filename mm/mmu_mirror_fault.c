@@ -102,7 +102,8 @@ static int mmu_mirror_fault_hmm(struct mmu_mirror *mirror,
 		ret = hmm_range_fault(&range);
 		mmap_read_unlock(mirror->mm);
 		if (ret == -EBUSY) {
-			mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(retries), 1);
+			mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(retries),
+					    1);
 			continue;
 		}
 		if (ret)

@@ -29,10 +29,10 @@
  */
 #define MMU_MIRROR_LEVELS	5
 #define MMU_MIRROR_FANOUT_SHIFT	9
-#define MMU_MIRROR_FANOUT	(1U << MMU_MIRROR_FANOUT_SHIFT)
+#define MMU_MIRROR_FANOUT	BIT(MMU_MIRROR_FANOUT_SHIFT)
 #define MMU_MIRROR_HUGE_SHIFT	(PAGE_SHIFT + MMU_MIRROR_FANOUT_SHIFT)
-#define MMU_MIRROR_HUGE_SIZE	(1ULL << MMU_MIRROR_HUGE_SHIFT)
-#define MMU_MIRROR_HUGE_PAGES	(1UL << MMU_MIRROR_FANOUT_SHIFT)
+#define MMU_MIRROR_HUGE_SIZE	BIT_ULL(MMU_MIRROR_HUGE_SHIFT)
+#define MMU_MIRROR_HUGE_PAGES	BIT(MMU_MIRROR_FANOUT_SHIFT)
 
 /*
  * Slot encoding.  A leaf carries the pfn above PAGE_SHIFT and flags below;
@@ -43,7 +43,7 @@
 #define MMU_MIRROR_E_YOUNG	BIT_ULL(2)	/* device accessed */
 #define MMU_MIRROR_E_DIRTY	BIT_ULL(3)	/* device wrote */
 #define MMU_MIRROR_E_HUGE	BIT_ULL(4)	/* 2 MiB leaf at level 1 */
-#define MMU_MIRROR_E_PINNED	BIT_ULL(5)	/* holds one FOLL_PIN per page */
+#define MMU_MIRROR_E_PINNED	BIT_ULL(5)	/* holds a FOLL_PIN per page */
 #define MMU_MIRROR_E_TABLE	BIT_ULL(6)	/* pointer to a child node */
 #define MMU_MIRROR_E_FLAGS	(BIT_ULL(PAGE_SHIFT) - 1)
 
@@ -137,8 +137,8 @@ struct mmu_mirror {
 	const struct mmu_mirror_ops *ops;
 	void *priv;
 	unsigned int flags;
-	struct rw_semaphore windows_sem;
-	spinlock_t lock;
+	struct rw_semaphore windows_sem;	/* see above */
+	spinlock_t lock;		/* see above */
 	u64 *root;
 	struct rb_root_cached hva_tree;
 	struct rb_root_cached sva_tree;

@@ -42,7 +42,7 @@
  */
 struct ndemo_file {
 	struct mm_struct *mm;
-	struct mutex lock;
+	struct mutex lock;	/* protects mode and mirror creation */
 	u32 mode;
 	struct mmu_mirror *mirror;
 	atomic64_t tlb_flushes;

@@ -26,11 +26,20 @@ SELFTEST_BINS := $(patsubst tools/testing/selftests/notifier-demo/%.c,\
 SELFTEST_HDRS := $(wildcard tools/testing/selftests/notifier-demo/*.h) \
 		 $(wildcard tools/testing/selftests/*.h) \
 		 include/uapi/linux/notifier_demo.h
+KVMM_SELFTEST_SRCS := $(wildcard tools/testing/selftests/kvm-mirror/*.c)
+KVMM_SELFTEST_BINS := $(patsubst tools/testing/selftests/kvm-mirror/%.c,\
+			$(O_DIR)/selftests/%,$(KVMM_SELFTEST_SRCS))
+KVMM_SELFTEST_HDRS := $(wildcard tools/testing/selftests/kvm-mirror/*.h) \
+		      tools/testing/selftests/notifier-demo/ktap.h \
+		      include/uapi/linux/kvm_mirror.h
 
-.PHONY: all deps modules selftests hmm-tests check demo shell clean \
+TOOL_SRCS := $(wildcard tools/notifier-demo/*.c tools/kvm-vmm/*.c)
+TOOL_BINS := $(addprefix $(O_DIR)/tools/,$(basename $(notdir $(TOOL_SRCS))))
+
+.PHONY: all deps modules selftests tools hmm-tests check demo shell clean \
 	static-checks
 
-all: modules selftests
+all: modules selftests tools
 
 deps:
 	@scripts/deps.sh
@@ -40,9 +49,23 @@ modules:
 		"(run 'make deps' or set KVER/KDIR)" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
-selftests: $(SELFTEST_BINS)
+selftests: $(SELFTEST_BINS) $(KVMM_SELFTEST_BINS)
 
 $(O_DIR)/selftests/%: tools/testing/selftests/notifier-demo/%.c $(SELFTEST_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) -o $@ $<
+
+$(O_DIR)/selftests/%: tools/testing/selftests/kvm-mirror/%.c $(KVMM_SELFTEST_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) -o $@ $<
+
+tools: $(TOOL_BINS)
+
+$(O_DIR)/tools/%: tools/notifier-demo/%.c include/uapi/linux/notifier_demo.h
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) -o $@ $<
+
+$(O_DIR)/tools/%: tools/kvm-vmm/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) -o $@ $<
 
@@ -53,14 +76,14 @@ static-checks: modules
 	@scripts/static-checks.sh $(O_DIR)/static-checks
 
 check: deps
-	@$(MAKE) --no-print-directory modules selftests hmm-tests
+	@$(MAKE) --no-print-directory modules selftests tools hmm-tests
 	@scripts/check.sh $(O_DIR)
 
 demo: deps
-	@$(MAKE) --no-print-directory modules selftests
+	@$(MAKE) --no-print-directory modules tools
 	@scripts/demo.sh $(O_DIR)
 
-shell: modules selftests
+shell: modules selftests tools
 	@scripts/qemu-run.sh --shell
 
 clean:

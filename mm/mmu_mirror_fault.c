@@ -127,6 +127,22 @@ static int mmu_mirror_fault_hmm(struct mmu_mirror *mirror,
 	return ret;
 }
 
+/*
+ * Why pinning stopped at @addr: a write to a mapping without write
+ * permission is -EPERM (as hmm_range_fault() reports it), anything else
+ * -EFAULT.  mmap_lock held.
+ */
+static int mmu_mirror_pin_error(struct mm_struct *mm, unsigned long addr,
+				bool write)
+{
+	struct vm_area_struct *vma = vma_lookup(mm, addr);
+
+	if (vma && write && (vma->vm_flags & VM_READ) &&
+	    !(vma->vm_flags & VM_WRITE))
+		return -EPERM;
+	return -EFAULT;
+}
+
 static int mmu_mirror_fault_pin(struct mmu_mirror *mirror,
 				struct mmu_mirror_window *win, u64 sva,
 				unsigned long npages, bool write,
@@ -136,17 +152,21 @@ static int mmu_mirror_fault_pin(struct mmu_mirror *mirror,
 	unsigned long hva = win->hva + (sva - win->sva);
 	unsigned int gup = FOLL_LONGTERM | (write ? FOLL_WRITE : 0);
 	struct mmu_mirror_zap replaced = { };
+	int ret = 0, short_ret = 0;
 	long pinned, i;
-	int ret = 0;
 
 	mmap_read_lock(mirror->mm);
 	pinned = pin_user_pages_remote(mirror->mm, hva, npages, gup, pages,
 				       NULL, NULL);
+	if (pinned == -EFAULT)
+		pinned = 0;
+	if (pinned >= 0 && pinned < npages)
+		short_ret = mmu_mirror_pin_error(mirror->mm,
+						 hva + (pinned << PAGE_SHIFT),
+						 write);
 	mmap_read_unlock(mirror->mm);
 	if (pinned < 0)
 		return pinned;
-	if (pinned == 0)
-		return -EFAULT;
 
 	spin_lock(&mirror->lock);
 	for (i = 0; i < pinned; i++) {
@@ -174,9 +194,7 @@ static int mmu_mirror_fault_pin(struct mmu_mirror *mirror,
 		mmu_mirror_flush_locked(mirror);
 	}
 	spin_unlock(&mirror->lock);
-	if (ret)
-		return ret;
-	return pinned < npages ? -EFAULT : 0;
+	return ret ? ret : short_ret;
 }
 
 /* Fault one batch that lies inside @win. */
@@ -337,8 +355,11 @@ int mmu_mirror_snapshot(struct mmu_mirror *mirror, unsigned long hva,
 
 	might_sleep();
 	if (!npages || !PAGE_ALIGNED(hva) || size >> PAGE_SHIFT != npages ||
-	    hva + size < hva || hva + size > TASK_SIZE_MAX)
+	    hva + size < hva)
 		return -EINVAL;
+	/* No VMA can be there, as for any other unmapped address. */
+	if (hva + size > TASK_SIZE_MAX)
+		return -EFAULT;
 	if (!mmget_not_zero(mirror->mm))
 		return -ESRCH;
 	ret = mmu_interval_notifier_insert(&snap.notifier, mirror->mm, hva,

@@ -27,6 +27,8 @@
 #define NDEMO_NDEVICES		2
 /* Largest command: 1 GiB worth of pages, bounced through kernel memory. */
 #define NDEMO_MAX_PAGES		(SZ_1G >> PAGE_SHIFT)
+/* Bounce buffer for READ and WRITE. */
+#define NDEMO_BOUNCE_SIZE	SZ_1M
 /* Pages reported per snapshot round. */
 #define NDEMO_SNAP_BATCH	64
 
@@ -91,33 +93,30 @@ out:
 }
 
 /*
- * Copy between @bounce and the mirrored range, faulting missing pages in
- * as one batch each time the device hits a hole.
+ * The device copies @len bytes at command offset @pos between @bounce and
+ * the mirrored memory.  At a hole it faults the whole rest of the command
+ * in one batch, so a command over unmapped memory counts one fault.
  */
-static int ndemo_transfer(struct ndemo_file *nf, struct ndemo_cmd *cmd,
-			  void *bounce, unsigned int access)
+static int ndemo_device_copy(struct mmu_mirror *mirror,
+			     struct ndemo_cmd *cmd, size_t pos, void *bounce,
+			     size_t len, unsigned int access)
 {
 	size_t size = cmd->npages << PAGE_SHIFT;
-	struct mmu_mirror *mirror;
-	size_t pos = 0;
+	size_t off = 0;
 	int ret;
 
-	mirror = ndemo_get_mirror(nf);
-	if (IS_ERR(mirror))
-		return PTR_ERR(mirror);
 	for (;;) {
 		size_t done;
 
-		ret = mmu_mirror_access(mirror, cmd->addr + pos, bounce + pos,
-					size - pos, access, &done);
-		pos += done;
-		cmd->cpages = pos >> PAGE_SHIFT;
+		ret = mmu_mirror_access(mirror, cmd->addr + pos + off,
+					bounce + off, len - off, access, &done);
+		off += done;
 		if (ret != -ENOENT)
 			return ret;
 		if (fatal_signal_pending(current))
 			return -EINTR;
-		ret = mmu_mirror_fault(mirror, cmd->addr + pos, size - pos,
-				       access);
+		ret = mmu_mirror_fault(mirror, cmd->addr + pos + off,
+				       size - pos - off, access);
 		if (ret)
 			return ret;
 		cmd->faults++;
@@ -125,35 +124,42 @@ static int ndemo_transfer(struct ndemo_file *nf, struct ndemo_cmd *cmd,
 	}
 }
 
-static int ndemo_read(struct ndemo_file *nf, struct ndemo_cmd *cmd)
+/*
+ * READ and WRITE: bounce through a bounded kernel buffer, so a command's
+ * size never becomes the size of a kernel allocation.
+ */
+static int ndemo_transfer(struct ndemo_file *nf, struct ndemo_cmd *cmd,
+			  unsigned int access)
 {
+	void __user *uptr = u64_to_user_ptr(cmd->ptr);
 	size_t size = cmd->npages << PAGE_SHIFT;
+	bool write = access & MMU_MIRROR_WRITE;
+	struct mmu_mirror *mirror;
+	size_t pos, n;
 	void *bounce;
-	int ret;
+	int ret = 0;
 
-	bounce = kvmalloc(size, GFP_KERNEL);
+	mirror = ndemo_get_mirror(nf);
+	if (IS_ERR(mirror))
+		return PTR_ERR(mirror);
+	bounce = kvmalloc(min_t(size_t, size, NDEMO_BOUNCE_SIZE), GFP_KERNEL);
 	if (!bounce)
 		return -ENOMEM;
-	ret = ndemo_transfer(nf, cmd, bounce, 0);
-	if (!ret && copy_to_user(u64_to_user_ptr(cmd->ptr), bounce, size))
-		ret = -EFAULT;
-	kvfree(bounce);
-	return ret;
-}
-
-static int ndemo_write(struct ndemo_file *nf, struct ndemo_cmd *cmd)
-{
-	size_t size = cmd->npages << PAGE_SHIFT;
-	void *bounce;
-	int ret;
-
-	bounce = kvmalloc(size, GFP_KERNEL);
-	if (!bounce)
-		return -ENOMEM;
-	if (copy_from_user(bounce, u64_to_user_ptr(cmd->ptr), size))
-		ret = -EFAULT;
-	else
-		ret = ndemo_transfer(nf, cmd, bounce, MMU_MIRROR_WRITE);
+	for (pos = 0; pos < size; pos += n) {
+		n = min_t(size_t, size - pos, NDEMO_BOUNCE_SIZE);
+		if (write && copy_from_user(bounce, uptr + pos, n)) {
+			ret = -EFAULT;
+			break;
+		}
+		ret = ndemo_device_copy(mirror, cmd, pos, bounce, n, access);
+		if (ret)
+			break;
+		if (!write && copy_to_user(uptr + pos, bounce, n)) {
+			ret = -EFAULT;
+			break;
+		}
+		cmd->cpages = (pos + n) >> PAGE_SHIFT;
+	}
 	kvfree(bounce);
 	return ret;
 }
@@ -304,10 +310,10 @@ static long ndemo_ioctl(struct file *filp, unsigned int command,
 
 	switch (command) {
 	case NDEMO_READ:
-		ret = ndemo_read(nf, &cmd);
+		ret = ndemo_transfer(nf, &cmd, 0);
 		break;
 	case NDEMO_WRITE:
-		ret = ndemo_write(nf, &cmd);
+		ret = ndemo_transfer(nf, &cmd, MMU_MIRROR_WRITE);
 		break;
 	case NDEMO_SNAPSHOT:
 		ret = ndemo_snapshot(nf, &cmd);

@@ -1,0 +1,255 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# check.sh BUILD_DIR - run every test once the modules, the selftests and
+# hmm-tests are built ("make check" calls it), and summarise the results.
+#
+#  1. Host-side static checks: scripts/static-checks.sh BUILD_DIR/static-checks
+#     (skipped with a note while that script does not exist).
+#  2. One QEMU boot (scripts/qemu-run.sh, 900 s limit) running
+#     tools/testing/selftests/notifier-demo/run_all.sh in the guest: every
+#     notifier-demo selftest, then /tests/run_hmm_tests.sh if present.
+#  3. The KTAP results of all programs are counted.  Only column-0 lines
+#     between "# PROGRAM <name>" and "# PROGRAM-EXIT <name> <rc>" count:
+#       ok N ...               passed (skipped with "# SKIP")
+#       not ok N ... # TODO    expected failure, not a failure
+#       not ok N ... # SKIP    skipped
+#       not ok N ...           failed
+#       Bail out!              failed
+#     A program that exits non-zero (or times out, rc 124) without any
+#     "not ok" line fails once; so does one whose results disagree with its
+#     "1..N" plans, one that prints no results at all, and one that never
+#     finishes.  Each kernel failure report found by qemu-run.sh fails once,
+#     as do a guest that never completes and failed guest setup steps.
+#
+# Logs go to BUILD_DIR/check/.  The output ends with a summary table, the
+# failures, and the final line "N passed, M failed".  Exit status: 0 if
+# nothing failed, 1 otherwise, 2 on usage errors.
+
+set -eu
+
+[ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+build=$(mkdir -p "$1" && cd "$1" && pwd)
+out=$build/check
+rm -rf "$out"
+mkdir -p "$out"
+
+# Host-side results, framed per program as run_all.sh frames the guest's.
+results=$out/host-results.log
+extra=$out/extra-failures
+: >"$results"
+: >"$extra"
+skip_notes=0
+t0=$(date +%s)
+
+step() { printf '\n==== %s ====\n' "$*"; }
+
+step "static checks"
+if [ -x "$REPO/scripts/static-checks.sh" ]; then
+	start=$(date +%s)
+	set +e
+	"$REPO/scripts/static-checks.sh" "$build/static-checks" 2>&1 |
+		tee "$out/static-checks.log"
+	rc=${PIPESTATUS[0]}
+	set -e
+	{
+		echo "# PROGRAM static-checks"
+		tr -d '\r' <"$out/static-checks.log"
+		echo "# PROGRAM-TIME static-checks $(($(date +%s) - start))"
+		echo "# PROGRAM-EXIT static-checks $rc"
+	} >>"$results"
+else
+	echo "check: note: scripts/static-checks.sh not found, static checks" \
+	     "skipped"
+	skip_notes=1
+fi
+
+step "selftests in QEMU"
+set +e
+O_DIR=$build "$REPO/scripts/qemu-run.sh" --timeout 900 \
+	--log "$out/console.log" --kernel-log "$out/kernel.log" \
+	--guest-log "$out/guest.log" --result "$out/qemu-result" \
+	-- sh /tests/run_all.sh
+qemu_rc=$?
+set -e
+[ -f "$out/guest.log" ] || : >"$out/guest.log"
+
+guest_exit=none
+timed_out=0
+setup_errors=0
+if [ -f "$out/qemu-result" ]; then
+	while read -r key val; do
+		case $key in
+		guest-exit) guest_exit=$val ;;
+		timeout) timed_out=$val ;;
+		setup-errors) setup_errors=$val ;;
+		kernel-failure) echo "kernel: $val" >>"$extra" ;;
+		esac
+	done <"$out/qemu-result"
+else
+	echo "qemu: qemu-run.sh failed before booting (status $qemu_rc)" \
+	     >>"$extra"
+fi
+[ "$setup_errors" = 0 ] ||
+	echo "qemu: $setup_errors guest setup step(s) failed (modules," \
+	     "zram or huge pages; see $out/guest.log)" >>"$extra"
+
+# Count the KTAP results.  Prints "R name pass fail skip xfail rc secs" per
+# program, then "F name: what" per failure, "U name" per unfinished
+# program and "G n" with the number of programs seen.
+LC_ALL=C awk -v timed_out="$timed_out" '
+function finish(rc) {
+	if (rc != "-" && rc != 0 && nfail_not_ok == 0) {
+		if (rc == 124)
+			fails[++nf] = cur ": timed out"
+		else
+			fails[++nf] = cur ": exited with status " rc
+		fail++
+	}
+	if (fail == 0 && plan_seen && plan != results) {
+		fails[++nf] = cur ": planned " plan " tests, reported " results
+		fail++
+	}
+	if (fail == 0 && !plan_seen && results == 0) {
+		fails[++nf] = cur ": reported no KTAP results"
+		fail++
+	}
+	printf "R %s %d %d %d %d %s %s\n", cur, pass, fail, skip, xfail, rc,
+		secs
+	cur = ""
+}
+function begin(name) {
+	cur = name
+	pass = fail = skip = xfail = results = plan = plan_seen = 0
+	secs = "-"
+	nfail_not_ok = 0
+	programs++
+}
+{ sub(/\r$/, "") }
+/^# PROGRAM-TIME / {
+	if (cur != "" && $3 == cur)
+		secs = $4
+	next
+}
+/^# PROGRAM-EXIT / {
+	if (cur != "" && $3 == cur)
+		finish($4)
+	next
+}
+/^# PROGRAM / {
+	if (cur != "") {
+		fails[++nf] = cur ": did not finish"
+		fail++
+		finish("-")
+	}
+	begin($3)
+	next
+}
+cur == "" { next }
+/^1\.\.[0-9]+/ {
+	plan_seen = 1
+	n = $0
+	sub(/^1\.\./, "", n)
+	sub(/[^0-9].*/, "", n)
+	plan += n
+	if (n == 0 && tolower($0) ~ /# *skip/)
+		skip++
+	next
+}
+/^(not )?ok [0-9]+/ {
+	results++
+	desc = $0
+	sub(/^(not )?ok [0-9]+ *(- )?/, "", desc)
+	directive = tolower(desc)
+	if ($1 == "ok") {
+		if (directive ~ /# *skip/)
+			skip++
+		else
+			pass++
+	} else if (directive ~ /# *todo/) {
+		xfail++
+	} else if (directive ~ /# *skip/) {
+		skip++
+	} else {
+		fail++
+		nfail_not_ok++
+		fails[++nf] = cur ": " $0
+	}
+	next
+}
+/^Bail out!/ {
+	fail++
+	nfail_not_ok++
+	fails[++nf] = cur ": " $0
+	next
+}
+END {
+	if (cur != "") {
+		why = timed_out == 1 ? "did not finish (QEMU timed out)" : \
+		      "did not finish (guest crashed or powered off)"
+		fails[++nf] = cur ": " why
+		fail++
+		print "U " cur
+		finish("-")
+	}
+	for (i = 1; i <= nf; i++)
+		print "F " fails[i]
+	print "G " programs + 0
+}' "$results" "$out/guest.log" >"$out/parsed"
+
+unfinished=$(grep -c '^U ' "$out/parsed" || true)
+programs=$(sed -n 's/^G //p' "$out/parsed")
+guest_programs=$(sed -n 's/^# PROGRAM \([^ ]*\)$/\1/p' "$out/guest.log" \
+		 2>/dev/null | wc -l)
+
+if [ "$guest_exit" = none ]; then
+	if [ "$unfinished" = 0 ] && [ -f "$out/qemu-result" ]; then
+		if [ "$timed_out" = 1 ]; then
+			why="timed out"
+		else
+			why="did not complete (boot failure or crash)"
+		fi
+		echo "qemu: the guest $why; see $out/console.log" >>"$extra"
+	fi
+elif [ "$guest_programs" = 0 ]; then
+	echo "run_all.sh: no test programs ran in the guest (status" \
+	     "$guest_exit)" >>"$extra"
+elif [ "$guest_exit" != 0 ] &&
+     ! grep -q '^R [^ ]* [0-9]* [1-9]' "$out/parsed"; then
+	echo "run_all.sh: exited with status $guest_exit" >>"$extra"
+fi
+
+# Summary.
+step "summary"
+total_pass=0 total_fail=0 total_skip=$skip_notes total_xfail=0
+printf '%-28s %6s %6s %6s %6s %5s %5s\n' program pass fail skip xfail \
+	exit secs
+while read -r tag name pass fail skip xfail rc secs; do
+	[ "$tag" = R ] || continue
+	printf '%-28s %6d %6d %6d %6d %5s %5s\n' "$name" "$pass" "$fail" \
+		"$skip" "$xfail" "$rc" "$secs"
+	total_pass=$((total_pass + pass))
+	total_fail=$((total_fail + fail))
+	total_skip=$((total_skip + skip))
+	total_xfail=$((total_xfail + xfail))
+done <"$out/parsed"
+nextra=$(wc -l <"$extra")
+[ "$nextra" = 0 ] ||
+	printf '%-28s %6s %6d %6s %6s %5s %5s\n' "(qemu, kernel)" - \
+		"$nextra" - - "$qemu_rc" -
+total_fail=$((total_fail + nextra))
+
+if [ "$total_fail" -gt 0 ]; then
+	echo
+	echo "Failures:"
+	sed -n 's/^F /  FAIL /p' "$out/parsed"
+	sed 's/^/  FAIL /' "$extra"
+fi
+echo
+echo "Logs: $out (console.log: kernel and guest output; guest.log:" \
+     "the guest programs' output; kernel.log: the kernel's)"
+echo "Time: $(( $(date +%s) - t0 ))s for $programs program(s)"
+echo "($total_skip skipped, $total_xfail expected failures)"
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" = 0 ]

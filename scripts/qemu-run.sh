@@ -1,0 +1,617 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# qemu-run.sh - boot the installed Debian kernel under QEMU with a busybox
+# initramfs that holds this tree's modules and test programs, run one
+# command in the guest, and report whether the command and the kernel
+# both stayed healthy.
+#
+# Usage: scripts/qemu-run.sh [options] [--] [GUEST_COMMAND...]
+#
+#   --timeout SECS   kill QEMU and fail after SECS (default 600; 0 = never;
+#                    --shell defaults to 0)
+#   --mem MB         guest memory (default 1024)
+#   --smp N          guest CPUs (default 2)
+#   --shell          interactive shell on the console instead of a command
+#                    (Ctrl-A x quits QEMU, Ctrl-A c toggles its monitor)
+#   --append ARGS    extra kernel command line arguments
+#   --log FILE       merged live view, as printed on stdout
+#                    (default $O_DIR/qemu-console.log)
+#   --kernel-log F   kernel console only (default $O_DIR/qemu-kernel.log)
+#   --guest-log F    guest userspace output only (default $O_DIR/qemu-guest.log)
+#   --result FILE    machine-readable verdict, see "Result file" below
+#
+# GUEST_COMMAND words are joined with spaces and run by "sh -c" in the
+# guest, like ssh does: quote a whole pipeline as one argument.  It runs in
+# /tests with /tests first in PATH.  Without a command the guest only boots,
+# sets up and powers off.
+#
+# Environment: KVER (default: newest version under /lib/modules) selects
+# /boot/vmlinuz-$KVER and the stock modules; O_DIR (default <repo>/build)
+# holds the temporary initramfs and the logs; QEMU_RUN_MAX_LINES (default
+# 20000, 0 = no limit) caps the guest output lines shown on stdout, kernel
+# messages are always shown and the log files are always complete.
+#
+# Guest kernel command line knobs (pass with --append):
+#   mm.zram=SIZE      zram swap size, 0 for none (default 512M)
+#   mm.hugepages=N    vm.nr_hugepages (default 8)
+#
+# Initramfs contents:
+#   /bin                       busybox-static and its applet links
+#   /lib/modules/kernel        zsmalloc.ko, zram.ko (loaded at boot)
+#   /lib/modules/extra         irqbypass, ccp, kvm, kvm-amd (not loaded; for
+#                              real KVM: insmod in that order)
+#   /lib/modules/mmu-mirror    every *.ko under mm/ drivers/ virt/ of this
+#                              tree, loaded at boot: mmu_mirror.ko first,
+#                              the rest ordered by their dependencies
+#   /tests                     $O_DIR/selftests/*, $O_DIR/hmm-tests/* and
+#                              tools/testing/selftests/*/*.sh;
+#                              /tests/selftests.list names the programs
+#                              in $O_DIR/selftests built from a
+#                              tools/testing/selftests/*/*.c, minus those
+#                              listed in that directory's "helpers" file
+#
+# Output: the guest has two serial ports so that kernel messages can never
+# split a line of test output.
+#   ttyS0  kernel console only: printk below loglevel 5, with timestamps.
+#   ttyS1  all userspace output: /init's setup messages, the command's
+#          stdout and stderr, and these markers, each on a line of its own:
+#            @@GUEST-SETUP-ERRORS <n>@@   setup steps that failed (n > 0)
+#            @@GUEST-BEGIN@@              the command starts
+#            @@GUEST-EXIT <rc>@@          the command's exit status
+#            @@DMESG-BEGIN@@ ... @@DMESG-END@@  the full kernel log
+# Both are streamed live to stdout a line at a time.  Guest programs may
+# write "qemu-run: begin <name>" to /dev/kmsg; kernel failures found after
+# it are then attributed to <name>.
+#
+# Kernel failures: after QEMU exits, timestamped kernel console lines are
+# scanned for BUG:, kernel BUG at, WARNING:, general protection fault,
+# soft lockup, "blocked for more than" (hung task), RCU stalls, UBSAN:,
+# and, when not already part of such a report, Oops, Kernel panic,
+# hung_task and Call Trace:.  Each report counts once and is printed.
+#
+# Result file (--result), one item per line:
+#   guest-exit <rc>|none   timeout 0|1   setup-errors <n>
+#   kernel-failure <message>   (one line per report)
+#
+# Exit status: 0 if the command exited 0, nothing failed during setup, no
+# timeout and no kernel failure; 1 otherwise; 2 for usage or host errors.
+
+set -eu
+
+die() { echo "qemu-run: error: $*" >&2; exit 2; }
+is_uint() { case $1 in ''|*[!0-9]*) return 1 ;; esac; }
+usage() { sed -n '9,27s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+O_DIR=${O_DIR:-$REPO/build}
+newest_kver() {
+	local dir
+	for dir in /lib/modules/[0-9]*; do
+		[ ! -d "$dir" ] || basename "$dir"
+	done | sort -V | tail -n 1
+}
+KVER=${KVER:-$(newest_kver)}
+
+max_lines=${QEMU_RUN_MAX_LINES:-20000}
+is_uint "$max_lines" ||
+	die "QEMU_RUN_MAX_LINES wants a line count, got '$max_lines'"
+timeout_s=
+mem=1024
+smp=2
+shell=0
+extra_append=
+log=
+klog=
+glog=
+result=
+
+while [ $# -gt 0 ]; do
+	opt=$1
+	case $opt in
+	--*=*)	val=${opt#*=}
+		opt=${opt%%=*}
+		shift
+		set -- "$opt" "$val" "$@" ;;
+	esac
+	case $opt in
+	--timeout|--mem|--smp|--append|--log|--kernel-log|--guest-log|--result)
+		[ $# -ge 2 ] || die "option $opt needs an argument"
+		val=$2; shift 2 ;;
+	--shell) shell=1; shift; continue ;;
+	-h|--help) usage ;;
+	--) shift; break ;;
+	-*) die "unknown option '$opt' (see --help)" ;;
+	*) break ;;
+	esac
+	case $opt in
+	--timeout) is_uint "$val" || die "--timeout wants seconds, got '$val'"
+		   timeout_s=$val ;;
+	--mem) is_uint "$val" || die "--mem wants megabytes, got '$val'"
+	       mem=$val ;;
+	--smp) if ! is_uint "$val" || [ "$val" -eq 0 ]; then
+			die "--smp wants a CPU count, got '$val'"
+	       fi
+	       smp=$val ;;
+	--append) extra_append="$extra_append $val" ;;
+	--log) log=$val ;;
+	--kernel-log) klog=$val ;;
+	--guest-log) glog=$val ;;
+	--result) result=$val ;;
+	esac
+done
+
+if [ "$shell" = 1 ]; then
+	[ $# -eq 0 ] || die "--shell takes no guest command"
+	timeout_s=${timeout_s:-0}
+fi
+timeout_s=${timeout_s:-600}
+log=${log:-$O_DIR/qemu-console.log}
+klog=${klog:-$O_DIR/qemu-kernel.log}
+glog=${glog:-$O_DIR/qemu-guest.log}
+guest_cmd="$*"
+
+[ -n "$KVER" ] || die "no kernel found under /lib/modules (run 'make deps')"
+kernel=/boot/vmlinuz-$KVER
+kmods=/lib/modules/$KVER/kernel
+[ -r "$kernel" ] || die "cannot read kernel image '$kernel' (KVER=$KVER)"
+[ -d "$kmods" ] || die "no module tree '$kmods' (KVER=$KVER)"
+for tool in qemu-system-x86_64 busybox cpio gzip timeout; do
+	command -v "$tool" >/dev/null ||
+		die "'$tool' not found (run 'make deps')"
+done
+busybox=$(command -v busybox)
+if command -v readelf >/dev/null &&
+   LC_ALL=C readelf -l "$busybox" | grep -q 'program interpreter'; then
+	die "'$busybox' is dynamically linked; install busybox-static"
+fi
+
+mkdir -p "$O_DIR" "$(dirname "$log")" "$(dirname "$klog")" \
+	 "$(dirname "$glog")"
+[ -z "$result" ] || mkdir -p "$(dirname "$result")"
+tmp=$(mktemp -d "$O_DIR/qemu-run.XXXXXX")
+qpid=
+# shellcheck disable=SC2317 # called from the EXIT trap
+cleanup() {
+	[ -z "$qpid" ] || kill "$qpid" 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+root=$tmp/root
+
+# copy_ko SRC_WITHOUT_SUFFIX DESTDIR: copy a module, uncompressing it.
+copy_ko() {
+	local dst
+	dst=$2/$(basename "$1").ko
+	if [ -f "$1.ko" ]; then
+		cp "$1.ko" "$dst"
+	elif [ -f "$1.ko.xz" ]; then
+		xz -dc "$1.ko.xz" >"$dst"
+	elif [ -f "$1.ko.zst" ]; then
+		zstd -qdc "$1.ko.zst" >"$dst"
+	elif [ -f "$1.ko.gz" ]; then
+		gzip -dc "$1.ko.gz" >"$dst"
+	else
+		return 1
+	fi
+}
+
+# mod_name KO: the module name insmod registers (and depends= refers to).
+mod_name() {
+	local n
+	n=$(modinfo -F name "$1" 2>/dev/null || true)
+	[ -n "$n" ] || n=$(basename "$1" .ko | tr - _)
+	echo "$n"
+}
+
+# is_ours NAME KO...: is module NAME one of KO... (uses name_of)?
+is_ours() {
+	local want=$1 k
+	shift
+	for k in "$@"; do
+		[ "${name_of[$k]}" != "$want" ] || return 0
+	done
+	return 1
+}
+
+# order_modules KO...: print the modules in load order, mmu_mirror first,
+# then every module after the modules of this tree it depends on.
+order_modules() {
+	local -A name_of=() placed=()
+	local -a todo=() next=()
+	local ko dep deps ready progress
+	for ko in "$@"; do
+		name_of[$ko]=$(mod_name "$ko")
+	done
+	for ko in "$@"; do
+		if [ "$(basename "$ko")" = mmu_mirror.ko ]; then
+			echo "$ko"
+			placed[${name_of[$ko]}]=1
+		else
+			todo+=("$ko")
+		fi
+	done
+	while [ ${#todo[@]} -gt 0 ]; do
+		progress=0
+		next=()
+		for ko in "${todo[@]}"; do
+			deps=$(modinfo -F depends "$ko" 2>/dev/null || true)
+			ready=1
+			for dep in ${deps//,/ }; do
+				is_ours "$dep" "$@" || continue
+				[ -n "${placed[$dep]:-}" ] || ready=0
+			done
+			if [ $ready = 1 ]; then
+				echo "$ko"
+				placed[${name_of[$ko]}]=1
+				progress=1
+			else
+				next+=("$ko")
+			fi
+		done
+		if [ $progress = 0 ]; then
+			echo "qemu-run: warning: circular module" \
+			     "dependencies: ${next[*]}" >&2
+			printf '%s\n' "${next[@]}"
+			break
+		fi
+		todo=("${next[@]+"${next[@]}"}")
+	done
+}
+
+# newc_entry NAME MODE NLINK RDEVMAJOR RDEVMINOR: one data-less cpio "newc"
+# header, so that device nodes need no mknod (and no root) at pack time.
+newc_entry() {
+	local namesize=$((${#1} + 1))
+	printf '070701%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x' \
+		0 "$2" 0 0 "$3" 0 0 0 0 "$4" "$5" "$namesize" 0
+	printf '%s\0' "$1"
+	head -c $(((4 - (110 + namesize) % 4) % 4)) /dev/zero
+}
+
+build_initramfs() {
+	local ko name bin src helpers
+	local -a ours=()
+
+	mkdir -p "$root"/{bin,dev,etc/qemu-run,proc,sys,tmp,root,tests} \
+		 "$root"/lib/modules/{kernel,extra,mmu-mirror}
+	ln -s bin "$root/sbin"
+	mkdir -p "$root/usr"
+	ln -s ../bin "$root/usr/bin"
+	ln -s ../bin "$root/usr/sbin"
+	cp "$busybox" "$root/bin/busybox"
+	for name in $("$busybox" --list); do
+		[ "$name" = busybox ] || ln -s busybox "$root/bin/$name"
+	done
+	printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root/etc/passwd"
+	printf 'root:x:0:\n' >"$root/etc/group"
+
+	for ko in mm/zsmalloc drivers/block/zram/zram; do
+		copy_ko "$kmods/$ko" "$root/lib/modules/kernel" ||
+			die "missing $kmods/$ko.ko (zram swap needs it)"
+	done
+	for ko in virt/lib/irqbypass drivers/crypto/ccp/ccp \
+		  arch/x86/kvm/kvm arch/x86/kvm/kvm-amd; do
+		copy_ko "$kmods/$ko" "$root/lib/modules/extra" || true
+	done
+
+	for ko in $(cd "$REPO" && find mm drivers virt -name '*.ko' \
+		    -type f 2>/dev/null | sort); do
+		name=$(basename "$ko")
+		[ ! -e "$root/lib/modules/mmu-mirror/$name" ] ||
+			die "two modules named $name in this tree"
+		cp "$REPO/$ko" "$root/lib/modules/mmu-mirror/"
+		ours+=("$root/lib/modules/mmu-mirror/$name")
+	done
+	for name in mmu_mirror.ko notifier_demo.ko; do
+		[ -e "$root/lib/modules/mmu-mirror/$name" ] ||
+			echo "qemu-run: warning: $name not built, not" \
+			     "loading it (run 'make modules')" >&2
+	done
+	if [ ${#ours[@]} -gt 0 ]; then
+		order_modules "${ours[@]}" | xargs -r -n1 basename \
+			>"$root/etc/qemu-run/modules"
+	else
+		: >"$root/etc/qemu-run/modules"
+	fi
+
+	for src in "$O_DIR/selftests" "$O_DIR/hmm-tests"; do
+		[ ! -d "$src" ] || cp -a "$src/." "$root/tests/"
+	done
+	: >"$root/tests/selftests.list"
+	for src in "$REPO"/tools/testing/selftests/*/; do
+		for bin in "$src"*.sh; do
+			[ ! -f "$bin" ] || cp "$bin" "$root/tests/"
+		done
+		helpers=${src}helpers
+		for bin in "$src"*.c; do
+			[ -f "$bin" ] || continue
+			name=$(basename "$bin" .c)
+			[ -x "$O_DIR/selftests/$name" ] || continue
+			if [ -f "$helpers" ] && sed 's/#.*//' "$helpers" |
+			   grep -qxF -e "$name"; then
+				continue
+			fi
+			echo "$name" >>"$root/tests/selftests.list"
+		done
+	done
+
+	if [ "$shell" = 1 ]; then
+		echo shell >"$root/etc/qemu-run/mode"
+	else
+		echo run >"$root/etc/qemu-run/mode"
+	fi
+	printf '%s\n' "${guest_cmd:-true}" >"$root/etc/qemu-run/cmdline"
+	write_init >"$root/init"
+	chmod 755 "$root/init"
+
+	{
+		(cd "$root" && find . -mindepth 1 | LC_ALL=C sort |
+		 cpio -o -H newc -R 0:0 --quiet)
+		newc_entry dev/console $((0020000 | 0600)) 1 5 1
+		newc_entry TRAILER!!! 0 1 0 0
+	} | gzip -6 >"$tmp/initramfs.cpio.gz"
+}
+
+# The guest's /init (busybox ash).
+write_init() {
+	cat <<'EOF'
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# /init of the scripts/qemu-run.sh initramfs: mount, set up zram swap and
+# huge pages, load the modules, run /etc/qemu-run/cmdline, power off.
+
+export PATH=/tests:/bin HOME=/root
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tmpfs tmpfs /tmp
+mkdir -p /dev/hugepages /dev/shm /dev/pts
+mount -t hugetlbfs hugetlbfs /dev/hugepages
+mount -t tmpfs tmpfs /dev/shm
+mount -t devpts devpts /dev/pts
+hostname mmu-mirror
+
+mode=$(cat /etc/qemu-run/mode)
+if [ "$mode" = run ]; then
+	# All userspace output goes to the second serial port.
+	if [ -c /dev/ttyS1 ] && stty -F /dev/ttyS1 115200 raw -echo; then
+		exec </dev/null >/dev/ttyS1 2>&1
+	else
+		echo "qemu-run: error: no /dev/ttyS1, all output on the console"
+	fi
+fi
+
+errors=0
+setup_error() {
+	echo "qemu-run: error: $*"
+	errors=$((errors + 1))
+}
+
+zram=512M
+hugepages=8
+for arg in $(cat /proc/cmdline); do
+	case $arg in
+	mm.zram=*) zram=${arg#mm.zram=} ;;
+	mm.hugepages=*) hugepages=${arg#mm.hugepages=} ;;
+	esac
+done
+
+if [ "$zram" != 0 ]; then
+	if insmod /lib/modules/kernel/zsmalloc.ko &&
+	   insmod /lib/modules/kernel/zram.ko &&
+	   echo "$zram" >/sys/block/zram0/disksize &&
+	   mkswap /dev/zram0 >/dev/null && swapon /dev/zram0; then
+		echo "qemu-run: zram swap of $zram on"
+	else
+		setup_error "zram swap of $zram could not be set up"
+	fi
+fi
+
+echo "$hugepages" >/proc/sys/vm/nr_hugepages
+got=$(cat /proc/sys/vm/nr_hugepages)
+if [ "$got" -lt "$hugepages" ]; then
+	setup_error "vm.nr_hugepages is $got, wanted $hugepages"
+fi
+
+while read -r ko; do
+	if insmod "/lib/modules/mmu-mirror/$ko"; then
+		echo "qemu-run: loaded $ko"
+	else
+		setup_error "insmod $ko failed"
+	fi
+done </etc/qemu-run/modules
+
+cd /tests || cd /
+if [ "$mode" = shell ]; then
+	echo "qemu-run: shell; modules not loaded by default are in" \
+	     "/lib/modules/extra; 'exit' powers off"
+	setsid cttyhack sh -l
+	poweroff -f
+fi
+
+[ "$errors" = 0 ] || echo "@@GUEST-SETUP-ERRORS $errors@@"
+read -r up _ </proc/uptime
+echo "qemu-run: guest ready at ${up}s uptime"
+echo "@@GUEST-BEGIN@@"
+sh -c "$(cat /etc/qemu-run/cmdline)"
+rc=$?
+# Nothing the command left running may write after the markers.
+kill -9 -1 2>/dev/null
+echo "@@GUEST-EXIT $rc@@"
+echo "@@DMESG-BEGIN@@"
+dmesg
+echo "@@DMESG-END@@"
+# Closing the port waits for its output to drain before the power goes.
+exec >/dev/console 2>&1
+poweroff -f
+EOF
+}
+
+# scan_kernel_log FILE: print one line per kernel failure report.
+scan_kernel_log() {
+	LC_ALL=C awk '
+	BEGIN {
+		head = "BUG:|kernel BUG at|^BUG [^ ]+ \\(|WARNING:|" \
+		       "general protection fault|soft lockup|" \
+		       "blocked for more than|rcu: INFO: .*stall|UBSAN:"
+		cont = "Oops|Kernel panic|hung_task|Call Trace:"
+		skip = "^(CPU: |Hardware name: |---\\[ |$)|Call Trace:|" \
+		       "qemu-run: begin "
+	}
+	{ sub(/\r$/, "") }
+	!/^\[ *[0-9]+\.[0-9]+\] / { next }
+	{
+		msg = $0
+		sub(/^\[ *[0-9]+\.[0-9]+\] /, "", msg)
+		if (left > 0)
+			left--
+		prev[3] = prev[2]
+		prev[2] = prev[1]
+		prev[1] = last
+		last = msg
+	}
+	msg ~ /qemu-run: begin / {
+		test = msg
+		sub(/.*qemu-run: begin /, "", test)
+		next
+	}
+	msg ~ /^---\[ end / { left = 0; next }
+	msg ~ head || (msg ~ cont && left == 0) {
+		what = msg
+		# A bare stack dump: name it by the line that introduced it.
+		for (i = 1; msg ~ /Call Trace:/ && i <= 3; i++) {
+			if (prev[i] ~ skip)
+				continue
+			what = prev[i] " (" msg ")"
+			break
+		}
+		print (test != "" ? "[during " test "] " : "") what
+		left = 200
+	}' "$1"
+}
+
+build_initramfs
+
+append="console=ttyS0,115200 loglevel=5 printk.time=1 panic=-1"
+append="$append softlockup_panic=0 rdinit=/init$extra_append"
+qemu=(qemu-system-x86_64 -machine q35 -cpu max -smp "$smp" -m "$mem"
+      -nodefaults -display none -no-reboot
+      -kernel "$kernel" -initrd "$tmp/initramfs.cpio.gz" -append "$append")
+
+start=$(date +%s.%N)
+if [ "$shell" = 1 ]; then
+	: >"$log"
+	set +e
+	"${qemu[@]}" -chardev "stdio,id=con,mux=on,signal=off,logfile=$log" \
+		-serial chardev:con -mon chardev=con,mode=readline
+	rc=$?
+	set -e
+	exit $rc
+fi
+
+: >"$klog"
+: >"$glog"
+: >"$log"
+set +e
+if [ "$timeout_s" = 0 ]; then
+	"${qemu[@]}" -serial "file:$klog" -serial "file:$glog" \
+		</dev/null >&2 &
+else
+	timeout -k 10 "$timeout_s" "${qemu[@]}" -serial "file:$klog" \
+		-serial "file:$glog" </dev/null >&2 &
+fi
+qpid=$!
+set -e
+
+# Live view: each stream line-buffered, so lines from the two ports
+# interleave but are never split.  Lines are tagged K (kernel) or G (guest)
+# on the way; past max_lines guest lines only kernel lines are shown.
+stream() {
+	tail -n +1 -s 0.2 --pid="$qpid" -F "$1" 2>/dev/null |
+		sed -u "s/\r\$//; s/^/$2/"
+}
+{ stream "$klog" K & stream "$glog" G & wait; } |
+	LC_ALL=C awk -v max="$max_lines" -v glog="$glog" -v logfile="$log" '
+	{
+		tag = substr($0, 1, 1)
+		line = substr($0, 2)
+		print line >logfile
+	}
+	tag == "K" || max == 0 || ++n <= max {
+		print line
+		fflush()
+		next
+	}
+	n == max + 1 {
+		print "qemu-run: more than " max " lines of guest output;" \
+		      " only kernel messages shown from here (all in " glog ")"
+		fflush()
+	}' &
+spid=$!
+
+set +e
+wait "$qpid"
+qrc=$?
+qpid=
+wait "$spid"
+set -e
+end=$(date +%s.%N)
+
+timed_out=0
+case $qrc in
+124|137) [ "$timeout_s" = 0 ] || timed_out=1 ;;
+esac
+guest_rc=$(tr -d '\r' <"$glog" | sed -n 's/^@@GUEST-EXIT \([0-9]*\)@@$/\1/p' |
+	   tail -n 1)
+setup_errors=$(tr -d '\r' <"$glog" |
+	       sed -n 's/^@@GUEST-SETUP-ERRORS \([0-9]*\)@@$/\1/p' | tail -n 1)
+setup_errors=${setup_errors:-0}
+failures=$(scan_kernel_log "$klog")
+ready=$(tr -d '\r' <"$glog" |
+	sed -n 's/^qemu-run: guest ready at \(.*\)s uptime$/\1/p' | tail -n 1)
+
+if [ -n "$result" ]; then
+	{
+		echo "guest-exit ${guest_rc:-none}"
+		echo "timeout $timed_out"
+		echo "setup-errors $setup_errors"
+		[ -z "$failures" ] || printf '%s\n' "$failures" |
+			sed 's/^/kernel-failure /'
+	} >"$result"
+fi
+
+status=0
+echo "qemu-run: QEMU ran $(awk -v a="$start" -v b="$end" \
+	'BEGIN { printf "%.1f", b - a }')s (guest ready at ${ready:-?}s" \
+	"uptime); logs: $log $klog $glog"
+if [ $timed_out = 1 ]; then
+	echo "qemu-run: FAIL: timed out after ${timeout_s}s, QEMU killed"
+	status=1
+elif [ "$qrc" != 0 ]; then
+	echo "qemu-run: FAIL: QEMU exited with status $qrc"
+	status=1
+fi
+if [ -z "$guest_rc" ]; then
+	[ $timed_out = 1 ] ||
+		echo "qemu-run: FAIL: the guest command did not finish" \
+		     "(no @@GUEST-EXIT@@ marker; boot failure or panic?)"
+	status=1
+elif [ "$guest_rc" != 0 ]; then
+	echo "qemu-run: FAIL: the guest command exited with status $guest_rc"
+	status=1
+fi
+if [ "$setup_errors" != 0 ]; then
+	echo "qemu-run: FAIL: $setup_errors guest setup step(s) failed"
+	status=1
+fi
+if [ -n "$failures" ]; then
+	printf '%s\n' "$failures" | sed 's/^/qemu-run: FAIL: kernel: /'
+	status=1
+fi
+[ $status != 0 ] || echo "qemu-run: OK"
+exit $status

@@ -226,6 +226,7 @@ static const struct mmu_notifier_ops mmu_mirror_mn_ops = {
  *
  * Context: process context, may sleep; takes @mm's mmap_lock for write.
  * Return: the mirror, or ERR_PTR(-EINVAL) for bad arguments,
+ * ERR_PTR(-ESRCH) if @mm's address space is already gone,
  * ERR_PTR(-ENOMEM), or the error of mmu_notifier_register().
  */
 struct mmu_mirror *mmu_mirror_create(struct mm_struct *mm,
@@ -263,7 +264,12 @@ struct mmu_mirror *mmu_mirror_create(struct mm_struct *mm,
 
 	if (!mmu_mirror_pinned(mirror)) {
 		mirror->mn.ops = &mmu_mirror_mn_ops;
-		ret = mmu_notifier_register(&mirror->mn, mm);
+		/* Subscribing needs a live address space, not just the mm. */
+		ret = -ESRCH;
+		if (mmget_not_zero(mm)) {
+			ret = mmu_notifier_register(&mirror->mn, mm);
+			mmput(mm);
+		}
 		if (ret) {
 			mmdrop(mm);
 			mmu_mirror_node_free(mirror->root);
@@ -415,9 +421,13 @@ struct mmu_mirror_window *mmu_mirror_window_add(struct mmu_mirror *mirror,
 	if (interval_tree_iter_first(&mirror->sva_tree, sva, sva + size - 1))
 		goto err;
 	if (!mmu_mirror_pinned(mirror)) {
+		ret = -ESRCH;
+		if (!mmget_not_zero(mirror->mm))
+			goto err;
 		ret = mmu_interval_notifier_insert(&win->notifier, mirror->mm,
 						   hva, size,
 						   &mmu_mirror_window_ops);
+		mmput(mirror->mm);
 		if (ret)
 			goto err;
 	}

@@ -32,7 +32,9 @@ static int mmu_mirror_install_hmm(struct mmu_mirror *mirror,
 		unsigned long e = pfns[i];
 		u64 s = sva + (i << PAGE_SHIFT);
 		unsigned long h = hva + (i << PAGE_SHIFT);
-		u64 eflags = (e & HMM_PFN_WRITE) ? MMU_MIRROR_E_WRITE : 0;
+		u64 eflags = (e & HMM_PFN_WRITE) &&
+			     !(win->flags & MMU_MIRROR_WINDOW_READONLY) ?
+			     MMU_MIRROR_E_WRITE : 0;
 		u64 pfn = page_to_pfn(hmm_pfn_to_page(e));
 		u64 hs = s & ~(MMU_MIRROR_HUGE_SIZE - 1);
 		int ret;
@@ -71,11 +73,17 @@ static int mmu_mirror_install_hmm(struct mmu_mirror *mirror,
 	return 0;
 }
 
-static int mmu_mirror_fault_hmm(struct mmu_mirror *mirror,
-				struct mmu_mirror_window *win, u64 sva,
-				unsigned long npages, bool write,
-				unsigned long *pfns,
-				struct mmu_mirror_node_cache *cache)
+/*
+ * One round trip of the fault protocol for up to @npages pages.  Each
+ * time an invalidation forces a retry the batch is halved, so a fault
+ * still makes progress while something keeps invalidating the window.
+ * Returns the number of pages installed, or a negative errno.
+ */
+static long mmu_mirror_fault_hmm(struct mmu_mirror *mirror,
+				 struct mmu_mirror_window *win, u64 sva,
+				 unsigned long npages, bool write,
+				 unsigned long *pfns,
+				 struct mmu_mirror_node_cache *cache)
 {
 	unsigned long hva = win->hva + (sva - win->sva);
 	struct hmm_range range = {
@@ -101,20 +109,18 @@ static int mmu_mirror_fault_hmm(struct mmu_mirror *mirror,
 		mmap_read_lock(mirror->mm);
 		ret = hmm_range_fault(&range);
 		mmap_read_unlock(mirror->mm);
-		if (ret == -EBUSY) {
-			mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(retries),
-					    1);
-			continue;
-		}
-		if (ret)
+		if (ret && ret != -EBUSY)
 			return ret;
-
-		spin_lock(&mirror->lock);
-		if (!mmu_interval_read_retry(range.notifier,
-					     range.notifier_seq))
-			break;
-		spin_unlock(&mirror->lock);
+		if (!ret) {
+			spin_lock(&mirror->lock);
+			if (!mmu_interval_read_retry(range.notifier,
+						     range.notifier_seq))
+				break;
+			spin_unlock(&mirror->lock);
+		}
 		mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(retries), 1);
+		npages = max(npages / 2, 1UL);
+		range.end = hva + (npages << PAGE_SHIFT);
 	}
 
 	ret = mmu_mirror_install_hmm(mirror, win, sva, hva, pfns, npages,
@@ -124,7 +130,7 @@ static int mmu_mirror_fault_hmm(struct mmu_mirror *mirror,
 		mmu_mirror_flush_locked(mirror);
 	}
 	spin_unlock(&mirror->lock);
-	return ret;
+	return ret ? ret : npages;
 }
 
 /*
@@ -143,11 +149,11 @@ static int mmu_mirror_pin_error(struct mm_struct *mm, unsigned long addr,
 	return -EFAULT;
 }
 
-static int mmu_mirror_fault_pin(struct mmu_mirror *mirror,
-				struct mmu_mirror_window *win, u64 sva,
-				unsigned long npages, bool write,
-				struct page **pages,
-				struct mmu_mirror_node_cache *cache)
+static long mmu_mirror_fault_pin(struct mmu_mirror *mirror,
+				 struct mmu_mirror_window *win, u64 sva,
+				 unsigned long npages, bool write,
+				 struct page **pages,
+				 struct mmu_mirror_node_cache *cache)
 {
 	unsigned long hva = win->hva + (sva - win->sva);
 	unsigned int gup = FOLL_LONGTERM | (write ? FOLL_WRITE : 0);
@@ -194,14 +200,16 @@ static int mmu_mirror_fault_pin(struct mmu_mirror *mirror,
 		mmu_mirror_flush_locked(mirror);
 	}
 	spin_unlock(&mirror->lock);
-	return ret ? ret : short_ret;
+	if (ret || short_ret)
+		return ret ? ret : short_ret;
+	return npages;
 }
 
-/* Fault one batch that lies inside @win. */
-static int mmu_mirror_fault_batch(struct mmu_mirror *mirror,
-				  struct mmu_mirror_window *win, u64 sva,
-				  unsigned long npages, bool write, void *buf,
-				  struct mmu_mirror_node_cache *cache)
+/* Fault one batch inside @win; returns pages installed or -errno. */
+static long mmu_mirror_fault_batch(struct mmu_mirror *mirror,
+				   struct mmu_mirror_window *win, u64 sva,
+				   unsigned long npages, bool write, void *buf,
+				   struct mmu_mirror_node_cache *cache)
 {
 	int ret;
 
@@ -268,6 +276,7 @@ int mmu_mirror_fault(struct mmu_mirror *mirror, u64 sva, u64 len,
 	while (sva < end) {
 		struct mmu_mirror_window *win;
 		unsigned long npages;
+		long done;
 
 		win = mmu_mirror_window_by_sva(mirror, sva);
 		if (!win) {
@@ -280,12 +289,14 @@ int mmu_mirror_fault(struct mmu_mirror *mirror, u64 sva, u64 len,
 		}
 		npages = (min(end, win->sva + win->size) - sva) >> PAGE_SHIFT;
 		npages = min(npages, MMU_MIRROR_FAULT_BATCH);
-		ret = mmu_mirror_fault_batch(mirror, win, sva, npages, write,
-					     buf, &cache);
-		if (ret)
+		done = mmu_mirror_fault_batch(mirror, win, sva, npages, write,
+					      buf, &cache);
+		if (done < 0) {
+			ret = done;
 			break;
-		sva += (u64)npages << PAGE_SHIFT;
-		mapped += npages;
+		}
+		sva += (u64)done << PAGE_SHIFT;
+		mapped += done;
 	}
 	mmput(mirror->mm);
 out_unlock:

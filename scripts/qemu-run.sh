@@ -44,7 +44,8 @@
 #   /lib/modules/mmu-mirror    every *.ko under mm/ drivers/ virt/ of this
 #                              tree, loaded at boot: mmu_mirror.ko first,
 #                              the rest ordered by their dependencies
-#   /tests                     $O_DIR/selftests/*, $O_DIR/hmm-tests/* and
+#   /tests                     $O_DIR/selftests/*, $O_DIR/hmm-tests/*,
+#                              $O_DIR/tools/* and
 #                              tools/testing/selftests/*/*.sh;
 #                              /tests/selftests.list names the programs
 #                              in $O_DIR/selftests built from a
@@ -318,7 +319,7 @@ build_initramfs() {
 		: >"$root/etc/qemu-run/modules"
 	fi
 
-	for src in "$O_DIR/selftests" "$O_DIR/hmm-tests"; do
+	for src in "$O_DIR/selftests" "$O_DIR/hmm-tests" "$O_DIR/tools"; do
 		[ ! -d "$src" ] || cp -a "$src/." "$root/tests/"
 	done
 	: >"$root/tests/selftests.list"

@@ -12,6 +12,8 @@
 #define _GNU_SOURCE
 #include "ndemo_util.h"
 
+#include <stdbool.h>
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/prctl.h>
@@ -171,8 +173,12 @@ static int case_inherited_fd_reads_opener_mm(void)
 	return KTAP_PASS;
 }
 
-/* Runs in the opener: mirror, hand the fd to a grandchild, exit. */
-static void opener(int res)
+/*
+ * Runs in the opener: mirror (if @prime; else the device creates its
+ * mirror only at the grandchild's first command), hand the fd to a
+ * grandchild, exit.
+ */
+static void opener(int res, bool prime)
 {
 	const unsigned long n = 16;
 	struct ndemo_cmd cmd;
@@ -186,7 +192,7 @@ static void opener(int res)
 	if (fd < 0 || !mem || !buf || pipe(alive))
 		_exit(1);
 	nd_fill(mem, n, 1);
-	if (nd_read(fd, mem, buf, n, &cmd))
+	if (prime && nd_read(fd, mem, buf, n, &cmd))
 		_exit(1);
 	pid = fork();
 	if (pid < 0)
@@ -207,8 +213,7 @@ static void opener(int res)
 	_exit(0);
 }
 
-/* Proves: after the opener's mm is gone, commands via a surviving fd fail harmlessly. */
-static int case_opener_exits_fd_survives(void)
+static int opener_exits(bool prime)
 {
 	unsigned char r[3];
 	int res[2], status;
@@ -221,7 +226,7 @@ static int case_opener_exits_fd_survives(void)
 	CHECK_SYS(pid);
 	if (pid == 0) {
 		close(res[0]);
-		opener(res[1]);
+		opener(res[1], prime);
 	}
 	close(res[1]);
 	got = read(res[0], r, 3);
@@ -234,6 +239,18 @@ static int case_opener_exits_fd_survives(void)
 	CHECK(!r[1], "WRITE succeeded on a dead mm");
 	CHECK(!r[2], "close failed");
 	return KTAP_PASS;
+}
+
+/* Proves: after the opener's mm is gone, commands via a surviving fd fail harmlessly. */
+static int case_opener_exits_fd_survives(void)
+{
+	return opener_exits(true);
+}
+
+/* Proves: a first command (mirror creation) on a dead opener's mm fails, no BUG. */
+static int case_opener_exits_before_first_command(void)
+{
+	return opener_exits(false);
 }
 
 struct closer {
@@ -425,6 +442,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(killed_during_reads),
 	KTAP_CASE(inherited_fd_reads_opener_mm),
 	KTAP_CASE(opener_exits_fd_survives),
+	KTAP_CASE(opener_exits_before_first_command),
 	KTAP_CASE_TMO(close_during_read, 120),
 	KTAP_CASE_TMO(close_during_read_and_invalidate, 120),
 	KTAP_CASE(exit_during_read),

@@ -11,7 +11,8 @@
 # /tests/selftests.list (qemu-run.sh writes it: one program per
 # tools/testing/selftests/*/*.c built into build/selftests, minus the
 # helper programs listed in a "helpers" file next to them), then
-# /tests/run_hmm_tests.sh if present.  With arguments it runs just those.
+# /tests/run_hmm_tests.sh and /tests/module_unload.sh (last) if present.
+# With arguments it runs just those.
 #
 # Each program runs in a session of its own, under "timeout" with stdin
 # from /dev/null: RUN_ALL_TIMEOUT seconds (default 300), or for
@@ -91,6 +92,8 @@ list_programs() {
 		done
 	fi
 	[ ! -f "$dir/run_hmm_tests.sh" ] || echo run_hmm_tests.sh
+	# Last: it unloads and reloads every module of this tree.
+	[ ! -f "$dir/module_unload.sh" ] || echo module_unload.sh
 }
 
 cd "$dir" || { echo "run_all.sh: error: no $dir directory"; exit 1; }

@@ -89,6 +89,26 @@ struct mmu_mirror_stats {
 };
 
 /**
+ * MMU_MIRROR_STATS_ASSERT_PREFIX - check a UAPI copy of the counters
+ * @type: a UAPI structure that must begin with the fields of
+ *	struct mmu_mirror_stats, same names, same order, all 64-bit
+ *
+ * Lets a driver export the counters with one memcpy() of a
+ * struct mmu_mirror_stats into the start of its own structure; the build
+ * fails if the two layouts ever drift apart.
+ */
+#define MMU_MIRROR_STATS_ASSERT_PREFIX(type)				\
+	static_assert(offsetof(type, faults) == 0 &&			\
+		      offsetof(type, invalidations) ==			\
+		      offsetof(struct mmu_mirror_stats, invalidations) && \
+		      offsetof(type, entries_zapped) ==			\
+		      offsetof(struct mmu_mirror_stats, entries_zapped) && \
+		      offsetof(type, pages_pinned) ==			\
+		      offsetof(struct mmu_mirror_stats, pages_pinned) && \
+		      offsetof(type, table_nodes) + 8 ==		\
+		      sizeof(struct mmu_mirror_stats))
+
+/**
  * struct mmu_mirror_ops - what a driver supplies to the helper
  * @flush: make the device forget every translation removed from the
  *	secondary table so far.  Called exactly once per mirror for each

@@ -83,25 +83,10 @@ static long kvmm_ioctl_get_stats(struct kvmm_vm *vm, void __user *uarg)
 {
 	struct mmu_mirror_stats st;
 	struct kvmm_stats out = { };
-	unsigned int i;
 
 	mmu_mirror_get_stats(vm->mirror, &st);
-	out.faults = st.faults;
-	out.pages_mapped = st.pages_mapped;
-	out.retries = st.retries;
-	BUILD_BUG_ON(KVMM_NR_EVENTS != MMU_MIRROR_NR_EVENTS);
-	for (i = 0; i < KVMM_NR_EVENTS; i++)
-		out.invalidations[i] = st.invalidations[i];
-	out.entries_zapped = st.entries_zapped;
-	out.pages_zapped = st.pages_zapped;
-	out.flushes = st.flushes;
-	out.dirty_propagated = st.dirty_propagated;
-	out.young_cleared = st.young_cleared;
-	out.nonblock_invalidations = st.nonblock_invalidations;
-	out.nonblock_failed = st.nonblock_failed;
-	out.pages_pinned = st.pages_pinned;
-	out.entries = st.entries;
-	out.table_nodes = st.table_nodes;
+	MMU_MIRROR_STATS_ASSERT_PREFIX(struct kvmm_stats);
+	memcpy(&out, &st, sizeof(st));
 	out.tlb_flushes = atomic64_read(&vm->tlb_flushes);
 	down_read(&vm->slots_sem);
 	out.nr_slots = vm->nr_slots;

@@ -58,6 +58,10 @@ static void ndemo_flush(struct mmu_mirror *mirror)
 	atomic64_inc(&nf->tlb_flushes);
 }
 
+/* struct ndemo_stats is struct mmu_mirror_stats, exported as is. */
+MMU_MIRROR_STATS_ASSERT_PREFIX(struct ndemo_stats);
+static_assert(sizeof(struct ndemo_stats) == sizeof(struct mmu_mirror_stats));
+
 static const struct mmu_mirror_ops ndemo_mirror_ops = {
 	.flush = ndemo_flush,
 };
@@ -220,28 +224,13 @@ static int ndemo_get_stats(struct ndemo_file *nf, void __user *uarg)
 {
 	struct mmu_mirror_stats st = { };
 	struct ndemo_stats out = { };
-	unsigned int i;
 
 	mutex_lock(&nf->lock);
 	if (nf->mirror)
 		mmu_mirror_get_stats(nf->mirror, &st);
 	mutex_unlock(&nf->lock);
 
-	out.faults = st.faults;
-	out.pages_mapped = st.pages_mapped;
-	out.retries = st.retries;
-	for (i = 0; i < NDEMO_NR_EVENTS; i++)
-		out.invalidations[i] = st.invalidations[i];
-	out.entries_zapped = st.entries_zapped;
-	out.pages_zapped = st.pages_zapped;
-	out.flushes = st.flushes;
-	out.dirty_propagated = st.dirty_propagated;
-	out.young_cleared = st.young_cleared;
-	out.nonblock_invalidations = st.nonblock_invalidations;
-	out.nonblock_failed = st.nonblock_failed;
-	out.pages_pinned = st.pages_pinned;
-	out.entries = st.entries;
-	out.table_nodes = st.table_nodes;
+	memcpy(&out, &st, sizeof(st));
 	return copy_to_user(uarg, &out, sizeof(out)) ? -EFAULT : 0;
 }
 

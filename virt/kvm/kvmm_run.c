@@ -116,9 +116,9 @@ static int kvmm_vcpu_copy(struct kvmm_vcpu *vcpu, u64 gpa, size_t len,
 
 	down_read(&vm->slots_sem);
 	/*
-	 * The helper refuses write faults in a read-only window, but it
-	 * may install a writable entry for a load there; refuse the store
-	 * before it can reach such an entry.
+	 * The helper never maps a read-only window writable and refuses
+	 * write faults there; checking the slot first turns a store into
+	 * -EPERM without a fault round trip.
 	 */
 	ret = -EPERM;
 	if (access && kvmm_range_readonly(vm, gpa, len))

@@ -30,6 +30,7 @@ KVMM_SELFTEST_SRCS := $(wildcard tools/testing/selftests/kvm-mirror/*.c)
 KVMM_SELFTEST_BINS := $(patsubst tools/testing/selftests/kvm-mirror/%.c,\
 			$(O_DIR)/selftests/%,$(KVMM_SELFTEST_SRCS))
 KVMM_SELFTEST_HDRS := $(wildcard tools/testing/selftests/kvm-mirror/*.h) \
+		      $(wildcard tools/testing/selftests/*.h) \
 		      tools/testing/selftests/notifier-demo/ktap.h \
 		      include/uapi/linux/kvm_mirror.h
 

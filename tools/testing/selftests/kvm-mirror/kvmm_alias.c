@@ -28,6 +28,26 @@ static int alias_vm(char *mem, __u32 flags_b)
 	return vm;
 }
 
+/*
+ * Fill @mem with generation @gen, build the writable alias VM over it and
+ * fault both slots in through @buf.  KTAP_PASS with *@vmp set, or the
+ * failure of the first step that went wrong.
+ */
+static int alias_populated(char *mem, char *buf, uint64_t gen, int *vmp)
+{
+	struct kvmm_run run;
+	int vm;
+
+	CHECK(mem && buf, "mmap: %s", strerror(errno));
+	kv_fill(mem, N, gen);
+	vm = alias_vm(mem, 0);
+	CHECK(vm >= 0, "alias VM: %s", strerror(-vm));
+	*vmp = vm;
+	CHECK_EQ(kv_read(vm, GPA_A, buf, LEN, &run), 0);
+	CHECK_EQ(kv_read(vm, GPA_B, buf, LEN, &run), 0);
+	return KTAP_PASS;
+}
+
 /* Proves: a store through one guest address is seen through the alias and by the CPU, and back. */
 static int case_alias_write_read(void)
 {
@@ -82,14 +102,11 @@ static int case_alias_munmap(void)
 	char *mem = kv_map(LEN), *buf = kv_map(LEN);
 	struct kvmm_stats s0, s1;
 	struct kvmm_run run;
-	int vm;
+	int vm, ret;
 
-	CHECK(mem && buf, "mmap: %s", strerror(errno));
-	kv_fill(mem, N, 5);
-	vm = alias_vm(mem, 0);
-	CHECK(vm >= 0, "alias VM: %s", strerror(-vm));
-	CHECK_EQ(kv_read(vm, GPA_A, buf, LEN, &run), 0);
-	CHECK_EQ(kv_read(vm, GPA_B, buf, LEN, &run), 0);
+	ret = alias_populated(mem, buf, 5, &vm);
+	if (ret)
+		return ret;
 	CHECK(!kv_check("read through B", buf, N, 5), "wrong data");
 
 	CHECK_EQ(kv_stats(vm, &s0), 0);
@@ -125,14 +142,11 @@ static int case_alias_dontneed_part(void)
 	const unsigned long first = 8, count = 16;
 	struct kvmm_stats s0, s1;
 	struct kvmm_run run;
-	int vm;
+	int vm, ret;
 
-	CHECK(mem && buf, "mmap: %s", strerror(errno));
-	kv_fill(mem, N, 7);
-	vm = alias_vm(mem, 0);
-	CHECK(vm >= 0, "alias VM: %s", strerror(-vm));
-	CHECK_EQ(kv_read(vm, GPA_A, buf, LEN, &run), 0);
-	CHECK_EQ(kv_read(vm, GPA_B, buf, LEN, &run), 0);
+	ret = alias_populated(mem, buf, 7, &vm);
+	if (ret)
+		return ret;
 
 	CHECK_EQ(kv_stats(vm, &s0), 0);
 	CHECK_SYS(madvise(mem + first * KV_PAGE, count * KV_PAGE,
@@ -145,13 +159,13 @@ static int case_alias_dontneed_part(void)
 	CHECK_EQ(kv_read(vm, GPA_B, buf, LEN, &run), 0);
 	CHECK_EQ(run.faults, 1);
 	CHECK(!kv_check_range("B before the hole", buf, 0, first, 7), "wrong");
-	CHECK(!kv_check_zero("B in the hole", buf + first * KV_PAGE, count),
+	CHECK(!mt_check_zero("B in the hole", buf + first * KV_PAGE, count),
 	      "stale data in the hole");
 	CHECK(!kv_check_range("B after the hole",
 			      buf + (first + count) * KV_PAGE, first + count,
 			      N - first - count, 7), "wrong");
 	CHECK_EQ(kv_read(vm, GPA_A, buf, LEN, &run), 0);
-	CHECK(!kv_check_zero("A in the hole", buf + first * KV_PAGE, count),
+	CHECK(!mt_check_zero("A in the hole", buf + first * KV_PAGE, count),
 	      "stale data in the hole");
 	CHECK_SYS(close(vm));
 	return KTAP_PASS;
@@ -225,6 +239,6 @@ static const struct ktap_case cases[] = {
 
 int main(void)
 {
-	kv_record_taint();
+	mt_record_taint();
 	return ktap_run(cases, ARRAY_SIZE(cases));
 }

@@ -290,6 +290,6 @@ static const struct ktap_case cases[] = {
 
 int main(void)
 {
-	kv_record_taint();
+	mt_record_taint();
 	return ktap_run(cases, ARRAY_SIZE(cases));
 }

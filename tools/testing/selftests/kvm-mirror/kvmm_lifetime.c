@@ -153,22 +153,20 @@ static int case_close_unpins(void)
 
 	if (!kv_have_swap(n))
 		return ktap_skip_case("no swap configured");
-	CHECK(!kv_pin_cpu(), "sched_setaffinity: %s", strerror(errno));
+	CHECK(!mt_pin_cpu(), "sched_setaffinity: %s", strerror(errno));
 	CHECK(mem && buf, "mmap: %s", strerror(errno));
 	kv_fill(mem, n, 4);
 	CREATE_VM(vm, KVMM_VM_PINNED);
 	CHECK_EQ(kv_set_slot(vm, 0, 0, GPA0, len, mem), 0);
 	CHECK_EQ(kv_read(vm, GPA0, buf, len, NULL), 0);
-	CHECK_SYS(madvise(mem, len, MADV_PAGEOUT));
-	CHECK_SYS(madvise(mem, len, MADV_PAGEOUT));
-	res = kv_resident(mem, len);
+	CHECK_EQ(mt_pageout2(mem, len), 0);
+	res = mt_resident(mem, len);
 	ktap_diag("pinned VM alive: %ld of %lu pages resident", res, n);
 	CHECK_EQ(res, n);
 
 	CHECK_SYS(close(vm));
-	CHECK_SYS(madvise(mem, len, MADV_PAGEOUT));
-	CHECK_SYS(madvise(mem, len, MADV_PAGEOUT));
-	res = kv_resident(mem, len);
+	CHECK_EQ(mt_pageout2(mem, len), 0);
+	res = mt_resident(mem, len);
 	ktap_diag("pinned VM closed: %ld of %lu pages resident", res, n);
 	CHECK_EQ(res, 0);
 	CHECK(!kv_check("memory after swap-in", mem, n, 4), "data lost");
@@ -486,6 +484,6 @@ static const struct ktap_case cases[] = {
 
 int main(void)
 {
-	kv_record_taint();
+	mt_record_taint();
 	return ktap_run(cases, ARRAY_SIZE(cases));
 }

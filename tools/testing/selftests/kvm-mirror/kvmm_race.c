@@ -97,6 +97,14 @@ static int checkpoint(struct race *r, uint64_t gen)
 	return KTAP_PASS;
 }
 
+/* Fill generation @g, publish it and check that the VM sees exactly it. */
+static int publish(struct race *r, uint64_t g)
+{
+	kv_fill(r->mem, r->n, g);
+	atomic_store(&r->published, g);
+	return checkpoint(r, g);
+}
+
 static int race_setup(struct race *r, unsigned long n)
 {
 	memset(r, 0, sizeof(*r));
@@ -135,9 +143,7 @@ static int case_race_munmap(void)
 		if (g % 2)
 			CHECK_SYS(munmap(r.mem, n * KV_PAGE));
 		CHECK_EQ(kv_remap_at(r.mem, n * KV_PAGE), 0);
-		kv_fill(r.mem, n, g);
-		atomic_store(&r.published, g);
-		ret = checkpoint(&r, g);
+		ret = publish(&r, g);
 		if (ret)
 			return ret;
 	}
@@ -169,9 +175,7 @@ static int case_race_dontneed(void)
 	CHECK_PT(pthread_create(&t, NULL, stale_reader, &r));
 	for (g = 2; g <= iters; g++) {
 		CHECK_SYS(madvise(r.mem, n * KV_PAGE, MADV_DONTNEED));
-		kv_fill(r.mem, n, g);
-		atomic_store(&r.published, g);
-		ret = checkpoint(&r, g);
+		ret = publish(&r, g);
 		if (ret)
 			return ret;
 	}
@@ -297,7 +301,7 @@ static int case_race_pageout(void)
 	ret = race_setup(&r, n);
 	if (ret)
 		return ret;
-	out0 = kv_proc_value("/proc/vmstat", "pswpout");
+	out0 = mt_proc_value("/proc/vmstat", "pswpout");
 	CHECK_PT(pthread_create(&t, NULL, pager, &r));
 	for (g = 2; g <= iters; g++) {
 		/* The vCPU stores, the vCPU and the CPU load. */
@@ -320,7 +324,7 @@ static int case_race_pageout(void)
 	}
 	atomic_store(&r.done, 1);
 	CHECK_PT(pthread_join(t, NULL));
-	out1 = kv_proc_value("/proc/vmstat", "pswpout");
+	out1 = mt_proc_value("/proc/vmstat", "pswpout");
 	CHECK_EQ(kv_stats(r.vm, &st), 0);
 	kv_dump_stats("after the race", &st);
 	ktap_diag("%lld pages swapped out during the race", out1 - out0);
@@ -364,6 +368,6 @@ static const struct ktap_case cases[] = {
 
 int main(void)
 {
-	kv_record_taint();
+	mt_record_taint();
 	return ktap_run(cases, ARRAY_SIZE(cases));
 }

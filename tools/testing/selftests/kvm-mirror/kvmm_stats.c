@@ -79,7 +79,7 @@ static int case_one_flush_per_invalidation(void)
 {
 	const unsigned long n = 1024;
 	/* Aligned, so that no page-table boundary splits an invalidation. */
-	char *mem = kv_map_aligned(n * KV_PAGE, n * KV_PAGE);
+	char *mem = mt_map_aligned(n * KV_PAGE, n * KV_PAGE, 0);
 	char *buf = kv_map(n * KV_PAGE);
 	struct kvmm_stats s0, s1;
 	struct kvmm_run run;
@@ -188,7 +188,7 @@ static int case_aging_and_reclaim(void)
 
 	if (!kv_have_swap(n))
 		return ktap_skip_case("no swap configured");
-	CHECK(!kv_pin_cpu(), "sched_setaffinity: %s", strerror(errno));
+	CHECK(!mt_pin_cpu(), "sched_setaffinity: %s", strerror(errno));
 	CHECK(mem && buf, "mmap: %s", strerror(errno));
 	kv_fill(mem, n, 4);
 	CREATE_VM(vm, 0);
@@ -202,12 +202,12 @@ static int case_aging_and_reclaim(void)
 	kv_dump_stats("after first PAGEOUT", &s1);
 	CHECK_EQ(s1.young_cleared - s0.young_cleared, n);
 	CHECK_EQ(s1.entries, n);
-	CHECK_EQ(kv_resident(mem, n * KV_PAGE), n);
+	CHECK_EQ(mt_resident(mem, n * KV_PAGE), n);
 
 	CHECK_SYS(madvise(mem, n * KV_PAGE, MADV_PAGEOUT));
 	CHECK_EQ(kv_stats(vm, &s2), 0);
 	kv_dump_stats("after second PAGEOUT", &s2);
-	CHECK_EQ(kv_resident(mem, n * KV_PAGE), 0);
+	CHECK_EQ(mt_resident(mem, n * KV_PAGE), 0);
 	CHECK_EQ(s2.entries, 0);
 	CHECK_EQ(s2.pages_zapped - s1.pages_zapped, n);
 	/* Reclaim unmaps page by page: one invalidation, one flush each. */
@@ -338,6 +338,6 @@ static const struct ktap_case cases[] = {
 
 int main(void)
 {
-	kv_record_taint();
+	mt_record_taint();
 	return ktap_run(cases, ARRAY_SIZE(cases));
 }

@@ -4,40 +4,24 @@
  *
  * VM creation, memslots, vCPU runs, statistics, generation-tagged page
  * patterns, threads and check macros.  Helpers that can fail return 0 or
- * a negative errno.  Output is flat KTAP through ../notifier-demo/ktap.h.
+ * a negative errno.  The check macros, mappings, mincore, /proc readers,
+ * CPU pinning and the taint check come from ../mirror_test_util.h.
  */
 #ifndef _KVMM_UTIL_H
 #define _KVMM_UTIL_H
 
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
-#include <errno.h>
-#include <fcntl.h>
+#include "mirror_test_util.h"
+
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
 
 #include <linux/kvm_mirror.h>
-
-#include "../notifier-demo/ktap.h"
-
-#ifndef MADV_PAGEOUT
-#define MADV_PAGEOUT		21
-#endif
 
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #endif
 
-#define KV_PAGE		4096UL
+#define KV_PAGE		MT_PAGE
 #define KV_MIB		(1UL << 20)
 #define KV_GIB		(1UL << 30)
 
@@ -46,34 +30,6 @@ enum {
 	KV_EV_UNMAP, KV_EV_CLEAR, KV_EV_PROTECTION_VMA, KV_EV_PROTECTION_PAGE,
 	KV_EV_SOFT_DIRTY, KV_EV_RELEASE, KV_EV_MIGRATE, KV_EV_EXCLUSIVE,
 };
-
-/* A failed check inside a case: say where and why, return KTAP_FAIL. */
-#define CHECK(cond, ...) do {						\
-	if (!(cond)) {							\
-		ktap_diag("%s:%d: check failed: %s", __func__,		\
-			  __LINE__, #cond);				\
-		ktap_diag(__VA_ARGS__);					\
-		return KTAP_FAIL;					\
-	}								\
-} while (0)
-
-#define CHECK_EQ(a, b) do {						\
-	long long __a = (long long)(a), __b = (long long)(b);		\
-	if (__a != __b) {						\
-		ktap_diag("%s:%d: %s == %s failed: %lld != %lld",	\
-			  __func__, __LINE__, #a, #b, __a, __b);	\
-		return KTAP_FAIL;					\
-	}								\
-} while (0)
-
-/* A syscall that must succeed. */
-#define CHECK_SYS(call) do {						\
-	if ((long)(call) == -1) {					\
-		ktap_diag("%s:%d: %s: %s", __func__, __LINE__, #call,	\
-			  strerror(errno));				\
-		return KTAP_FAIL;					\
-	}								\
-} while (0)
 
 /* A pthread call that must succeed (they return the error). */
 #define CHECK_PT(call) do {						\
@@ -250,36 +206,9 @@ static inline void kv_dump_stats(const char *what, const struct kvmm_stats *s)
 		  (unsigned long long)s->table_nodes);
 }
 
-/*
- * Anonymous private memory of @len bytes aligned to @align (a power of
- * two), THP disabled, the VMA exactly the returned range; NULL on failure.
- */
-static inline void *kv_map_aligned(size_t len, size_t align)
-{
-	size_t span = len + align;
-	uintptr_t raw, start;
-	char *p;
-
-	p = mmap(NULL, span, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-	raw = (uintptr_t)p;
-	start = (raw + align - 1) & ~(uintptr_t)(align - 1);
-	if (start > raw)
-		munmap(p, start - raw);
-	if (raw + span > start + len)
-		munmap((void *)(start + len), raw + span - (start + len));
-	if (madvise((void *)start, len, MADV_NOHUGEPAGE)) {
-		munmap((void *)start, len);
-		return NULL;
-	}
-	return (void *)start;
-}
-
 static inline void *kv_map(size_t len)
 {
-	return kv_map_aligned(len, KV_PAGE);
+	return mt_map_aligned(len, KV_PAGE, 0);
 }
 
 /* Map fresh memory exactly at @addr (replacing what is there). */
@@ -406,134 +335,12 @@ static inline unsigned long kv_count_stale(const char *what, const void *p,
 	return bad;
 }
 
-static inline unsigned long kv_check_zero(const char *what, const void *p,
-					  unsigned long npages)
-{
-	const uint64_t *q = p;
-	unsigned long i, n = npages * (KV_PAGE / 8), bad = 0;
-
-	for (i = 0; i < n; i++) {
-		if (!q[i])
-			continue;
-		if (!bad)
-			ktap_diag("%s: word %lu (page %lu) is %#llx, want 0",
-				  what, i, i / (KV_PAGE / 8),
-				  (unsigned long long)q[i]);
-		bad++;
-	}
-	return bad;
-}
-
-/* A "Key: value" number from a /proc file such as /proc/meminfo, or -1. */
-static inline long long kv_proc_value(const char *file, const char *key)
-{
-	FILE *f = fopen(file, "r");
-	char line[256];
-	size_t klen = strlen(key);
-	long long val = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, key, klen) &&
-		    (line[klen] == ':' || line[klen] == ' ')) {
-			val = strtoll(line + klen + 1, NULL, 10);
-			break;
-		}
-	}
-	fclose(f);
-	return val;
-}
-
 /* Is there swap for @npages pages, twice over? */
 static inline int kv_have_swap(unsigned long npages)
 {
-	long long free_kb = kv_proc_value("/proc/meminfo", "SwapFree");
+	long long free_kb = mt_swap_free_kb();
 
 	return free_kb >= (long long)(npages * (KV_PAGE >> 10)) * 2;
-}
-
-/* Pages of [p, p + len) resident per mincore(), or -errno. */
-static inline long kv_resident(const void *p, size_t len)
-{
-	size_t n = (len + KV_PAGE - 1) / KV_PAGE, i;
-	unsigned char *vec = malloc(n);
-	long count = 0;
-
-	if (!vec)
-		return -ENOMEM;
-	if (mincore((void *)p, len, vec)) {
-		int e = errno;
-
-		free(vec);
-		return -e;
-	}
-	for (i = 0; i < n; i++)
-		count += vec[i] & 1;
-	free(vec);
-	return count;
-}
-
-/*
- * Stay on the current CPU: MADV_PAGEOUT drains only this CPU's LRU
- * batch, where the pages the case just faulted wait.
- */
-static inline int kv_pin_cpu(void)
-{
-	cpu_set_t set;
-	int cpu = sched_getcpu();
-
-	if (cpu < 0)
-		return -errno;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
-}
-
-/* Value of /proc/sys/kernel/tainted, or -1. */
-static inline long kv_taint(void)
-{
-	FILE *f = fopen("/proc/sys/kernel/tainted", "r");
-	long v = -1;
-
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
-
-/* Taint bits that mean something went wrong in the kernel. */
-#define KV_TAINT_BAD	((1L << 4) /* M: machine check */ |		\
-			 (1L << 5) /* B: bad page */ |			\
-			 (1L << 7) /* D: died (oops) */ |		\
-			 (1L << 9) /* W: warning */ |			\
-			 (1L << 14) /* L: soft lockup */)
-
-static long kv_taint_at_start = -1;
-
-static inline void kv_record_taint(void)
-{
-	kv_taint_at_start = kv_taint();
-	if (kv_taint_at_start > 0 && (kv_taint_at_start & KV_TAINT_BAD))
-		ktap_diag("kernel already tainted (%#lx) before these tests",
-			  kv_taint_at_start);
-}
-
-/* Proves: no warning, oops, bad page or lockup was logged by the cases above. */
-static inline int case_kernel_not_tainted(void)
-{
-	long now = kv_taint();
-
-	if (now < 0 || kv_taint_at_start < 0)
-		return ktap_skip_case("/proc/sys/kernel/tainted unreadable");
-	if ((now & ~kv_taint_at_start) & KV_TAINT_BAD) {
-		ktap_diag("new kernel taint %#lx (was %#lx): see dmesg",
-			  now, kv_taint_at_start);
-		return KTAP_FAIL;
-	}
-	return KTAP_PASS;
 }
 
 #endif /* _KVMM_UTIL_H */

@@ -258,7 +258,7 @@ static int case_ptr_aliases_mirrored_range(void)
 	for (i = 0; i < n; i++)
 		CHECK_EQ(nd_touch_read(mem + i * ND_PAGE), 0);
 	CHECK_EQ(nd_read(fd, mem, mem, n, &cmd), 0);
-	CHECK(!nd_check_zero("self read of zero pages", mem, n), "not zero");
+	CHECK(!mt_check_zero("self read of zero pages", mem, n), "not zero");
 	CHECK_EQ(nd_read(fd, mem, mem, n, &cmd), 0);
 
 	nd_fill(mem, n, 3);
@@ -556,6 +556,6 @@ static const struct ktap_case cases[] = {
 
 int main(void)
 {
-	nd_record_taint();
+	mt_record_taint();
 	return ktap_run(cases, ARRAY_SIZE(cases));
 }

@@ -29,7 +29,7 @@ static int flush_map(enum backing b, char **memp)
 			return ktap_skip_case("no free 2 MiB hugetlb page (vm.nr_hugepages): %s",
 					      strerror(errno));
 	} else {
-		mem = nd_map_aligned(ND_HPAGE, ND_HPAGE, b == BACK_THP);
+		mem = mt_map_aligned(ND_HPAGE, ND_HPAGE, b == BACK_THP);
 		CHECK(mem, "mmap: %s", strerror(errno));
 	}
 	nd_fill(mem, FL_N, 1);
@@ -102,7 +102,7 @@ static int flush_once(enum backing b, int dontneed)
 		memset(buf, 0x5a, ND_HPAGE);
 		CHECK_EQ(nd_read(fd, mem, buf, FL_N, &cmd), 0);
 		CHECK_EQ(cmd.faults, 1);
-		CHECK(!nd_check_zero("read after MADV_DONTNEED", buf, FL_N),
+		CHECK(!mt_check_zero("read after MADV_DONTNEED", buf, FL_N),
 		      "stale data after MADV_DONTNEED");
 	} else {
 		CHECK_EQ(nd_read(fd, mem, buf, FL_N, &cmd), -EFAULT);
@@ -150,7 +150,7 @@ static int case_flush_once_8m_munmap(void)
 	int fd;
 
 	OPEN_DEV(fd, 0);
-	mem = nd_map_aligned(n * ND_PAGE, ND_HPAGE, 0);
+	mem = mt_map_aligned(n * ND_PAGE, ND_HPAGE, 0);
 	buf = nd_map(n * ND_PAGE);
 	CHECK(mem && buf, "mmap: %s", strerror(errno));
 	nd_fill(mem, n, 7);
@@ -215,6 +215,6 @@ static const struct ktap_case cases[] = {
 
 int main(void)
 {
-	nd_record_taint();
+	mt_record_taint();
 	return ktap_run(cases, ARRAY_SIZE(cases));
 }

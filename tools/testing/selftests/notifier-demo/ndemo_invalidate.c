@@ -52,7 +52,7 @@ static int case_dontneed_reads_zero(void)
 	CHECK_EQ(nd_read(fd, mem, buf, n, &cmd), 0);
 	CHECK_EQ(cmd.cpages, n);
 	CHECK_EQ(cmd.faults, 1);
-	CHECK(!nd_check_zero("read after DONTNEED", buf, n),
+	CHECK(!mt_check_zero("read after DONTNEED", buf, n),
 	      "device saw stale data after MADV_DONTNEED");
 
 	CHECK_EQ(nd_snapshot(fd, mem, snap, n), 0);
@@ -362,6 +362,6 @@ static const struct ktap_case cases[] = {
 
 int main(void)
 {
-	nd_record_taint();
+	mt_record_taint();
 	return ktap_run(cases, ARRAY_SIZE(cases));
 }

@@ -452,6 +452,6 @@ static const struct ktap_case cases[] = {
 
 int main(void)
 {
-	nd_record_taint();
+	mt_record_taint();
 	return ktap_run(cases, ARRAY_SIZE(cases));
 }

@@ -13,7 +13,7 @@
 
 static int need_swap(unsigned long npages)
 {
-	long long free_kb = nd_swap_free_kb();
+	long long free_kb = mt_swap_free_kb();
 
 	if (free_kb < (long long)(npages * (ND_PAGE >> 10)) * 2) {
 		ktap_diag("SwapFree %lld kB", free_kb);
@@ -35,7 +35,7 @@ static int case_pageout_swaps_and_refaults(void)
 
 	if (need_swap(n))
 		return ktap_skip_case("no swap configured");
-	CHECK(!nd_pin_cpu(), "sched_setaffinity: %s", strerror(errno));
+	CHECK(!mt_pin_cpu(), "sched_setaffinity: %s", strerror(errno));
 	OPEN_DEV(fd, 0);
 	mem = nd_map(len);
 	buf = nd_map(len);
@@ -45,19 +45,19 @@ static int case_pageout_swaps_and_refaults(void)
 	CHECK_EQ(nd_read(fd, mem, buf, n, &cmd), 0);
 	CHECK_EQ(cmd.faults, 1);
 	CHECK(!nd_check("device read", buf, n, 1), "wrong data");
-	CHECK_EQ(nd_resident(mem, len), n);
+	CHECK_EQ(mt_resident(mem, len), n);
 
 	CHECK_EQ(nd_stats(fd, &s0), 0);
 	CHECK_SYS(madvise(mem, len, MADV_PAGEOUT));
 	CHECK_EQ(nd_stats(fd, &s1), 0);
 	ktap_diag("after first MADV_PAGEOUT: %ld of %lu pages resident, young cleared %llu",
-		  nd_resident(mem, len), n,
+		  mt_resident(mem, len), n,
 		  (unsigned long long)(s1.young_cleared - s0.young_cleared));
 	CHECK_SYS(madvise(mem, len, MADV_PAGEOUT));
 	CHECK_EQ(nd_stats(fd, &s2), 0);
 	nd_dump_stats("after second MADV_PAGEOUT", &s2);
 
-	res = nd_resident(mem, len);
+	res = mt_resident(mem, len);
 	swap_kb = nd_smaps_kb(mem, "Swap");
 	ktap_diag("after second MADV_PAGEOUT: %ld pages resident, %ld kB swapped, Rss %ld kB",
 		  res, swap_kb, nd_smaps_kb(mem, "Rss"));
@@ -76,7 +76,7 @@ static int case_pageout_swaps_and_refaults(void)
 	CHECK_EQ(cmd.faults, 1);
 	CHECK(!nd_check("device read after swap-in", buf, n, 1),
 	      "data lost through swap");
-	CHECK_EQ(nd_resident(mem, len), n);
+	CHECK_EQ(mt_resident(mem, len), n);
 	CHECK(!nd_check("CPU view after swap-in", mem, n, 1), "CPU data lost");
 	return KTAP_PASS;
 }
@@ -111,10 +111,10 @@ static int pageout_in_mode(__u32 mode, unsigned long n, struct po_result *r,
 	CHECK_EQ(s.pages_pinned, mode == NDEMO_MODE_PINNED ? n : 0);
 
 	r->rss_before = nd_smaps_kb(mem, "Rss");
-	r->res_before = nd_resident(mem, len);
-	CHECK_EQ(nd_pageout2(mem, len), 0);
+	r->res_before = mt_resident(mem, len);
+	CHECK_EQ(mt_pageout2(mem, len), 0);
 	r->rss_after = nd_smaps_kb(mem, "Rss");
-	r->res_after = nd_resident(mem, len);
+	r->res_after = mt_resident(mem, len);
 	ktap_diag("%-8s %lu MiB: Rss %ld -> %ld kB, resident %ld -> %ld pages",
 		  mode == NDEMO_MODE_PINNED ? "pinned" : "notifier",
 		  len / ND_MIB, r->rss_before, r->rss_after, r->res_before,
@@ -143,7 +143,7 @@ static int case_pinned_vs_notifier_pageout(void)
 
 	if (need_swap(2 * n))
 		return ktap_skip_case("no swap configured");
-	CHECK(!nd_pin_cpu(), "sched_setaffinity: %s", strerror(errno));
+	CHECK(!mt_pin_cpu(), "sched_setaffinity: %s", strerror(errno));
 
 	ret = pageout_in_mode(NDEMO_MODE_PINNED, n, &pin, &pfd, &pmem);
 	if (ret != KTAP_PASS)
@@ -165,8 +165,8 @@ static int case_pinned_vs_notifier_pageout(void)
 
 	/* Closing the pinned mirror drops the pins: now the pages can go. */
 	CHECK_SYS(close(pfd));
-	CHECK_EQ(nd_pageout2(pmem, n * ND_PAGE), 0);
-	res = nd_resident(pmem, n * ND_PAGE);
+	CHECK_EQ(mt_pageout2(pmem, n * ND_PAGE), 0);
+	res = mt_resident(pmem, n * ND_PAGE);
 	CHECK(res == 0, "%ld pages stayed in RAM after the pinned mirror closed",
 	      res);
 	CHECK(!nd_check("CPU view of formerly pinned memory", pmem, n,
@@ -221,6 +221,6 @@ static const struct ktap_case cases[] = {
 
 int main(void)
 {
-	nd_record_taint();
+	mt_record_taint();
 	return ktap_run(cases, ARRAY_SIZE(cases));
 }

@@ -56,7 +56,7 @@ static int case_munmap_mmap_same_address(void)
 			/* Fresh mapping, not yet written: zero pages. */
 			CHECK_EQ(nd_read(fd, mem, buf, n, &cmd), 0);
 			CHECK_EQ(cmd.faults, 1);
-			CHECK(!nd_check_zero("fresh mapping", buf, n),
+			CHECK(!mt_check_zero("fresh mapping", buf, n),
 			      "old data after munmap+mmap, iteration %u", it);
 		}
 		/* CPU write replaces zero pages (if mapped): entries must go. */
@@ -343,6 +343,6 @@ static const struct ktap_case cases[] = {
 
 int main(void)
 {
-	nd_record_taint();
+	mt_record_taint();
 	return ktap_run(cases, ARRAY_SIZE(cases));
 }

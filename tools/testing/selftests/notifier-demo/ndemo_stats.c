@@ -206,7 +206,7 @@ static int case_snapshot_does_not_fault(void)
 		CHECK(snap[i] == NDEMO_PROT_NONE, "page %lu: %#x, want NONE",
 		      i, snap[i]);
 	/* Not populated by the snapshot either. */
-	CHECK_EQ(nd_resident(mem + 3 * ND_PAGE, (n - 3) * ND_PAGE), 0);
+	CHECK_EQ(mt_resident(mem + 3 * ND_PAGE, (n - 3) * ND_PAGE), 0);
 	return KTAP_PASS;
 }
 
@@ -221,6 +221,6 @@ static const struct ktap_case cases[] = {
 
 int main(void)
 {
-	nd_record_taint();
+	mt_record_taint();
 	return ktap_run(cases, ARRAY_SIZE(cases));
 }

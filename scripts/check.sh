@@ -28,6 +28,9 @@
 
 set -eu
 
+# The rest is one compound command, so bash has read all of it before it
+# runs any: editing this file does not disturb a run already going.
+{
 [ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 build=$(mkdir -p "$1" && cd "$1" && pwd)
@@ -253,3 +256,4 @@ echo "Time: $(( $(date +%s) - t0 ))s for $programs program(s)"
 echo "($total_skip skipped, $total_xfail expected failures)"
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" = 0 ]
+}

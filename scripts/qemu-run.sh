@@ -57,6 +57,7 @@
 #   ttyS0  kernel console only: printk below loglevel 5, with timestamps.
 #   ttyS1  all userspace output: /init's setup messages, the command's
 #          stdout and stderr, and these markers, each on a line of its own:
+#            @@GUEST-INIT@@               /init has started
 #            @@GUEST-SETUP-ERRORS <n>@@   setup steps that failed (n > 0)
 #            @@GUEST-BEGIN@@              the command starts
 #            @@GUEST-EXIT <rc>@@          the command's exit status
@@ -71,8 +72,13 @@
 # and, when not already part of such a report, Oops, Kernel panic,
 # hung_task and Call Trace:.  Each report counts once and is printed.
 #
+# Boot watchdog: TCG very rarely hangs early in boot (seen once in about
+# 100 boots, before any init output).  If /init has not started within
+# QEMU_RUN_BOOT_TIMEOUT seconds (default 120), QEMU is killed and booted
+# once more, within what is left of --timeout.
+#
 # Result file (--result), one item per line:
-#   guest-exit <rc>|none   timeout 0|1   setup-errors <n>
+#   guest-exit <rc>|none   timeout 0|1   setup-errors <n>   boot-retries <n>
 #   kernel-failure <message>   (one line per report)
 #
 # Exit status: 0 if the command exited 0, nothing failed during setup, no
@@ -80,6 +86,9 @@
 
 set -eu
 
+# The rest is one compound command, so bash has read all of it before it
+# runs any: editing this file does not disturb a run already going.
+{
 die() { echo "qemu-run: error: $*" >&2; exit 2; }
 is_uint() { case $1 in ''|*[!0-9]*) return 1 ;; esac; }
 usage() { sed -n '9,27s/^# \{0,1\}//p' "$0" >&2; exit 2; }
@@ -94,6 +103,11 @@ newest_kver() {
 }
 KVER=${KVER:-$(newest_kver)}
 
+boot_timeout=${QEMU_RUN_BOOT_TIMEOUT:-120}
+if ! is_uint "$boot_timeout" || [ "$boot_timeout" -eq 0 ]; then
+	die "QEMU_RUN_BOOT_TIMEOUT wants seconds, got '$boot_timeout'"
+fi
+boot_retries=0
 max_lines=${QEMU_RUN_MAX_LINES:-20000}
 is_uint "$max_lines" ||
 	die "QEMU_RUN_MAX_LINES wants a line count, got '$max_lines'"
@@ -382,6 +396,7 @@ if [ "$mode" = run ]; then
 	# All userspace output goes to the second serial port.
 	if [ -c /dev/ttyS1 ] && stty -F /dev/ttyS1 115200 raw -echo; then
 		exec </dev/null >/dev/ttyS1 2>&1
+		echo "@@GUEST-INIT@@"
 	else
 		echo "qemu-run: error: no /dev/ttyS1, all output on the console"
 	fi
@@ -515,19 +530,7 @@ if [ "$shell" = 1 ]; then
 	exit $rc
 fi
 
-: >"$klog"
-: >"$glog"
 : >"$log"
-set +e
-if [ "$timeout_s" = 0 ]; then
-	"${qemu[@]}" -serial "file:$klog" -serial "file:$glog" \
-		</dev/null >&2 &
-else
-	timeout -k 10 "$timeout_s" "${qemu[@]}" -serial "file:$klog" \
-		-serial "file:$glog" </dev/null >&2 &
-fi
-qpid=$!
-set -e
 
 # Live view: each stream line-buffered, so lines from the two ports
 # interleave but are never split.  Lines are tagged K (kernel) or G (guest)
@@ -536,30 +539,79 @@ stream() {
 	tail -n +1 -s 0.2 --pid="$qpid" -F "$1" 2>/dev/null |
 		sed -u "s/\r\$//; s/^/$2/"
 }
-{ stream "$klog" K & stream "$glog" G & wait; } |
-	LC_ALL=C awk -v max="$max_lines" -v glog="$glog" -v logfile="$log" '
-	{
-		tag = substr($0, 1, 1)
-		line = substr($0, 2)
-		print line >logfile
-	}
-	tag == "K" || max == 0 || ++n <= max {
-		print line
-		fflush()
-		next
-	}
-	n == max + 1 {
-		print "qemu-run: more than " max " lines of guest output;" \
-		      " only kernel messages shown from here (all in " glog ")"
-		fflush()
-	}' &
-spid=$!
+
+# boot_once SECS: run QEMU once (SECS 0: no limit), streaming its output.
+# Sets qrc to its exit status, and boot_hung to 1 if the guest's /init did
+# not start within boot_timeout seconds (QEMU is then killed).
+boot_once() {
+	local spid waited=0
+	: >"$klog"
+	: >"$glog"
+	boot_hung=0
+	if [ "$1" = 0 ]; then
+		"${qemu[@]}" -serial "file:$klog" -serial "file:$glog" \
+			</dev/null >&2 &
+	else
+		timeout -k 10 "$1" "${qemu[@]}" -serial "file:$klog" \
+			-serial "file:$glog" </dev/null >&2 &
+	fi
+	qpid=$!
+	{ stream "$klog" K & stream "$glog" G & wait; } |
+		LC_ALL=C awk -v max="$max_lines" -v glog="$glog" \
+			     -v logfile="$log" '
+		{
+			tag = substr($0, 1, 1)
+			line = substr($0, 2)
+			print line >>logfile
+		}
+		tag == "K" || max == 0 || ++n <= max {
+			print line
+			fflush()
+			next
+		}
+		n == max + 1 {
+			print "qemu-run: more than " max " lines of guest" \
+			      " output; only kernel messages shown from" \
+			      " here (all in " glog ")"
+			fflush()
+		}' &
+	spid=$!
+
+	# Watch the boot: TCG very rarely hangs early in boot, before init.
+	while ! grep -q '^@@GUEST-INIT@@' "$glog" &&
+	      kill -0 "$qpid" 2>/dev/null; do
+		if [ $waited -ge $((boot_timeout * 2)) ]; then
+			boot_hung=1
+			kill "$qpid" 2>/dev/null
+			break
+		fi
+		sleep 0.5
+		waited=$((waited + 1))
+	done
+	wait "$qpid"
+	qrc=$?
+	qpid=
+	wait "$spid"
+}
 
 set +e
-wait "$qpid"
-qrc=$?
-qpid=
-wait "$spid"
+boot_once "$timeout_s"
+if [ "$boot_hung" = 1 ]; then
+	cp "$klog" "${klog%.log}-hung.log"
+	echo "qemu-run: warning: the guest did not reach /init within" \
+	     "${boot_timeout}s; booting again (kernel log of the hung boot:" \
+	     "${klog%.log}-hung.log)"
+	left=0
+	if [ "$timeout_s" != 0 ]; then
+		left=$(awk -v a="$start" -v b="$(date +%s.%N)" \
+			   -v t="$timeout_s" \
+			   'BEGIN { l = int(t - (b - a)); print (l > 1 ? l : 1) }')
+	fi
+	boot_once "$left"
+	boot_retries=1
+	[ "$boot_hung" = 0 ] ||
+		echo "qemu-run: FAIL: the guest hung before /init twice"
+fi
 set -e
 end=$(date +%s.%N)
 
@@ -581,6 +633,7 @@ if [ -n "$result" ]; then
 		echo "guest-exit ${guest_rc:-none}"
 		echo "timeout $timed_out"
 		echo "setup-errors $setup_errors"
+		echo "boot-retries $boot_retries"
 		[ -z "$failures" ] || printf '%s\n' "$failures" |
 			sed 's/^/kernel-failure /'
 	} >"$result"
@@ -616,3 +669,4 @@ if [ -n "$failures" ]; then
 fi
 [ $status != 0 ] || echo "qemu-run: OK"
 exit $status
+}

@@ -1,0 +1,749 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mmu_notifier.c - MMU notifier core of the userspace model
+ *
+ * MODEL BUILD ONLY (the kernel has its own).  Implements the Linux 6.1 API
+ * of include/linux/mmu_notifier.h from its documented semantics:
+ *
+ * Classic subscriptions sit on an SRCU-protected list and get every
+ * invalidation, release at exit and the aging hooks.
+ *
+ * Interval subscriptions sit in an interval tree and get only the
+ * invalidations that overlap them.  The mm-wide sequence count
+ * (subs->invalidate_seq) is odd while at least one overlapping
+ * invalidation runs.  An invalidation raises it to odd at start; the last
+ * one to end makes it even again and wakes the waiters.  While
+ * invalidations are active, the tree is walked without the lock, so an
+ * insert or remove is deferred to a list and applied by that last end.
+ *
+ * Order inside one invalidation start: every overlapping interval
+ * callback first, then every classic invalidate_range_start.  The
+ * mmu_mirror helper depends on this (its classic callback issues the one
+ * flush for what the interval callbacks removed).  Keep it.
+ *
+ * Differences from Linux 6.1, on purpose:
+ *  - registration holds mmap_lock for write instead of mm_take_all_locks():
+ *    every invalidation of the model runs under mmap_lock.  Reclaim,
+ *    which will not, must exclude registration when it is added.
+ *  - when a classic subscriber fails a non-blockable start, the interval
+ *    side is ended too, so the sequence count cannot stay odd forever.
+ *  - a subscription's release is called once even if unregister races
+ *    the exit path.
+ */
+#include <linux/mm.h>
+#include <linux/mmu_notifier.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/srcu.h>
+#include <linux/wait.h>
+
+/* Protects list walks and keeps subscriptions alive across callbacks. */
+DEFINE_STATIC_SRCU(mn_srcu);
+
+/**
+ * struct mmu_notifier_subscriptions - notifier state of one mm
+ * @list: classic subscriptions; changed under @lock, walked under mn_srcu
+ * @has_itree: an interval notifier may exist; set once, never cleared
+ * @lock: protects @list changes, @invalidate_seq,
+ *	@active_invalidate_ranges, @itree changes and @deferred_list
+ * @invalidate_seq: odd while interval invalidations are in progress;
+ *	read without @lock by waiters
+ * @active_invalidate_ranges: invalidations between start and end; while
+ *	non-zero the tree is not changed
+ * @itree: interval subscriptions
+ * @wq: waiters for @invalidate_seq to move on
+ * @deferred_list: interval subscriptions whose insert or remove waits for
+ *	the last active invalidation to end
+ */
+struct mmu_notifier_subscriptions {
+	struct list_head list;
+	bool has_itree;
+	spinlock_t lock;
+	unsigned long invalidate_seq;
+	unsigned long active_invalidate_ranges;
+	struct rb_root_cached itree;
+	wait_queue_head_t wq;
+	struct list_head deferred_list;
+};
+
+static bool mn_itree_is_invalidating(struct mmu_notifier_subscriptions *subs)
+{
+	lockdep_assert_held(&subs->lock);
+	return subs->invalidate_seq & 1;
+}
+
+/*
+ * Begin an invalidation of the interval side: count it as active and, if
+ * a subscription overlaps, make the sequence odd.  Returns the first
+ * overlapping subscription and the sequence the callbacks must record.
+ */
+static struct mmu_interval_notifier *
+mn_itree_inv_start_range(struct mmu_notifier_subscriptions *subs,
+			 const struct mmu_notifier_range *range,
+			 unsigned long *seq)
+{
+	struct interval_tree_node *node;
+	struct mmu_interval_notifier *res = NULL;
+
+	spin_lock(&subs->lock);
+	subs->active_invalidate_ranges++;
+	node = interval_tree_iter_first(&subs->itree, range->start,
+					range->end - 1);
+	if (node) {
+		WRITE_ONCE(subs->invalidate_seq, subs->invalidate_seq | 1);
+		res = container_of(node, struct mmu_interval_notifier,
+				   interval_tree);
+	}
+	*seq = subs->invalidate_seq;
+	spin_unlock(&subs->lock);
+	return res;
+}
+
+/* The tree cannot change while this invalidation is active. */
+static struct mmu_interval_notifier *
+mn_itree_inv_next(struct mmu_interval_notifier *interval_sub,
+		  const struct mmu_notifier_range *range)
+{
+	struct interval_tree_node *node;
+
+	node = interval_tree_iter_next(&interval_sub->interval_tree,
+				       range->start, range->end - 1);
+	return node ? container_of(node, struct mmu_interval_notifier,
+				   interval_tree) : NULL;
+}
+
+/*
+ * End an invalidation of the interval side.  The last one to end makes
+ * the sequence even, applies the deferred inserts and removes and wakes
+ * whoever waits in read_begin or remove.
+ */
+static void mn_itree_inv_end(struct mmu_notifier_subscriptions *subs)
+{
+	struct mmu_interval_notifier *sub, *next;
+
+	spin_lock(&subs->lock);
+	if (WARN_ON(!subs->active_invalidate_ranges) ||
+	    --subs->active_invalidate_ranges ||
+	    !mn_itree_is_invalidating(subs)) {
+		spin_unlock(&subs->lock);
+		return;
+	}
+	WRITE_ONCE(subs->invalidate_seq, subs->invalidate_seq + 1);
+	list_for_each_entry_safe(sub, next, &subs->deferred_list,
+				 deferred_item) {
+		if (RB_EMPTY_NODE(&sub->interval_tree.rb))
+			interval_tree_insert(&sub->interval_tree,
+					     &subs->itree);
+		else
+			interval_tree_remove(&sub->interval_tree,
+					     &subs->itree);
+		list_del_init(&sub->deferred_item);
+	}
+	spin_unlock(&subs->lock);
+	wake_up_all(&subs->wq);
+}
+
+/**
+ * mmu_interval_read_begin() - start a read section against invalidations
+ * @interval_sub: the subscription
+ *
+ * If an invalidation of this subscription is in progress, waits for it
+ * to end, so the section does not begin with a result that is already
+ * stale.  Pair with mmu_interval_read_retry() under the driver lock.
+ *
+ * Context: process context, may sleep; must not be called from the
+ * invalidate callback or with locks the callback takes.
+ * Return: the sequence to pass to mmu_interval_read_retry().
+ */
+unsigned long
+mmu_interval_read_begin(struct mmu_interval_notifier *interval_sub)
+{
+	struct mmu_notifier_subscriptions *subs =
+		interval_sub->mm->notifier_subscriptions;
+	unsigned long seq;
+	bool busy;
+
+	spin_lock(&subs->lock);
+	seq = READ_ONCE(interval_sub->invalidate_seq);
+	busy = seq == subs->invalidate_seq;
+	spin_unlock(&subs->lock);
+	/*
+	 * The callback stored this odd seq with set_seq during the running
+	 * invalidation; mn_itree_inv_end() moves the mm's sequence past it.
+	 */
+	if (busy)
+		wait_event(subs->wq, READ_ONCE(subs->invalidate_seq) != seq);
+	return seq;
+}
+EXPORT_SYMBOL_GPL(mmu_interval_read_begin);
+
+static void mn_itree_release(struct mmu_notifier_subscriptions *subs,
+			     struct mm_struct *mm)
+{
+	struct mmu_notifier_range range = {
+		.flags = MMU_NOTIFIER_RANGE_BLOCKABLE,
+		.event = MMU_NOTIFY_RELEASE,
+		.mm = mm,
+		.start = 0,
+		.end = ULONG_MAX,
+	};
+	struct mmu_interval_notifier *sub;
+	unsigned long cur_seq;
+
+	for (sub = mn_itree_inv_start_range(subs, &range, &cur_seq); sub;
+	     sub = mn_itree_inv_next(sub, &range))
+		WARN_ON(!sub->ops->invalidate(sub, &range, cur_seq));
+	mn_itree_inv_end(subs);
+}
+
+/* Claim the one call of @sub's release; false if already claimed. */
+static bool mn_claim_release(struct mmu_notifier_subscriptions *subs,
+			     struct mmu_notifier *sub)
+{
+	bool claimed;
+
+	spin_lock(&subs->lock);
+	claimed = !sub->released;
+	sub->released = true;
+	spin_unlock(&subs->lock);
+	return claimed;
+}
+
+/* Unlink @sub unless already unlinked; subs->lock held. */
+static void mn_hlist_unlink(struct mmu_notifier *sub)
+{
+	/* list_del_rcu() leaves LIST_POISON2 in prev: already unlinked. */
+	if (sub->list.prev != LIST_POISON2)
+		list_del_rcu(&sub->list);
+}
+
+static void mn_hlist_release(struct mmu_notifier_subscriptions *subs,
+			     struct mm_struct *mm)
+{
+	struct mmu_notifier *sub;
+	int id;
+
+	id = srcu_read_lock(&mn_srcu);
+	list_for_each_entry_rcu(sub, &subs->list, list)
+		if (mn_claim_release(subs, sub) && sub->ops->release)
+			sub->ops->release(sub, mm);
+
+	spin_lock(&subs->lock);
+	while (!list_empty(&subs->list)) {
+		sub = list_first_entry(&subs->list, struct mmu_notifier, list);
+		mn_hlist_unlink(sub);
+	}
+	spin_unlock(&subs->lock);
+	srcu_read_unlock(&mn_srcu, id);
+
+	/* No callback of a released subscription runs past this point. */
+	synchronize_srcu(&mn_srcu);
+}
+
+/**
+ * __mmu_notifier_release() - the mm is exiting
+ * @mm: the mm, whose mappings are about to be torn down
+ *
+ * Invalidates every interval subscription with MMU_NOTIFY_RELEASE, then
+ * calls every classic release and unlinks the classic subscriptions
+ * (they still need mmu_notifier_unregister() to drop their mm reference).
+ *
+ * Context: exit_mmap(), may sleep.
+ */
+void __mmu_notifier_release(struct mm_struct *mm)
+{
+	struct mmu_notifier_subscriptions *subs = mm->notifier_subscriptions;
+
+	might_sleep();
+	if (READ_ONCE(subs->has_itree))
+		mn_itree_release(subs, mm);
+	if (!list_empty(&subs->list))
+		mn_hlist_release(subs, mm);
+}
+
+static int mn_itree_invalidate(struct mmu_notifier_subscriptions *subs,
+			       const struct mmu_notifier_range *range)
+{
+	struct mmu_interval_notifier *sub;
+	unsigned long cur_seq;
+
+	for (sub = mn_itree_inv_start_range(subs, range, &cur_seq); sub;
+	     sub = mn_itree_inv_next(sub, range)) {
+		bool ok;
+
+		if (!mmu_notifier_range_blockable(range))
+			non_block_start();
+		ok = sub->ops->invalidate(sub, range, cur_seq);
+		if (!mmu_notifier_range_blockable(range))
+			non_block_end();
+		if (ok)
+			continue;
+		/* Only a non-blockable invalidation may be refused. */
+		if (WARN_ON(mmu_notifier_range_blockable(range)))
+			continue;
+		/*
+		 * The caller will not call end after a failed start; end the
+		 * interval side here so the sequence goes back to even.
+		 */
+		mn_itree_inv_end(subs);
+		return -EAGAIN;
+	}
+	return 0;
+}
+
+static void mn_hlist_end_all(struct mmu_notifier_subscriptions *subs,
+			     const struct mmu_notifier_range *range)
+{
+	struct mmu_notifier *sub;
+
+	list_for_each_entry_rcu(sub, &subs->list, list) {
+		if (!sub->ops->invalidate_range_end)
+			continue;
+		if (!mmu_notifier_range_blockable(range))
+			non_block_start();
+		sub->ops->invalidate_range_end(sub, range);
+		if (!mmu_notifier_range_blockable(range))
+			non_block_end();
+	}
+}
+
+static int mn_hlist_invalidate_start(struct mmu_notifier_subscriptions *subs,
+				     struct mmu_notifier_range *range)
+{
+	bool blockable = mmu_notifier_range_blockable(range);
+	struct mmu_notifier *sub;
+	int ret = 0;
+	int id;
+
+	id = srcu_read_lock(&mn_srcu);
+	list_for_each_entry_rcu(sub, &subs->list, list) {
+		const struct mmu_notifier_ops *ops = sub->ops;
+		int err;
+
+		if (!ops->invalidate_range_start)
+			continue;
+		if (!blockable)
+			non_block_start();
+		err = ops->invalidate_range_start(sub, range);
+		if (!blockable)
+			non_block_end();
+		if (!err)
+			continue;
+		pr_info("mmu_notifier: invalidate_range_start failed with %d\n",
+			err);
+		/*
+		 * Failing is only allowed when not blockable, with -EAGAIN,
+		 * and by a subscriber without an end callback: that is what
+		 * lets the core end all the others below.
+		 */
+		WARN_ON(blockable || err != -EAGAIN);
+		WARN_ON(ops->invalidate_range_end);
+		ret = err;
+	}
+	/* The caller will not call end: end every subscriber now. */
+	if (ret)
+		mn_hlist_end_all(subs, range);
+	srcu_read_unlock(&mn_srcu, id);
+	return ret;
+}
+
+/**
+ * __mmu_notifier_invalidate_range_start() - tell subscribers a range changes
+ * @range: the invalidation
+ *
+ * Interval callbacks first, then classic invalidate_range_start.  On
+ * failure (only possible when not blockable) everything started is ended
+ * again before returning.
+ *
+ * Context: mmap_lock held in the model; may sleep iff @range is blockable.
+ * Return: 0, or -EAGAIN if a subscriber refused a non-blockable range.
+ */
+int __mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range)
+{
+	struct mmu_notifier_subscriptions *subs =
+		range->mm->notifier_subscriptions;
+	bool itree = READ_ONCE(subs->has_itree);
+	int ret;
+
+	if (itree) {
+		ret = mn_itree_invalidate(subs, range);
+		if (ret)
+			return ret;
+	}
+	if (list_empty(&subs->list))
+		return 0;
+	ret = mn_hlist_invalidate_start(subs, range);
+	if (ret && itree)
+		mn_itree_inv_end(subs);
+	return ret;
+}
+
+/**
+ * __mmu_notifier_invalidate_range_end() - the range change is complete
+ * @range: the invalidation passed to the successful start
+ *
+ * Context: as for the start.
+ */
+void __mmu_notifier_invalidate_range_end(struct mmu_notifier_range *range)
+{
+	struct mmu_notifier_subscriptions *subs =
+		range->mm->notifier_subscriptions;
+	struct mmu_notifier *sub;
+	int id;
+
+	id = srcu_read_lock(&mn_srcu);
+	list_for_each_entry_rcu(sub, &subs->list, list)
+		if (sub->ops->invalidate_range)
+			sub->ops->invalidate_range(sub, range->mm, range->start,
+						   range->end);
+	mn_hlist_end_all(subs, range);
+	srcu_read_unlock(&mn_srcu, id);
+	if (READ_ONCE(subs->has_itree))
+		mn_itree_inv_end(subs);
+}
+
+/* Shared body of the three aging hooks; @op selects the callback. */
+enum mn_young_op { MN_CLEAR_FLUSH_YOUNG, MN_CLEAR_YOUNG, MN_TEST_YOUNG };
+
+static int mn_young(struct mm_struct *mm, unsigned long start,
+		    unsigned long end, enum mn_young_op op)
+{
+	struct mmu_notifier_subscriptions *subs = mm->notifier_subscriptions;
+	struct mmu_notifier *sub;
+	int young = 0;
+	int id;
+
+	id = srcu_read_lock(&mn_srcu);
+	list_for_each_entry_rcu(sub, &subs->list, list) {
+		const struct mmu_notifier_ops *ops = sub->ops;
+
+		if (op == MN_CLEAR_FLUSH_YOUNG && ops->clear_flush_young)
+			young |= ops->clear_flush_young(sub, mm, start, end);
+		else if (op == MN_CLEAR_YOUNG && ops->clear_young)
+			young |= ops->clear_young(sub, mm, start, end);
+		else if (op == MN_TEST_YOUNG && ops->test_young &&
+			 ops->test_young(sub, mm, start)) {
+			young = 1;
+			break;
+		}
+	}
+	srcu_read_unlock(&mn_srcu, id);
+	return young;
+}
+
+/**
+ * __mmu_notifier_clear_flush_young() - clear secondary accessed bits
+ * @mm: the mm
+ * @start: first address
+ * @end: address after the range
+ *
+ * Context: page-table lock held; must not sleep.
+ * Return: non-zero if any subscriber saw an accessed bit.
+ */
+int __mmu_notifier_clear_flush_young(struct mm_struct *mm,
+				     unsigned long start, unsigned long end)
+{
+	return mn_young(mm, start, end, MN_CLEAR_FLUSH_YOUNG);
+}
+
+/**
+ * __mmu_notifier_clear_young() - clear secondary accessed bits, no flush
+ * @mm: the mm
+ * @start: first address
+ * @end: address after the range
+ *
+ * Context: must not sleep.
+ * Return: non-zero if any subscriber saw an accessed bit.
+ */
+int __mmu_notifier_clear_young(struct mm_struct *mm, unsigned long start,
+			       unsigned long end)
+{
+	return mn_young(mm, start, end, MN_CLEAR_YOUNG);
+}
+
+/**
+ * __mmu_notifier_test_young() - is a page young in a secondary MMU?
+ * @mm: the mm
+ * @address: the page's address
+ *
+ * Context: must not sleep.
+ * Return: non-zero if a subscriber reports the page accessed.
+ */
+int __mmu_notifier_test_young(struct mm_struct *mm, unsigned long address)
+{
+	return mn_young(mm, address, address + PAGE_SIZE, MN_TEST_YOUNG);
+}
+
+static struct mmu_notifier_subscriptions *mn_subscriptions_alloc(void)
+{
+	struct mmu_notifier_subscriptions *subs;
+
+	subs = kzalloc(sizeof(*subs), GFP_KERNEL);
+	if (!subs)
+		return NULL;
+	INIT_LIST_HEAD(&subs->list);
+	spin_lock_init(&subs->lock);
+	subs->invalidate_seq = 2;
+	subs->itree = RB_ROOT_CACHED;
+	init_waitqueue_head(&subs->wq);
+	INIT_LIST_HEAD(&subs->deferred_list);
+	return subs;
+}
+
+/**
+ * __mmu_notifier_register() - subscribe with mmap_lock held for write
+ * @subscription: the subscription with ops set, or NULL to only prepare
+ *	the mm for interval notifiers
+ * @mm: the mm; its address space must be live (mm_users > 0)
+ *
+ * Takes an mmgrab() reference that mmu_notifier_unregister() drops.
+ *
+ * Context: process context, mmap_lock held for write; may sleep.
+ * Return: 0, -ESRCH if the address space is gone, -ENOMEM.
+ */
+int __mmu_notifier_register(struct mmu_notifier *subscription,
+			    struct mm_struct *mm)
+{
+	struct mmu_notifier_subscriptions *subs = mm->notifier_subscriptions;
+
+	mmap_assert_write_locked(mm);
+	might_sleep();
+	if (WARN_ON(atomic_read(&mm->mm_users) <= 0))
+		return -ESRCH;
+	if (!subs) {
+		subs = mn_subscriptions_alloc();
+		if (!subs)
+			return -ENOMEM;
+		/* Pairs with the acquire load in mm_has_notifiers(). */
+		smp_store_release(&mm->notifier_subscriptions, subs);
+	}
+	if (!subscription) {
+		WRITE_ONCE(subs->has_itree, true);
+		return 0;
+	}
+	mmgrab(mm);
+	subscription->mm = mm;
+	subscription->released = false;
+	spin_lock(&subs->lock);
+	list_add_tail_rcu(&subscription->list, &subs->list);
+	spin_unlock(&subs->lock);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(__mmu_notifier_register);
+
+/**
+ * mmu_notifier_register() - subscribe a classic notifier to an mm
+ * @subscription: the subscription with ops set
+ * @mm: the mm; its address space must be live
+ *
+ * Context: process context, may sleep; takes mmap_lock for write.
+ * Return: as for __mmu_notifier_register().
+ */
+int mmu_notifier_register(struct mmu_notifier *subscription,
+			  struct mm_struct *mm)
+{
+	int ret;
+
+	mmap_write_lock(mm);
+	ret = __mmu_notifier_register(subscription, mm);
+	mmap_write_unlock(mm);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(mmu_notifier_register);
+
+/**
+ * mmu_notifier_unregister() - remove a classic subscription
+ * @subscription: a registered subscription
+ * @mm: its mm
+ *
+ * Calls release if the exit path has not, unlinks the subscription and
+ * waits until none of its callbacks runs; then drops the mm reference.
+ *
+ * Context: process context, may sleep; not from a callback.
+ */
+void mmu_notifier_unregister(struct mmu_notifier *subscription,
+			     struct mm_struct *mm)
+{
+	struct mmu_notifier_subscriptions *subs = mm->notifier_subscriptions;
+
+	might_sleep();
+	if (mn_claim_release(subs, subscription) &&
+	    subscription->ops->release) {
+		int id = srcu_read_lock(&mn_srcu);
+
+		subscription->ops->release(subscription, mm);
+		srcu_read_unlock(&mn_srcu, id);
+	}
+	spin_lock(&subs->lock);
+	mn_hlist_unlink(subscription);
+	spin_unlock(&subs->lock);
+
+	synchronize_srcu(&mn_srcu);
+	mmdrop(mm);
+}
+EXPORT_SYMBOL_GPL(mmu_notifier_unregister);
+
+static int __mmu_interval_notifier_insert(
+	struct mmu_interval_notifier *interval_sub, struct mm_struct *mm,
+	struct mmu_notifier_subscriptions *subs, unsigned long start,
+	unsigned long length, const struct mmu_interval_notifier_ops *ops)
+{
+	unsigned long last;
+
+	if (!length || __builtin_add_overflow(start, length - 1, &last))
+		return -EOVERFLOW;
+	interval_sub->mm = mm;
+	interval_sub->ops = ops;
+	RB_CLEAR_NODE(&interval_sub->interval_tree.rb);
+	INIT_LIST_HEAD(&interval_sub->deferred_item);
+	interval_sub->interval_tree.start = start;
+	interval_sub->interval_tree.last = last;
+	mmgrab(mm);
+
+	spin_lock(&subs->lock);
+	if (subs->active_invalidate_ranges) {
+		/*
+		 * Walkers may be in the tree: defer the insert to the last
+		 * end, which needs an odd sequence to notice.  Until then
+		 * read_begin on the new subscription waits (same seq).
+		 */
+		if (!mn_itree_is_invalidating(subs))
+			WRITE_ONCE(subs->invalidate_seq,
+				   subs->invalidate_seq | 1);
+		list_add(&interval_sub->deferred_item, &subs->deferred_list);
+		interval_sub->invalidate_seq = subs->invalidate_seq;
+	} else {
+		WARN_ON(mn_itree_is_invalidating(subs));
+		/* Any odd value other than a future one: nothing to wait. */
+		interval_sub->invalidate_seq = subs->invalidate_seq - 1;
+		interval_tree_insert(&interval_sub->interval_tree,
+				     &subs->itree);
+	}
+	spin_unlock(&subs->lock);
+	return 0;
+}
+
+/**
+ * mmu_interval_notifier_insert() - subscribe to a range of an mm
+ * @interval_sub: the subscription to fill in
+ * @mm: the mm; its address space must be live
+ * @start: first address
+ * @length: bytes, non-zero
+ * @ops: callbacks
+ *
+ * Takes an mmgrab() reference that mmu_interval_notifier_remove() drops.
+ *
+ * Context: process context, may sleep; may take mmap_lock for write.
+ * Return: 0, -EOVERFLOW for an empty or wrapping range, -ESRCH, -ENOMEM.
+ */
+int mmu_interval_notifier_insert(struct mmu_interval_notifier *interval_sub,
+				 struct mm_struct *mm, unsigned long start,
+				 unsigned long length,
+				 const struct mmu_interval_notifier_ops *ops)
+{
+	struct mmu_notifier_subscriptions *subs;
+	int ret;
+
+	might_sleep();
+	/* Pairs with the release store in __mmu_notifier_register(). */
+	subs = smp_load_acquire(&mm->notifier_subscriptions);
+	if (!subs || !READ_ONCE(subs->has_itree)) {
+		ret = mmu_notifier_register(NULL, mm);
+		if (ret)
+			return ret;
+		subs = mm->notifier_subscriptions;
+	}
+	return __mmu_interval_notifier_insert(interval_sub, mm, subs, start,
+					      length, ops);
+}
+EXPORT_SYMBOL_GPL(mmu_interval_notifier_insert);
+
+/**
+ * mmu_interval_notifier_insert_locked() - insert with mmap_lock held
+ * @interval_sub: the subscription to fill in
+ * @mm: the mm; its address space must be live
+ * @start: first address
+ * @length: bytes, non-zero
+ * @ops: callbacks
+ *
+ * Context: mmap_lock held for write; may sleep.
+ * Return: as for mmu_interval_notifier_insert().
+ */
+int mmu_interval_notifier_insert_locked(
+	struct mmu_interval_notifier *interval_sub, struct mm_struct *mm,
+	unsigned long start, unsigned long length,
+	const struct mmu_interval_notifier_ops *ops)
+{
+	struct mmu_notifier_subscriptions *subs;
+	int ret;
+
+	mmap_assert_write_locked(mm);
+	subs = mm->notifier_subscriptions;
+	if (!subs || !subs->has_itree) {
+		ret = __mmu_notifier_register(NULL, mm);
+		if (ret)
+			return ret;
+		subs = mm->notifier_subscriptions;
+	}
+	return __mmu_interval_notifier_insert(interval_sub, mm, subs, start,
+					      length, ops);
+}
+EXPORT_SYMBOL_GPL(mmu_interval_notifier_insert_locked);
+
+/**
+ * mmu_interval_notifier_remove() - unsubscribe an interval notifier
+ * @interval_sub: an inserted subscription
+ *
+ * If invalidations are running, the removal is deferred to the last of
+ * them to end and this waits for it; on return no callback of
+ * @interval_sub runs or will run.  Drops the mm reference.
+ *
+ * Context: process context, may sleep; not from a callback.
+ */
+void mmu_interval_notifier_remove(struct mmu_interval_notifier *interval_sub)
+{
+	struct mm_struct *mm = interval_sub->mm;
+	struct mmu_notifier_subscriptions *subs = mm->notifier_subscriptions;
+	unsigned long seq = 0;
+
+	might_sleep();
+	spin_lock(&subs->lock);
+	if (mn_itree_is_invalidating(subs)) {
+		if (RB_EMPTY_NODE(&interval_sub->interval_tree.rb)) {
+			/* Its insert was still deferred: just forget it. */
+			list_del_init(&interval_sub->deferred_item);
+		} else {
+			list_add(&interval_sub->deferred_item,
+				 &subs->deferred_list);
+			seq = subs->invalidate_seq;
+		}
+	} else {
+		WARN_ON(RB_EMPTY_NODE(&interval_sub->interval_tree.rb));
+		interval_tree_remove(&interval_sub->interval_tree,
+				     &subs->itree);
+	}
+	spin_unlock(&subs->lock);
+
+	/* seq is odd, never 0, when there is something to wait for. */
+	if (seq)
+		wait_event(subs->wq, READ_ONCE(subs->invalidate_seq) != seq);
+	mmdrop(mm);
+}
+EXPORT_SYMBOL_GPL(mmu_interval_notifier_remove);
+
+/**
+ * __mmu_notifier_subscriptions_destroy() - free an mm's notifier state
+ * @mm: the mm being freed
+ *
+ * Context: last mmdrop(); nothing can be subscribed any more.
+ */
+void __mmu_notifier_subscriptions_destroy(struct mm_struct *mm)
+{
+	struct mmu_notifier_subscriptions *subs = mm->notifier_subscriptions;
+
+	WARN_ON(!list_empty(&subs->list));
+	WARN_ON(!RB_EMPTY_ROOT(&subs->itree));
+	WARN_ON(!list_empty(&subs->deferred_list));
+	kfree(subs);
+	mm->notifier_subscriptions = NULL;
+}

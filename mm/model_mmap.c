@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * model_mmap.c - address spaces and VMAs of the model
+ *
+ * Counterpart of kernel/fork.c (mm lifetime), mm/mmap.c (mmap, munmap,
+ * exit_mmap), mm/mprotect.c and mm/madvise.c (MADV_DONTNEED).  VMAs are
+ * anonymous and private; they sit on a list sorted by address, protected
+ * by mmap_lock.  The MMU notifier calls are made where Linux 6.1 makes
+ * them, with the same events and ranges:
+ *
+ *	munmap		one MMU_NOTIFY_UNMAP over the unmapped range
+ *	exit_mmap	mmu_notifier_release(), then MMU_NOTIFY_UNMAP over
+ *			[0, ULONG_MAX)
+ *	MADV_DONTNEED	one MMU_NOTIFY_CLEAR per VMA, clipped to it
+ *	mprotect	MMU_NOTIFY_PROTECTION_VMA per populated 1 GiB span
+ *	COW fault	MMU_NOTIFY_CLEAR over the page (model_memory.c)
+ */
+#include "model_internal.h"
+
+#define MODEL_MMAP_BASE	0x10000000UL
+
+struct mm_struct *model_mm_create(void)
+{
+	struct mm_struct *mm = kzalloc(sizeof(*mm), GFP_KERNEL);
+
+	if (!mm)
+		return NULL;
+	mm->pgd = (u64 *)get_zeroed_page(GFP_KERNEL);
+	if (!mm->pgd) {
+		kfree(mm);
+		return NULL;
+	}
+	init_rwsem(&mm->mmap_lock);
+	spin_lock_init(&mm->page_table_lock);
+	atomic_set(&mm->mm_users, 1);
+	atomic_set(&mm->mm_count, 1);
+	INIT_LIST_HEAD(&mm->vmas);
+	mm->mmap_base = MODEL_MMAP_BASE;
+	return mm;
+}
+
+/**
+ * find_vma() - the first VMA ending above an address
+ * @mm: the mm
+ * @addr: user address
+ *
+ * Context: mmap_lock held.
+ * Return: the VMA, or NULL.
+ */
+struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr)
+{
+	struct vm_area_struct *vma;
+
+	mmap_assert_locked(mm);
+	list_for_each_entry(vma, &mm->vmas, vm_list)
+		if (vma->vm_end > addr)
+			return vma;
+	return NULL;
+}
+
+/**
+ * vma_lookup() - the VMA containing an address
+ * @mm: the mm
+ * @addr: user address
+ *
+ * Context: mmap_lock held.
+ * Return: the VMA, or NULL.
+ */
+struct vm_area_struct *vma_lookup(struct mm_struct *mm, unsigned long addr)
+{
+	struct vm_area_struct *vma = find_vma(mm, addr);
+
+	return vma && vma->vm_start <= addr ? vma : NULL;
+}
+
+static void vma_link(struct mm_struct *mm, struct vm_area_struct *new)
+{
+	struct vm_area_struct *vma;
+
+	list_for_each_entry(vma, &mm->vmas, vm_list)
+		if (vma->vm_start > new->vm_start)
+			break;
+	list_add_tail(&new->vm_list, &vma->vm_list);
+}
+
+/* Split @vma at @addr; the new VMA covers [addr, old end). */
+static int vma_split(struct vm_area_struct *vma, unsigned long addr)
+{
+	struct vm_area_struct *new;
+
+	if (addr <= vma->vm_start || addr >= vma->vm_end)
+		return 0;
+	new = kmalloc(sizeof(*new), GFP_KERNEL);
+	if (!new)
+		return -ENOMEM;
+	*new = *vma;
+	new->vm_start = addr;
+	vma->vm_end = addr;
+	list_add(&new->vm_list, &vma->vm_list);
+	return 0;
+}
+
+/* Make VMA boundaries at @start and @end; mmap_lock held for write. */
+static int vma_split_range(struct mm_struct *mm, unsigned long start,
+			   unsigned long end)
+{
+	struct vm_area_struct *vma = vma_lookup(mm, start);
+	int ret = 0;
+
+	if (vma)
+		ret = vma_split(vma, start);
+	vma = vma_lookup(mm, end - 1);
+	if (!ret && vma)
+		ret = vma_split(vma, end);
+	return ret;
+}
+
+static void vma_remove_range(struct mm_struct *mm, unsigned long start,
+			     unsigned long end)
+{
+	struct vm_area_struct *vma, *next;
+
+	list_for_each_entry_safe(vma, next, &mm->vmas, vm_list) {
+		if (vma->vm_start >= start && vma->vm_end <= end) {
+			list_del(&vma->vm_list);
+			kfree(vma);
+		}
+	}
+}
+
+/* Unmap [start, end) like mm/mmap.c's do_munmap(); lock held for write. */
+static int do_munmap(struct mm_struct *mm, unsigned long start,
+		     unsigned long end)
+{
+	struct mmu_notifier_range range;
+	struct model_gather tlb = { };
+	struct vm_area_struct *vma;
+	int ret;
+
+	mmap_assert_write_locked(mm);
+	vma = find_vma(mm, start);
+	if (!vma || vma->vm_start >= end)
+		return 0;
+	ret = vma_split_range(mm, start, end);
+	if (ret)
+		return ret;
+	vma = find_vma(mm, start);
+	mmu_notifier_range_init(&range, MMU_NOTIFY_UNMAP, 0, vma, mm, start,
+				end);
+	mmu_notifier_invalidate_range_start(&range);
+	model_zap_range(mm, start, end, &tlb);
+	mmu_notifier_invalidate_range_end(&range);
+	model_gather_flush(&tlb);
+	vma_remove_range(mm, start, end);
+	return 0;
+}
+
+static bool model_range_ok(unsigned long addr, unsigned long len)
+{
+	return PAGE_ALIGNED(addr) && len && PAGE_ALIGN(len) >= len &&
+	       addr + PAGE_ALIGN(len) > addr &&
+	       addr + PAGE_ALIGN(len) <= TASK_SIZE_MAX;
+}
+
+/**
+ * model_mmap() - map anonymous private memory
+ * @mm: the mm
+ * @addr: fixed address (replacing what is there, as MAP_FIXED), or 0
+ * @len: bytes
+ * @vm_prot: VM_READ and/or VM_WRITE
+ *
+ * Context: process context; takes mmap_lock for write.
+ * Return: the address, or a negative errno cast to unsigned long.
+ */
+unsigned long model_mmap(struct mm_struct *mm, unsigned long addr,
+			 unsigned long len, unsigned long vm_prot)
+{
+	struct vm_area_struct *vma;
+	int ret;
+
+	if (!len || (addr && !model_range_ok(addr, len)))
+		return -EINVAL;
+	len = PAGE_ALIGN(len);
+	vma = kzalloc(sizeof(*vma), GFP_KERNEL);
+	if (!vma)
+		return -ENOMEM;
+	mmap_write_lock(mm);
+	if (!addr) {
+		addr = mm->mmap_base;
+		mm->mmap_base += len + PAGE_SIZE;	/* leave a guard gap */
+	}
+	ret = do_munmap(mm, addr, addr + len);
+	if (ret) {
+		mmap_write_unlock(mm);
+		kfree(vma);
+		return ret;
+	}
+	vma->vm_start = addr;
+	vma->vm_end = addr + len;
+	vma->vm_flags = (vm_prot & (VM_READ | VM_WRITE)) | VM_MAYREAD |
+			VM_MAYWRITE;
+	vma->vm_mm = mm;
+	vma_link(mm, vma);
+	mmap_write_unlock(mm);
+	return addr;
+}
+
+/**
+ * model_munmap() - unmap a range
+ * @mm: the mm
+ * @addr: page-aligned start
+ * @len: bytes
+ *
+ * Context: process context; takes mmap_lock for write.
+ * Return: 0, -EINVAL, -ENOMEM.
+ */
+int model_munmap(struct mm_struct *mm, unsigned long addr, unsigned long len)
+{
+	int ret;
+
+	if (!model_range_ok(addr, len))
+		return -EINVAL;
+	mmap_write_lock(mm);
+	ret = do_munmap(mm, addr, addr + PAGE_ALIGN(len));
+	mmap_write_unlock(mm);
+	return ret;
+}
+
+/* Is [start, end) covered by VMAs without holes? */
+static bool vma_covers(struct mm_struct *mm, unsigned long start,
+		       unsigned long end)
+{
+	while (start < end) {
+		struct vm_area_struct *vma = vma_lookup(mm, start);
+
+		if (!vma)
+			return false;
+		start = vma->vm_end;
+	}
+	return true;
+}
+
+/**
+ * model_mprotect() - change the protection of a range
+ * @mm: the mm
+ * @addr: page-aligned start
+ * @len: bytes
+ * @vm_prot: new VM_READ/VM_WRITE bits
+ *
+ * Context: process context; takes mmap_lock for write.
+ * Return: 0, -EINVAL, -ENOMEM (hole in the range, as Linux).
+ */
+int model_mprotect(struct mm_struct *mm, unsigned long addr,
+		   unsigned long len, unsigned long vm_prot)
+{
+	unsigned long end = addr + PAGE_ALIGN(len);
+	struct vm_area_struct *vma;
+	int ret;
+
+	if (!model_range_ok(addr, len))
+		return -EINVAL;
+	mmap_write_lock(mm);
+	ret = -ENOMEM;
+	if (!vma_covers(mm, addr, end))
+		goto out;
+	ret = vma_split_range(mm, addr, end);
+	if (ret)
+		goto out;
+	list_for_each_entry(vma, &mm->vmas, vm_list) {
+		unsigned long flags;
+
+		if (vma->vm_end <= addr || vma->vm_start >= end)
+			continue;
+		flags = (vma->vm_flags & ~(VM_READ | VM_WRITE)) |
+			(vm_prot & (VM_READ | VM_WRITE));
+		if (flags == vma->vm_flags)
+			continue;
+		vma->vm_flags = flags;
+		model_change_protection(vma, vma->vm_start, vma->vm_end);
+	}
+out:
+	mmap_write_unlock(mm);
+	return ret;
+}
+
+/**
+ * model_madvise_dontneed() - MADV_DONTNEED: drop the pages of a range
+ * @mm: the mm
+ * @addr: page-aligned start
+ * @len: bytes
+ *
+ * Context: process context; takes mmap_lock for read.
+ * Return: 0, -EINVAL, -ENOMEM if part of the range is unmapped (the
+ * mapped parts are still zapped, as Linux).
+ */
+int model_madvise_dontneed(struct mm_struct *mm, unsigned long addr,
+			   unsigned long len)
+{
+	unsigned long end = addr + PAGE_ALIGN(len);
+	struct vm_area_struct *vma;
+	int ret = 0;
+
+	if (!model_range_ok(addr, len))
+		return -EINVAL;
+	mmap_read_lock(mm);
+	if (!vma_covers(mm, addr, end))
+		ret = -ENOMEM;
+	list_for_each_entry(vma, &mm->vmas, vm_list) {
+		unsigned long s = max(addr, vma->vm_start);
+		unsigned long e = min(end, vma->vm_end);
+		struct mmu_notifier_range range;
+		struct model_gather tlb = { };
+
+		if (s >= e)
+			continue;
+		mmu_notifier_range_init(&range, MMU_NOTIFY_CLEAR, 0, vma, mm,
+					s, e);
+		mmu_notifier_invalidate_range_start(&range);
+		model_zap_range(mm, s, e, &tlb);
+		mmu_notifier_invalidate_range_end(&range);
+		model_gather_flush(&tlb);
+	}
+	mmap_read_unlock(mm);
+	return ret;
+}
+
+/* Tear the address space down: the last mm_users reference is gone. */
+static void exit_mmap(struct mm_struct *mm)
+{
+	struct mmu_notifier_range range;
+	struct model_gather tlb = { };
+
+	mmu_notifier_release(mm);
+	mmap_write_lock(mm);
+	mmu_notifier_range_init(&range, MMU_NOTIFY_UNMAP, 0, NULL, mm, 0,
+				ULONG_MAX);
+	mmu_notifier_invalidate_range_start(&range);
+	model_zap_range(mm, 0, ULONG_MAX, &tlb);
+	mmu_notifier_invalidate_range_end(&range);
+	model_gather_flush(&tlb);
+	model_free_pgtables(mm);
+	vma_remove_range(mm, 0, ULONG_MAX);
+	mmap_write_unlock(mm);
+}
+
+/**
+ * mmput() - drop a reference to the address space
+ * @mm: the mm
+ *
+ * Context: process context, may sleep.
+ */
+void mmput(struct mm_struct *mm)
+{
+	might_sleep();
+	if (atomic_dec_and_test(&mm->mm_users)) {
+		exit_mmap(mm);
+		mmdrop(mm);
+	}
+}
+
+/**
+ * mmdrop() - drop a reference to the mm structure
+ * @mm: the mm
+ *
+ * Context: any context.
+ */
+void mmdrop(struct mm_struct *mm)
+{
+	if (!atomic_dec_and_test(&mm->mm_count))
+		return;
+	WARN_ON(atomic_read(&mm->mm_users));
+	mmu_notifier_subscriptions_destroy(mm);
+	free_page((unsigned long)mm->pgd);
+	kfree(mm);
+}

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Model shim: the core VM's objects as the model (mm/model_*.c) builds
+ * them.  Only fields the model or the shared code use exist.
+ */
+#ifndef _LINUX_MM_TYPES_H
+#define _LINUX_MM_TYPES_H
+
+#include <linux/atomic.h>
+#include <linux/list.h>
+#include <linux/rwsem.h>
+#include <linux/spinlock.h>
+
+/**
+ * struct page - one physical frame of the model
+ * @flags: PG_* bits, changed atomically
+ * @_refcount: references; 0 means the frame is free
+ * @_mapcount: CPU ptes mapping the frame (0-based, unlike the kernel)
+ * @pincount: FOLL_PIN references, each also counted in @_refcount
+ * @generation: incremented each time the frame is freed, so a stale user
+ *	can be told from the current one
+ * @lru: link on the free list while free
+ */
+struct page {
+	unsigned long flags;
+	atomic_t _refcount;
+	atomic_t _mapcount;
+	atomic_t pincount;
+	atomic64_t generation;
+	struct list_head lru;
+};
+
+/**
+ * struct vm_area_struct - one mapping of an mm
+ * @vm_start: first address
+ * @vm_end: address after the last
+ * @vm_flags: VM_* flags
+ * @vm_mm: owner
+ * @vm_list: entry in mm->vmas, sorted by address
+ */
+struct vm_area_struct {
+	unsigned long vm_start;
+	unsigned long vm_end;
+	unsigned long vm_flags;
+	struct mm_struct *vm_mm;
+	struct list_head vm_list;
+};
+
+struct mmu_notifier_subscriptions;
+
+/**
+ * struct mm_struct - a model address space
+ * @mmap_lock: protects @vmas and @mmap_base; read for faults, write for
+ *	changes of the VMA layout and notifier registration
+ * @mm_users: users of the address space; dropping the last one tears the
+ *	mappings down (exit_mmap)
+ * @mm_count: references to the structure; the users together hold one
+ * @notifier_subscriptions: MMU notifier state, NULL until the first
+ *	registration; freed with the mm
+ * @page_table_lock: protects the page-table entries and links below @pgd
+ * @pgd: top page-table level, 512 entries
+ * @vmas: VMAs by address
+ * @mmap_base: next address a model_mmap() without a hint uses
+ */
+struct mm_struct {
+	struct rw_semaphore mmap_lock;
+	atomic_t mm_users;
+	atomic_t mm_count;
+	struct mmu_notifier_subscriptions *notifier_subscriptions;
+	spinlock_t page_table_lock;
+	u64 *pgd;
+	struct list_head vmas;
+	unsigned long mmap_base;
+};
+
+#endif /* _LINUX_MM_TYPES_H */

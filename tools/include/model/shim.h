@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * model/shim.h - test-facing knobs and counters of the kernel-API shim
+ *
+ * Not a kernel header: only model tests and model infrastructure include
+ * it.
+ */
+#ifndef _MODEL_SHIM_H
+#define _MODEL_SHIM_H
+
+#include <linux/types.h>
+
+/* Slab (tools/lib/model/slab.c). */
+long model_slab_live(void);
+unsigned long model_slab_attempts(void);
+void model_slab_fail_nth(unsigned long nth);
+
+/* Warnings (tools/lib/model/bug.c). */
+unsigned long model_warn_count(void);
+void model_warn_reset(void);
+
+/* Modules (tools/lib/model/module.c). */
+int model_modules_init(void);
+void model_modules_exit(void);
+
+/*
+ * Debugfs (tools/lib/model/debugfs.c): render a file such as
+ * "mmu_mirror/x-1/stats".  Returns a malloc()ed string the caller frees,
+ * or NULL if there is no such file.
+ */
+char *model_debugfs_read(const char *path);
+/* Path of the first file whose path starts with @prefix, or NULL. */
+char *model_debugfs_find(const char *prefix);
+
+/* Locking (tools/lib/model/locking.c). */
+unsigned int model_locks_held(void);
+
+#endif /* _MODEL_SHIM_H */

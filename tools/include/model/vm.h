@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * model/vm.h - entry points of the model core VM for tests and drivers
+ *
+ * The model stands in for the kernel's core VM: physical frames, address
+ * spaces with anonymous private VMAs, 4-level page tables, CPU accesses
+ * with faults, munmap/mprotect/MADV_DONTNEED with the MMU notifier calls
+ * Linux makes at the same places.  Kernel-API functions (hmm_range_fault,
+ * pin_user_pages_remote, mmput, ...) are declared in the shim's
+ * <linux/...> headers; this header holds what a process or the test
+ * itself would do.
+ */
+#ifndef _MODEL_VM_H
+#define _MODEL_VM_H
+
+#include <linux/mm.h>
+
+/* Physical memory (mm/model_page_alloc.c). */
+int model_phys_init(unsigned long nr_frames);
+void model_phys_exit(void);
+unsigned long model_frames_used(void);
+struct page *model_alloc_page(void);
+struct page *model_zero_page(void);
+
+/* Address spaces (mm/model_mmap.c). */
+struct mm_struct *model_mm_create(void);
+unsigned long model_mmap(struct mm_struct *mm, unsigned long addr,
+			 unsigned long len, unsigned long vm_prot);
+int model_munmap(struct mm_struct *mm, unsigned long addr,
+		 unsigned long len);
+int model_mprotect(struct mm_struct *mm, unsigned long addr,
+		   unsigned long len, unsigned long vm_prot);
+int model_madvise_dontneed(struct mm_struct *mm, unsigned long addr,
+			   unsigned long len);
+
+/* CPU and page tables (mm/model_memory.c). */
+int model_cpu_access(struct mm_struct *mm, unsigned long addr, void *buf,
+		     size_t len, bool write);
+int model_handle_fault(struct vm_area_struct *vma, unsigned long addr,
+		       bool write);
+u64 model_pte_read(struct mm_struct *mm, unsigned long addr);
+
+#define MODEL_PTE_PRESENT	BIT_ULL(0)
+#define MODEL_PTE_WRITE		BIT_ULL(1)
+#define MODEL_PTE_YOUNG		BIT_ULL(5)
+#define MODEL_PTE_DIRTY		BIT_ULL(6)
+#define MODEL_PTE_FLAGS		(BIT_ULL(PAGE_SHIFT) - 1)
+
+static inline unsigned long model_pte_pfn(u64 pte)
+{
+	return pte >> PAGE_SHIFT;
+}
+
+#endif /* _MODEL_VM_H */

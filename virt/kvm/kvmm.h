@@ -7,7 +7,9 @@
  * address is the guest physical address.  The helper owns the secondary
  * page table, the notifier subscriptions, the fault/invalidate protocol
  * and the aging hooks; this client owns the memslot bookkeeping, the vCPU
- * loop and the ioctl interface.
+ * loop and the ioctl interface.  kvmm_vm.c, kvmm_memslot.c and kvmm_run.c
+ * build unchanged in the kernel and in the userspace model; kvmm_main.c
+ * is the kernel-only glue.
  *
  * Lock order (outermost first):
  *
@@ -67,6 +69,14 @@ struct kvmm_vm {
 	atomic64_t tlb_flushes;
 	u32 flags;
 };
+
+struct mm_struct;
+
+/* kvmm_vm.c */
+struct kvmm_vm *kvmm_vm_create(struct mm_struct *mm, unsigned long flags,
+			       const char *name);
+void kvmm_vm_destroy(struct kvmm_vm *vm);
+long kvmm_vm_ioctl(struct kvmm_vm *vm, unsigned int cmd, void __user *uarg);
 
 /* kvmm_memslot.c */
 int kvmm_set_memslot(struct kvmm_vm *vm, const struct kvmm_memslot *mem);

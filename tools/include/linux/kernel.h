@@ -39,6 +39,9 @@
 
 #define U64_MAX		UINT64_MAX
 
+/* User pointers are plain pointers of the test program in the model. */
+#define u64_to_user_ptr(x)	((void __user *)(uintptr_t)(u64)(x))
+
 /* Copies at most @size - 1 bytes; -E2BIG if @src did not fit. */
 static inline ssize_t strscpy(char *dst, const char *src, size_t size)
 {

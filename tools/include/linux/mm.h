@@ -17,6 +17,8 @@
 #define PAGE_ALIGN(a)	ALIGN(a, PAGE_SIZE)
 #define PAGE_ALIGNED(a)	IS_ALIGNED((unsigned long)(a), PAGE_SIZE)
 #define offset_in_page(p)	((unsigned long)(p) & ~PAGE_MASK)
+#define PMD_SHIFT	21
+#define PUD_SHIFT	30
 
 /* 4-level x86-64 geometry: 48-bit user addresses. */
 #define TASK_SIZE_MAX	((1UL << 47) - PAGE_SIZE)
@@ -69,6 +71,13 @@ static inline int page_count(const struct page *page)
 static inline int page_mapcount(const struct page *page)
 {
 	return atomic_read(&page->_mapcount);
+}
+
+bool model_is_zero_pfn(unsigned long pfn);
+
+static inline bool is_zero_pfn(unsigned long pfn)
+{
+	return model_is_zero_pfn(pfn);
 }
 
 struct page *pfn_to_page(unsigned long pfn);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Model shim: each thread has a task_struct; current is the calling
- * thread's.  A test sets current->fatal_signal to simulate SIGKILL.
+ * thread's.  A test sets current->fatal_signal to simulate SIGKILL and
+ * current->signal for any other pending signal; both start false.  A test
+ * acting as a process sets current->mm to that process's mm.
  */
 #ifndef _LINUX_SCHED_H
 #define _LINUX_SCHED_H
@@ -13,6 +15,7 @@ struct mm_struct;
 struct task_struct {
 	struct mm_struct *mm;
 	bool fatal_signal;
+	bool signal;
 };
 
 struct task_struct *model_current(void);
@@ -21,6 +24,11 @@ struct task_struct *model_current(void);
 static inline bool fatal_signal_pending(struct task_struct *p)
 {
 	return READ_ONCE(p->fatal_signal);
+}
+
+static inline bool signal_pending(struct task_struct *p)
+{
+	return READ_ONCE(p->signal) || fatal_signal_pending(p);
 }
 
 #endif /* _LINUX_SCHED_H */

@@ -32,6 +32,12 @@ char *model_debugfs_read(const char *path);
 /* Path of the first file whose path starts with @prefix, or NULL. */
 char *model_debugfs_find(const char *prefix);
 
+/*
+ * User copies (tools/lib/model/uaccess.c): fail the Nth copy_from_user()
+ * or copy_to_user() from now on with a fault; 0 turns the knob off.
+ */
+void model_uaccess_fail_nth(unsigned long nth);
+
 /* Locking (tools/lib/model/locking.c). */
 unsigned int model_locks_held(void);
 

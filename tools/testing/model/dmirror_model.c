@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dmirror_model.c - the GPU-style device's core on the model
+ *
+ * drivers/misc/notifier-demo/dmirror_core.c, built unchanged, runs its
+ * commands against processes of the model core VM.  The test plays the
+ * device file: ndemo_file_create() is open, ndemo_file_ioctl() an ioctl
+ * with a pointer into this program as the user argument, and
+ * ndemo_file_destroy() the last close.
+ */
+#include <linux/mmu_mirror.h>
+#include <linux/mmu_notifier.h>
+#include <linux/notifier_demo.h>
+#include <linux/sched/mm.h>
+#include <linux/sizes.h>
+#include <model/shim.h>
+#include <model/vm.h>
+#include "../../../drivers/misc/notifier-demo/dmirror_core.h"
+#include "ktap.h"
+
+#define NPAGES	16
+#define LEN	(NPAGES * PAGE_SIZE)
+
+static unsigned char want[LEN], got[LEN];
+
+static void fill(unsigned char *buf, size_t len, unsigned int seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = (unsigned char)(i * 13 + seed);
+}
+
+/* One memory command; the filled-in command block goes to @out. */
+static long ndemo_do(struct ndemo_file *nf, unsigned int op,
+		     unsigned long addr, void *buf, u64 npages,
+		     struct ndemo_cmd *out)
+{
+	struct ndemo_cmd cmd = {
+		.addr = addr,
+		.ptr = (u64)(uintptr_t)buf,
+		.npages = npages,
+	};
+	long ret;
+
+	ret = ndemo_file_ioctl(nf, op, &cmd);
+	if (out)
+		*out = cmd;
+	return ret;
+}
+
+static struct ndemo_stats ndemo_stats_of(struct ndemo_file *nf)
+{
+	struct ndemo_stats st;
+
+	if (ndemo_file_ioctl(nf, NDEMO_GET_STATS, &st))
+		memset(&st, 0xff, sizeof(st));
+	return st;
+}
+
+/* A process with one read-write mapping of LEN bytes. */
+static struct mm_struct *process(unsigned long *addr)
+{
+	struct mm_struct *mm = model_mm_create();
+
+	if (!mm)
+		return NULL;
+	*addr = model_mmap(mm, 0, LEN, VM_READ | VM_WRITE);
+	if (IS_ERR_VALUE(*addr)) {
+		mmput(mm);
+		return NULL;
+	}
+	return mm;
+}
+
+/* READ faults the whole range in one batch, then hits without faulting. */
+static bool test_read_faults_once_then_hits(void)
+{
+	struct ndemo_stats st;
+	struct ndemo_file *nf;
+	struct ndemo_cmd cmd;
+	struct mm_struct *mm;
+	unsigned long addr;
+
+	mm = process(&addr);
+	KTAP_CHECK(mm);
+	fill(want, LEN, 1);
+	KTAP_CHECK(model_cpu_access(mm, addr, want, LEN, true) == 0);
+	nf = ndemo_file_create(mm, 0);
+	KTAP_CHECK(!IS_ERR(nf));
+
+	memset(got, 0, LEN);
+	KTAP_CHECK(ndemo_do(nf, NDEMO_READ, addr, got, NPAGES, &cmd) == 0);
+	KTAP_CHECK(cmd.faults == 1 && cmd.cpages == NPAGES);
+	KTAP_CHECK(!memcmp(want, got, LEN));
+	memset(got, 0, LEN);
+	KTAP_CHECK(ndemo_do(nf, NDEMO_READ, addr, got, NPAGES, &cmd) == 0);
+	KTAP_CHECK(cmd.faults == 0 && cmd.cpages == NPAGES);
+	KTAP_CHECK(!memcmp(want, got, LEN));
+	st = ndemo_stats_of(nf);
+	KTAP_CHECK(st.faults == 1 && st.pages_mapped == NPAGES);
+	KTAP_CHECK(st.entries == NPAGES && st.flushes == 0);
+
+	ndemo_file_destroy(nf);
+	mmput(mm);
+	return true;
+}
+
+/* WRITE reaches the CPU, and MADV_DONTNEED marks the pages dirty. */
+static bool test_write_propagates_dirty(void)
+{
+	struct ndemo_stats st;
+	struct ndemo_file *nf;
+	struct ndemo_cmd cmd;
+	struct mm_struct *mm;
+	unsigned long addr;
+
+	mm = process(&addr);
+	KTAP_CHECK(mm);
+	nf = ndemo_file_create(mm, 0);
+	KTAP_CHECK(!IS_ERR(nf));
+	fill(want, LEN, 2);
+	KTAP_CHECK(ndemo_do(nf, NDEMO_WRITE, addr, want, 4, &cmd) == 0);
+	KTAP_CHECK(cmd.faults == 1 && cmd.cpages == 4);
+	memset(got, 0, LEN);
+	KTAP_CHECK(model_cpu_access(mm, addr, got, 4 * PAGE_SIZE, false) == 0);
+	KTAP_CHECK(!memcmp(want, got, 4 * PAGE_SIZE));
+
+	KTAP_CHECK(model_madvise_dontneed(mm, addr, LEN) == 0);
+	st = ndemo_stats_of(nf);
+	KTAP_CHECK(st.invalidations[MMU_NOTIFY_CLEAR] == 1);
+	KTAP_CHECK(st.dirty_propagated == 4 && st.entries == 0);
+	KTAP_CHECK(st.flushes == 1 && atomic64_read(&nf->tlb_flushes) == 1);
+
+	ndemo_file_destroy(nf);
+	mmput(mm);
+	return true;
+}
+
+/* munmap, then mmap at the same address: READ sees new zeroes, not old data. */
+static bool test_remap_never_stale(void)
+{
+	static const unsigned char zero[LEN];
+	struct ndemo_stats st;
+	struct ndemo_file *nf;
+	struct mm_struct *mm;
+	unsigned long addr;
+
+	mm = process(&addr);
+	KTAP_CHECK(mm);
+	nf = ndemo_file_create(mm, 0);
+	KTAP_CHECK(!IS_ERR(nf));
+	fill(want, LEN, 3);
+	KTAP_CHECK(ndemo_do(nf, NDEMO_WRITE, addr, want, NPAGES, NULL) == 0);
+
+	KTAP_CHECK(model_munmap(mm, addr, LEN) == 0);
+	st = ndemo_stats_of(nf);
+	KTAP_CHECK(st.invalidations[MMU_NOTIFY_UNMAP] == 1);
+	KTAP_CHECK(st.entries == 0 && st.flushes == 1);
+	KTAP_CHECK(ndemo_do(nf, NDEMO_READ, addr, got, NPAGES, NULL) ==
+		   -EFAULT);
+
+	KTAP_CHECK(model_mmap(mm, addr, LEN, VM_READ | VM_WRITE) == addr);
+	memset(got, 0xaa, LEN);
+	KTAP_CHECK(ndemo_do(nf, NDEMO_READ, addr, got, NPAGES, NULL) == 0);
+	KTAP_CHECK(!memcmp(got, zero, LEN));
+
+	ndemo_file_destroy(nf);
+	mmput(mm);
+	return true;
+}
+
+/* After an mprotect to read-only, WRITE fails with -EPERM and READ works. */
+static bool test_mprotect_write_eperm(void)
+{
+	struct ndemo_stats st;
+	struct ndemo_file *nf;
+	struct mm_struct *mm;
+	unsigned long addr;
+
+	mm = process(&addr);
+	KTAP_CHECK(mm);
+	nf = ndemo_file_create(mm, 0);
+	KTAP_CHECK(!IS_ERR(nf));
+	fill(want, LEN, 4);
+	KTAP_CHECK(ndemo_do(nf, NDEMO_WRITE, addr, want, NPAGES, NULL) == 0);
+	KTAP_CHECK(model_mprotect(mm, addr, LEN, VM_READ) == 0);
+	st = ndemo_stats_of(nf);
+	KTAP_CHECK(st.invalidations[MMU_NOTIFY_PROTECTION_VMA] == 1);
+	KTAP_CHECK(st.entries == 0 && st.flushes == 1);
+
+	KTAP_CHECK(ndemo_do(nf, NDEMO_WRITE, addr, want, 1, NULL) == -EPERM);
+	memset(got, 0, LEN);
+	KTAP_CHECK(ndemo_do(nf, NDEMO_READ, addr, got, NPAGES, NULL) == 0);
+	KTAP_CHECK(!memcmp(want, got, LEN));
+
+	ndemo_file_destroy(nf);
+	mmput(mm);
+	return true;
+}
+
+/* The process exits with the mirror live: commands get -ESRCH, close works. */
+static bool test_exit_with_live_mirror(void)
+{
+	struct ndemo_stats st;
+	struct ndemo_file *nf;
+	struct mm_struct *mm;
+	unsigned long addr;
+
+	mm = process(&addr);
+	KTAP_CHECK(mm);
+	nf = ndemo_file_create(mm, 0);
+	KTAP_CHECK(!IS_ERR(nf));
+	KTAP_CHECK(ndemo_do(nf, NDEMO_READ, addr, got, NPAGES, NULL) == 0);
+	mmput(mm);	/* exit_mmap(); the file still holds mm_count */
+
+	st = ndemo_stats_of(nf);
+	KTAP_CHECK(st.entries == 0);
+	KTAP_CHECK(ndemo_do(nf, NDEMO_READ, addr, got, NPAGES, NULL) ==
+		   -ESRCH);
+	ndemo_file_destroy(nf);
+	return true;
+}
+
+/* Two mirrors of one mm see each other's writes; munmap flushes each once. */
+static bool test_two_mirrors_one_mm(void)
+{
+	struct ndemo_file *nf0, *nf1;
+	struct ndemo_stats st0, st1;
+	struct mm_struct *mm;
+	unsigned long addr;
+
+	mm = process(&addr);
+	KTAP_CHECK(mm);
+	nf0 = ndemo_file_create(mm, 0);
+	KTAP_CHECK(!IS_ERR(nf0));
+	nf1 = ndemo_file_create(mm, 1);
+	KTAP_CHECK(!IS_ERR(nf1));
+	fill(want, LEN, 5);
+	KTAP_CHECK(ndemo_do(nf0, NDEMO_WRITE, addr, want, NPAGES, NULL) == 0);
+	memset(got, 0, LEN);
+	KTAP_CHECK(ndemo_do(nf1, NDEMO_READ, addr, got, NPAGES, NULL) == 0);
+	KTAP_CHECK(!memcmp(want, got, LEN));
+
+	KTAP_CHECK(model_munmap(mm, addr, LEN) == 0);
+	st0 = ndemo_stats_of(nf0);
+	st1 = ndemo_stats_of(nf1);
+	KTAP_CHECK(st0.entries == 0 && st1.entries == 0);
+	KTAP_CHECK(st0.flushes == 1 && st1.flushes == 1);
+	KTAP_CHECK(atomic64_read(&nf0->tlb_flushes) == 1 &&
+		   atomic64_read(&nf1->tlb_flushes) == 1);
+	KTAP_CHECK(st0.dirty_propagated == NPAGES &&
+		   st1.dirty_propagated == 0);
+
+	ndemo_file_destroy(nf1);
+	ndemo_file_destroy(nf0);
+	mmput(mm);
+	return true;
+}
+
+/* Bad commands are refused before any work, with the documented errors. */
+static bool test_command_validation(void)
+{
+	struct ndemo_file *nf;
+	struct mm_struct *mm;
+	unsigned long addr;
+	u32 mode = NDEMO_MODE_PINNED;
+
+	mm = process(&addr);
+	KTAP_CHECK(mm);
+	nf = ndemo_file_create(mm, 0);
+	KTAP_CHECK(!IS_ERR(nf));
+	KTAP_CHECK(ndemo_do(nf, NDEMO_READ, addr + 1, got, 1, NULL) ==
+		   -EINVAL);
+	KTAP_CHECK(ndemo_do(nf, NDEMO_READ, addr, got, 0, NULL) == -EINVAL);
+	KTAP_CHECK(ndemo_do(nf, NDEMO_READ, addr, got,
+			    (SZ_1G >> PAGE_SHIFT) + 1, NULL) == -EINVAL);
+	KTAP_CHECK(ndemo_do(nf, NDEMO_READ, -PAGE_SIZE, got, 2, NULL) ==
+		   -EINVAL);
+	KTAP_CHECK(ndemo_do(nf, NDEMO_MIGRATE_TO_DEV, addr, got, 1, NULL) ==
+		   -EOPNOTSUPP);
+	KTAP_CHECK(ndemo_do(nf, NDEMO_READ + 0x100, addr, got, 1, NULL) ==
+		   -ENOTTY);
+	KTAP_CHECK(ndemo_file_ioctl(nf, NDEMO_READ, NULL) == -EFAULT);
+	/* The destination buffer faults: READ fails with -EFAULT. */
+	KTAP_CHECK(ndemo_do(nf, NDEMO_READ, addr, NULL, 1, NULL) == -EFAULT);
+	/* The mirror exists now, so the mode can no longer change. */
+	KTAP_CHECK(ndemo_file_ioctl(nf, NDEMO_SET_MODE, &mode) == -EBUSY);
+	/* Copying the result back faults: the command fails with -EFAULT. */
+	model_uaccess_fail_nth(3);
+	KTAP_CHECK(ndemo_do(nf, NDEMO_READ, addr, got, 1, NULL) == -EFAULT);
+	model_uaccess_fail_nth(0);
+
+	ndemo_file_destroy(nf);
+	mmput(mm);
+	return true;
+}
+
+/* Pinned mode: data still flows, and pages stay pinned until close. */
+static bool test_pinned_mode(void)
+{
+	u32 mode = NDEMO_MODE_PINNED;
+	struct ndemo_stats st;
+	struct ndemo_file *nf;
+	struct mm_struct *mm;
+	unsigned long addr;
+
+	mm = process(&addr);
+	KTAP_CHECK(mm);
+	nf = ndemo_file_create(mm, 0);
+	KTAP_CHECK(!IS_ERR(nf));
+	KTAP_CHECK(ndemo_file_ioctl(nf, NDEMO_SET_MODE, &mode) == 0);
+	fill(want, LEN, 6);
+	KTAP_CHECK(ndemo_do(nf, NDEMO_WRITE, addr, want, NPAGES, NULL) == 0);
+	memset(got, 0, LEN);
+	KTAP_CHECK(model_cpu_access(mm, addr, got, LEN, false) == 0);
+	KTAP_CHECK(!memcmp(want, got, LEN));
+	st = ndemo_stats_of(nf);
+	KTAP_CHECK(st.pages_pinned == NPAGES);
+
+	ndemo_file_destroy(nf);
+	mmput(mm);
+	return true;
+}
+
+/* Everything is freed: no allocation, frame, warning or lock left over. */
+static bool test_no_leaks(void)
+{
+	model_modules_exit();
+	KTAP_CHECK(model_slab_live() == 0);
+	KTAP_CHECK(model_frames_used() == 0);
+	KTAP_CHECK(model_warn_count() == 0);
+	KTAP_CHECK(model_locks_held() == 0);
+	return true;
+}
+
+static const struct ktap_case cases[] = {
+	{ "read_faults_once_then_hits", test_read_faults_once_then_hits },
+	{ "write_propagates_dirty", test_write_propagates_dirty },
+	{ "remap_never_stale", test_remap_never_stale },
+	{ "mprotect_write_eperm", test_mprotect_write_eperm },
+	{ "exit_with_live_mirror", test_exit_with_live_mirror },
+	{ "two_mirrors_one_mm", test_two_mirrors_one_mm },
+	{ "command_validation", test_command_validation },
+	{ "pinned_mode", test_pinned_mode },
+	{ "no_leaks", test_no_leaks },
+};
+
+int main(void)
+{
+	int ret;
+
+	if (model_phys_init(1024) || model_modules_init())
+		return 2;
+	ret = ktap_run(cases, ARRAY_SIZE(cases));
+	model_phys_exit();
+	return ret;
+}

@@ -4,8 +4,11 @@
 #
 #   make deps      install the Debian packages that are missing
 #   make modules   build mmu_mirror.ko and the client modules (kbuild)
-#   make check     every test: static checks, then the selftests in QEMU
-#   make demo      the pinned-versus-notifier experiment in QEMU
+#   make check     every test: static checks, the userspace model tests
+#                  (ASan+UBSan, TSan), then the selftests in QEMU
+#   make demo      the pinned-versus-notifier experiment and the seed
+#                  experiment (stopped guests under memory pressure) in QEMU
+#   make bench     unmap cost of mirrored vs. unmirrored memory (ratios)
 #   make shell     boot the test kernel with everything loaded, get a shell
 #
 # KVER selects the Debian kernel to build against and boot (default: the
@@ -37,7 +40,7 @@ KVMM_SELFTEST_HDRS := $(wildcard tools/testing/selftests/kvm-mirror/*.h) \
 TOOL_SRCS := $(wildcard tools/notifier-demo/*.c tools/kvm-vmm/*.c)
 TOOL_BINS := $(addprefix $(O_DIR)/tools/,$(basename $(notdir $(TOOL_SRCS))))
 
-.PHONY: all deps modules selftests tools hmm-tests check demo shell clean \
+.PHONY: all deps modules selftests tools hmm-tests check demo bench shell clean \
 	static-checks
 
 all: modules selftests tools
@@ -66,7 +69,8 @@ $(O_DIR)/tools/%: tools/notifier-demo/%.c include/uapi/linux/notifier_demo.h
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) -o $@ $<
 
-$(O_DIR)/tools/%: tools/kvm-vmm/%.c
+$(O_DIR)/tools/%: tools/kvm-vmm/%.c tools/kvm-vmm/seed_common.h \
+		  include/uapi/linux/kvm_mirror.h
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) -o $@ $<
 
@@ -82,7 +86,12 @@ check: deps
 
 demo: deps
 	@$(MAKE) --no-print-directory modules tools
-	@scripts/demo.sh $(O_DIR)
+	@rc=0; scripts/demo.sh $(O_DIR) || rc=1; \
+	 scripts/seed-demo.sh $(O_DIR) || rc=1; exit $$rc
+
+bench: deps
+	@$(MAKE) --no-print-directory modules tools
+	@scripts/bench.sh $(O_DIR)
 
 shell: modules selftests tools
 	@scripts/qemu-run.sh --shell

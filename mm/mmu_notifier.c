@@ -58,7 +58,7 @@ DEFINE_STATIC_SRCU(mn_srcu);
 struct mmu_notifier_subscriptions {
 	struct list_head list;
 	bool has_itree;
-	spinlock_t lock;
+	spinlock_t lock;	/* never held across a callback */
 	unsigned long invalidate_seq;
 	unsigned long active_invalidate_ranges;
 	struct rb_root_cached itree;
@@ -417,12 +417,12 @@ static int mn_young(struct mm_struct *mm, unsigned long start,
 	list_for_each_entry_rcu(sub, &subs->list, list) {
 		const struct mmu_notifier_ops *ops = sub->ops;
 
-		if (op == MN_CLEAR_FLUSH_YOUNG && ops->clear_flush_young)
+		if (op == MN_CLEAR_FLUSH_YOUNG && ops->clear_flush_young) {
 			young |= ops->clear_flush_young(sub, mm, start, end);
-		else if (op == MN_CLEAR_YOUNG && ops->clear_young)
+		} else if (op == MN_CLEAR_YOUNG && ops->clear_young) {
 			young |= ops->clear_young(sub, mm, start, end);
-		else if (op == MN_TEST_YOUNG && ops->test_young &&
-			 ops->test_young(sub, mm, start)) {
+		} else if (op == MN_TEST_YOUNG && ops->test_young &&
+			   ops->test_young(sub, mm, start)) {
 			young = 1;
 			break;
 		}
@@ -583,10 +583,12 @@ void mmu_notifier_unregister(struct mmu_notifier *subscription,
 }
 EXPORT_SYMBOL_GPL(mmu_notifier_unregister);
 
-static int __mmu_interval_notifier_insert(
-	struct mmu_interval_notifier *interval_sub, struct mm_struct *mm,
-	struct mmu_notifier_subscriptions *subs, unsigned long start,
-	unsigned long length, const struct mmu_interval_notifier_ops *ops)
+static int
+__mmu_interval_notifier_insert(struct mmu_interval_notifier *interval_sub,
+			       struct mm_struct *mm,
+			       struct mmu_notifier_subscriptions *subs,
+			       unsigned long start, unsigned long length,
+			       const struct mmu_interval_notifier_ops *ops)
 {
 	unsigned long last;
 
@@ -657,38 +659,6 @@ int mmu_interval_notifier_insert(struct mmu_interval_notifier *interval_sub,
 					      length, ops);
 }
 EXPORT_SYMBOL_GPL(mmu_interval_notifier_insert);
-
-/**
- * mmu_interval_notifier_insert_locked() - insert with mmap_lock held
- * @interval_sub: the subscription to fill in
- * @mm: the mm; its address space must be live
- * @start: first address
- * @length: bytes, non-zero
- * @ops: callbacks
- *
- * Context: mmap_lock held for write; may sleep.
- * Return: as for mmu_interval_notifier_insert().
- */
-int mmu_interval_notifier_insert_locked(
-	struct mmu_interval_notifier *interval_sub, struct mm_struct *mm,
-	unsigned long start, unsigned long length,
-	const struct mmu_interval_notifier_ops *ops)
-{
-	struct mmu_notifier_subscriptions *subs;
-	int ret;
-
-	mmap_assert_write_locked(mm);
-	subs = mm->notifier_subscriptions;
-	if (!subs || !subs->has_itree) {
-		ret = __mmu_notifier_register(NULL, mm);
-		if (ret)
-			return ret;
-		subs = mm->notifier_subscriptions;
-	}
-	return __mmu_interval_notifier_insert(interval_sub, mm, subs, start,
-					      length, ops);
-}
-EXPORT_SYMBOL_GPL(mmu_interval_notifier_insert_locked);
 
 /**
  * mmu_interval_notifier_remove() - unsubscribe an interval notifier

@@ -21,7 +21,7 @@
 #define MODEL_PT_LEVELS		4
 #define MODEL_PT_SHIFT(l)	(PAGE_SHIFT + 9 * (l))
 #define MODEL_PT_ENTRIES	512
-#define MODEL_PUD_SIZE		(1UL << MODEL_PT_SHIFT(2))
+#define MODEL_PUD_SIZE		BIT(MODEL_PT_SHIFT(2))
 
 /**
  * struct model_gather - pages unmapped, freed after the invalidation

@@ -285,7 +285,8 @@ static int model_wp_fault(struct vm_area_struct *vma, unsigned long addr,
 	}
 	memcpy(page_address(new), page_address(old), PAGE_SIZE);
 	mmu_notifier_range_init(&range, MMU_NOTIFY_CLEAR, 0, vma, mm,
-				addr & PAGE_MASK, (addr & PAGE_MASK) + PAGE_SIZE);
+				addr & PAGE_MASK,
+				(addr & PAGE_MASK) + PAGE_SIZE);
 	mmu_notifier_invalidate_range_start(&range);
 	spin_lock(&mm->page_table_lock);
 	if (*pte == orig) {

@@ -6,10 +6,14 @@
 #
 #  1. Host-side static checks: scripts/static-checks.sh BUILD_DIR/static-checks
 #     (skipped with a note while that script does not exist).
-#  2. One QEMU boot (scripts/qemu-run.sh, 900 s limit) running
+#  2. The userspace model tests (tools/testing/model): built with ASan+UBSan
+#     and with TSan into BUILD_DIR/model/{asan,tsan}/, then each program run
+#     on the host as "model-asan/<test>" and "model-tsan/<test>".  A failed
+#     build is one failure, "model-build", and its variant is not run.
+#  3. One QEMU boot (scripts/qemu-run.sh, 900 s limit) running
 #     tools/testing/selftests/notifier-demo/run_all.sh in the guest: every
 #     notifier-demo selftest, then /tests/run_hmm_tests.sh if present.
-#  3. The KTAP results of all programs are counted.  Only column-0 lines
+#  4. The KTAP results of all programs are counted.  Only column-0 lines
 #     between "# PROGRAM <name>" and "# PROGRAM-EXIT <name> <rc>" count:
 #       ok N ...               passed (skipped with "# SKIP")
 #       not ok N ... # TODO    expected failure, not a failure
@@ -48,24 +52,83 @@ t0=$(date +%s)
 
 step() { printf '\n==== %s ====\n' "$*"; }
 
-step "static checks"
-if [ -x "$REPO/scripts/static-checks.sh" ]; then
+# run_host NAME LOG CMD...: run a host-side program, show its output, keep
+# it in LOG and append it to the results framed as run_all.sh frames a
+# guest program.
+run_host() {
+	local name=$1 log=$2 start rc
+	shift 2
 	start=$(date +%s)
 	set +e
-	"$REPO/scripts/static-checks.sh" "$build/static-checks" 2>&1 |
-		tee "$out/static-checks.log"
+	"$@" </dev/null 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
 	set -e
 	{
-		echo "# PROGRAM static-checks"
-		tr -d '\r' <"$out/static-checks.log"
-		echo "# PROGRAM-TIME static-checks $(($(date +%s) - start))"
-		echo "# PROGRAM-EXIT static-checks $rc"
+		echo "# PROGRAM $name"
+		tr -d '\r' <"$log"
+		# A program killed mid-line must not swallow the frame.
+		[ -z "$(tail -c 1 "$log")" ] || echo
+		echo "# PROGRAM-TIME $name $(($(date +%s) - start))"
+		echo "# PROGRAM-EXIT $name $rc"
 	} >>"$results"
+}
+
+step "static checks"
+if [ -x "$REPO/scripts/static-checks.sh" ]; then
+	run_host static-checks "$out/static-checks.log" \
+		"$REPO/scripts/static-checks.sh" "$build/static-checks"
 else
 	echo "check: note: scripts/static-checks.sh not found, static checks" \
 	     "skipped"
 	skip_notes=1
+fi
+
+# The model's Makefile only builds here (build-asan, build-tsan); each
+# program is run directly so that it is framed, timed and counted on its
+# own.  Nothing here needs the network: liburcu-dev is in scripts/deps.sh.
+step "userspace model tests"
+model_src=$REPO/tools/testing/model
+model_timeout=300
+model_failed=
+model_build_secs=0
+mkdir -p "$out/model"
+: >"$out/model-build.log"
+for variant in asan tsan; do
+	start=$(date +%s)
+	set +e
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+		make -C "$model_src" -j"$(nproc 2>/dev/null || echo 1)" \
+		OUT="$build/model" "build-$variant" \
+		>>"$out/model-build.log" 2>&1
+	rc=$?
+	set -e
+	model_build_secs=$((model_build_secs + $(date +%s) - start))
+	if [ $rc -ne 0 ]; then
+		model_failed="$model_failed $variant"
+		model_rc=$rc
+		continue
+	fi
+	for src in "$model_src"/*.c; do
+		[ -e "$src" ] || continue
+		test=$(basename "$src" .c)
+		run_host "model-$variant/$test" \
+			"$out/model/$variant-$test.log" \
+			timeout -k 10 "$model_timeout" \
+			"$build/model/$variant/$test"
+	done
+done
+if [ -n "$model_failed" ]; then
+	echo "check: the model build failed for:$model_failed; see" \
+	     "$out/model-build.log"
+	{
+		echo "# PROGRAM model-build"
+		echo "# build failed for:$model_failed (variants not run)"
+		grep -E 'error|\*\*\*' "$out/model-build.log" | head -n 20 |
+			sed 's/^/# /'
+		echo "# full log: $out/model-build.log"
+		echo "# PROGRAM-TIME model-build $model_build_secs"
+		echo "# PROGRAM-EXIT model-build $model_rc"
+	} >>"$results"
 fi
 
 step "selftests in QEMU"

@@ -21,6 +21,7 @@
 #define _LINUX_MMU_NOTIFIER_H
 
 #include <linux/interval_tree.h>
+#include <linux/kernel.h>
 #include <linux/list.h>
 #include <linux/mm_types.h>
 
@@ -52,7 +53,7 @@ enum mmu_notifier_event {
 	MMU_NOTIFY_EXCLUSIVE,
 };
 
-#define MMU_NOTIFIER_RANGE_BLOCKABLE	(1 << 0)
+#define MMU_NOTIFIER_RANGE_BLOCKABLE	BIT(0)
 
 /**
  * struct mmu_notifier_range - one invalidation
@@ -170,7 +171,7 @@ struct mmu_interval_notifier {
 static inline bool mm_has_notifiers(struct mm_struct *mm)
 {
 	/* Pairs with the release store in __mmu_notifier_register(). */
-	return unlikely(smp_load_acquire(&mm->notifier_subscriptions) != NULL);
+	return unlikely(smp_load_acquire(&mm->notifier_subscriptions));
 }
 
 int mmu_notifier_register(struct mmu_notifier *subscription,
@@ -184,13 +185,9 @@ int mmu_interval_notifier_insert(struct mmu_interval_notifier *interval_sub,
 				 struct mm_struct *mm, unsigned long start,
 				 unsigned long length,
 				 const struct mmu_interval_notifier_ops *ops);
-int mmu_interval_notifier_insert_locked(
-	struct mmu_interval_notifier *interval_sub, struct mm_struct *mm,
-	unsigned long start, unsigned long length,
-	const struct mmu_interval_notifier_ops *ops);
 void mmu_interval_notifier_remove(struct mmu_interval_notifier *interval_sub);
-unsigned long mmu_interval_read_begin(
-	struct mmu_interval_notifier *interval_sub);
+unsigned long
+mmu_interval_read_begin(struct mmu_interval_notifier *interval_sub);
 
 /**
  * mmu_interval_set_seq() - record an invalidation in the subscription
@@ -203,8 +200,9 @@ unsigned long mmu_interval_read_begin(
  * Context: from the invalidate callback, under the driver lock that
  * serialises it against mmu_interval_read_retry().
  */
-static inline void mmu_interval_set_seq(
-	struct mmu_interval_notifier *interval_sub, unsigned long cur_seq)
+static inline void
+mmu_interval_set_seq(struct mmu_interval_notifier *interval_sub,
+		     unsigned long cur_seq)
 {
 	WRITE_ONCE(interval_sub->invalidate_seq, cur_seq);
 }
@@ -219,8 +217,9 @@ static inline void mmu_interval_set_seq(
  * is dropped.
  * Return: true if an invalidation began after @seq was read.
  */
-static inline bool mmu_interval_read_retry(
-	struct mmu_interval_notifier *interval_sub, unsigned long seq)
+static inline bool
+mmu_interval_read_retry(struct mmu_interval_notifier *interval_sub,
+			unsigned long seq)
 {
 	return READ_ONCE(interval_sub->invalidate_seq) != seq;
 }
@@ -235,8 +234,9 @@ static inline bool mmu_interval_read_retry(
  * Context: any context.
  * Return: true if a retry is already known to be needed.
  */
-static inline bool mmu_interval_check_retry(
-	struct mmu_interval_notifier *interval_sub, unsigned long seq)
+static inline bool
+mmu_interval_check_retry(struct mmu_interval_notifier *interval_sub,
+			 unsigned long seq)
 {
 	return READ_ONCE(interval_sub->invalidate_seq) != seq;
 }

@@ -1,14 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kvm_seed - the 2008 "KVM host swapping with MMU notifiers" experiment,
- * run by a minimal VMM on /dev/kvm (or any device with the same API).
+ * run by a minimal VMM on /dev/kvm (--mode realkvm, the default), on our
+ * KVM-style client /dev/kvm_mirror (--mode mirror: MMU notifiers through
+ * the mmu_mirror helper; --mode pinned: KVMM_VM_PINNED, KVM before
+ * notifiers), or on no VM at all (--no-vm).
  *
  * Steps, all in one process, in this order:
  *
- *   1. create a VM with one vCPU and --mem MiB of anonymous guest memory;
- *      the guest (32-bit protected mode, flat segments, no paging) writes
- *      (gpa ^ seed) to every --stride bytes of its memory above the code
- *      page, then executes HLT: the guest is "stopped";
+ *   1. create a VM with --mem MiB of anonymous guest memory in one
+ *      memslot at guest physical address 0; the guest writes (gpa ^ seed)
+ *      to every --stride bytes of its memory above the code page, then
+ *      stops:
+ *      - realkvm: one vCPU in 32-bit protected mode (flat segments, no
+ *        paging) runs a store loop and executes HLT;
+ *      - mirror, pinned: KVMM_RUN store accesses, KVMM_RUN_BATCH per run;
+ *        with --stride 4 each access writes one whole page, otherwise
+ *        one word; after the last run the VM simply runs no more;
  *   2. measure: the process's VmRSS and the Rss/Swap of the guest memory
  *      VMA (from /proc/self/smaps); with --wait, print a STOPPED line and
  *      wait for a line on stdin, EOF on stdin, or SIGUSR1, so that a driver
@@ -16,11 +24,15 @@
  *   3. pressure: --hog-mib M forks a child that writes M MiB of its own
  *      anonymous memory and exits; then --pageout-rounds N calls
  *      madvise(MADV_PAGEOUT) N times on the guest memory (on 6.1 the first
- *      call mostly clears accessed bits, KVM's included, so use 2);
- *   4. measure again;
- *   5. resume: the guest re-reads every pattern word, OUTs the address of
- *      the first bad word to port 0x11 and the count of bad words to port
- *      0x10, and halts again;
+ *      call mostly clears accessed bits, a secondary MMU's included, so
+ *      use 2);
+ *   4. measure again; with --wait-resume, print a PRESSED line and wait
+ *      as in step 2, so that a driver can pressure several stopped VMs
+ *      before any of them resumes;
+ *   5. resume: the guest re-reads every pattern word (realkvm: the guest
+ *      OUTs the address of the first bad word to port 0x11 and the count
+ *      of bad words to port 0x10, and halts again; mirror, pinned:
+ *      KVMM_RUN load accesses, checked by the VMM);
  *   6. measure, and print one line:
  *
  *   RESULT label=L mode=M mem_mib=64 ... swapouts=N swapins=N ... data=ok
@@ -29,46 +41,52 @@
  * pattern in the same kind of mapping, a baseline for memory that no
  * secondary MMU maps.
  *
- * Field units: *_kb in KiB (rss_* is VmRSS, which on 6.1 lags by up to a
- * few hundred KiB because of per-task counter caching; guest_rss_* comes
- * from a page table walk and is exact); swapouts/swapins are pswpout/pswpin deltas
- * from /proc/vmstat (pages, system wide: swapouts from the stop to the end
- * of pressure, swapins across the resume); majflt_resume is this process's
- * major fault count across the resume.
+ * The guest memory is MADV_DONTFORK, as QEMU makes guest RAM, so that
+ * forking the hog does not copy-on-write-protect (and so invalidate) the
+ * guest's secondary mappings.
+ *
+ * RESULT fields: *_kb in KiB.  rss_* is VmRSS (as ps shows it; on 6.1 it
+ * can be off by a few hundred KiB, either way, because of per-task counter
+ * caching); proc_rss_* is the Rss of the whole process from
+ * /proc/self/smaps_rollup, and guest_rss_* and guest_swap_* the Rss and
+ * Swap of the guest memory alone, all from page table walks, exact.  guest_swap_after_pressure_kb is
+ * the guest memory that went to swap; guest_swap_after_resume_kb what is
+ * still there once the guest has read everything back (0 when every
+ * swapped page came back).  guest_active_*_kb is how much of the guest
+ * memory sits on the active LRU list (from /proc/kpageflags; -1 when it
+ * cannot be read, which needs root).  swapouts and swapins are pswpout
+ * and pswpin deltas from /proc/vmstat (4 KiB pages, system wide:
+ * swapouts from the stop to the end of pressure, swapins across the
+ * resume).  majflt_resume is this process's major fault count across
+ * the resume; both KVM and our client fault guest memory in through GUP
+ * or hmm_range_fault() in the process's own context, which counts them,
+ * but a page still in the swap cache comes back without a major fault,
+ * so use swapins and guest_swap_* for how much was swapped in.
+ * mirror and pinned add the VM's counters (KVMM_GET_STATS):
+ * mmu_entries_stopped and mmu_entries_after_pressure are the secondary
+ * table's entries at those points, mmu_zapped and mmu_young_cleared the
+ * pages invalidations zapped and the accessed bits the aging hooks
+ * cleared during pressure, mmu_pinned the pages pinned after pressure,
+ * mmu_mapped_resume the pages the resume faulted back in.
  *
  * Exit status: 0 if the data check passed, 1 if it failed, 2 if the
  * experiment could not be run.
  *
- * Build: gcc -O2 -Wall -Wextra -static -o kvm_seed kvm_seed.c
+ * Build (from the top of the tree): gcc -O2 -Wall -Wextra -static
+ * -Iinclude/uapi -o kvm_seed tools/kvm-vmm/kvm_seed.c
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <poll.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <unistd.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <sys/resource.h>
-#include <sys/signalfd.h>
-#include <sys/wait.h>
 #include <linux/kvm.h>
+#include <linux/kvm_mirror.h>
 
-#ifndef MADV_PAGEOUT
-#define MADV_PAGEOUT 21
-#endif
+#include "seed_common.h"
 
-#define PAGE_SIZE		4096UL
 #define KVM_API_EXPECTED	12
+
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 
 /* Guest physical layout: page 0 unused (stack), code page, then data. */
 #define GUEST_CODE_GPA		0x1000UL
@@ -134,19 +152,31 @@ static const uint8_t guest_code[] = {
 	0xeb, 0xfd,		/* 32: jmp  0x31			*/
 };
 
+/* Accesses per KVMM_RUN in modes mirror and pinned. */
+#define KVMM_RUN_BATCH		256
+
+enum backend { BE_REALKVM, BE_MIRROR, BE_PINNED, BE_NOVM };
+
+static const char *const backend_names[] = {
+	[BE_REALKVM]	= "realkvm",
+	[BE_MIRROR]	= "mirror",
+	[BE_PINNED]	= "pinned",
+	[BE_NOVM]	= "novm",
+};
+
 struct opts {
 	unsigned long mem_mib;
 	const char *label;
-	const char *mode;
+	enum backend backend;
 	const char *dev;
 	uint32_t seed;
 	unsigned long stride;
 	unsigned int pageout_rounds;
 	unsigned long hog_mib;
 	bool wait;
+	bool wait_resume;
 	bool thp;
 	bool corrupt;
-	bool novm;
 };
 
 struct vm {
@@ -157,149 +187,16 @@ struct vm {
 	size_t run_size;
 	uint8_t *mem;
 	size_t mem_size;
+	bool kvmm;		/* vm_fd is a /dev/kvm_mirror VM */
 	/* Filled in by the last guest run. */
 	bool got_mismatches, got_first_bad;
 	uint32_t mismatches, first_bad;
 };
 
 struct snap {
-	long vm_rss_kb;		/* VmRSS of the process */
-	long guest_rss_kb;	/* Rss of the guest memory VMA */
-	long guest_swap_kb;	/* Swap of the guest memory VMA */
-	long pswpin, pswpout;	/* /proc/vmstat */
-	long majflt;		/* getrusage(RUSAGE_SELF) */
+	struct seed_snap s;
+	struct kvmm_stats mmu;	/* only for a /dev/kvm_mirror VM */
 };
-
-static const char *prog = "kvm_seed";
-
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: error: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(2);
-}
-
-static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void note(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-/* ------------------------------------------------------------------ */
-/* Measurements                                                       */
-
-static long status_kb(const char *key)
-{
-	char line[256];
-	size_t klen = strlen(key);
-	long val = -1;
-	FILE *f;
-
-	f = fopen("/proc/self/status", "r");
-	if (!f)
-		die("cannot open /proc/self/status: %s", strerror(errno));
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, key, klen) && line[klen] == ':') {
-			val = strtol(line + klen + 1, NULL, 10);
-			break;
-		}
-	}
-	fclose(f);
-	return val;
-}
-
-static long vmstat(const char *key)
-{
-	char name[64];
-	long val;
-	FILE *f;
-
-	f = fopen("/proc/vmstat", "r");
-	if (!f)
-		die("cannot open /proc/vmstat: %s", strerror(errno));
-	while (fscanf(f, "%63s %ld", name, &val) == 2) {
-		if (!strcmp(name, key)) {
-			fclose(f);
-			return val;
-		}
-	}
-	fclose(f);
-	return -1;
-}
-
-/*
- * Sum the Rss and Swap of every VMA inside [start, start + len).  The
- * guest memory sits between PROT_NONE guards, so it is one VMA, but
- * summing keeps the numbers right should the kernel ever split it.
- */
-static void smaps_range(const void *start, size_t len, long *rss_kb,
-			long *swap_kb)
-{
-	unsigned long lo = (unsigned long)start, hi = lo + len;
-	unsigned long vs, ve;
-	bool inside = false;
-	char line[512], perms[8];
-	long v;
-	FILE *f;
-
-	*rss_kb = 0;
-	*swap_kb = 0;
-	f = fopen("/proc/self/smaps", "r");
-	if (!f)
-		die("cannot open /proc/self/smaps: %s", strerror(errno));
-	while (fgets(line, sizeof(line), f)) {
-		/* A VMA header: "start-end perms offset dev inode [name]". */
-		if (sscanf(line, "%lx-%lx %7s", &vs, &ve, perms) == 3) {
-			inside = vs >= lo && ve <= hi;
-			continue;
-		}
-		if (!inside)
-			continue;
-		if (sscanf(line, "Rss: %ld kB", &v) == 1)
-			*rss_kb += v;
-		else if (sscanf(line, "Swap: %ld kB", &v) == 1)
-			*swap_kb += v;
-	}
-	fclose(f);
-}
-
-static void take_snap(const struct vm *vm, struct snap *s)
-{
-	struct rusage ru;
-
-	s->vm_rss_kb = status_kb("VmRSS");
-	smaps_range(vm->mem, vm->mem_size, &s->guest_rss_kb, &s->guest_swap_kb);
-	s->pswpin = vmstat("pswpin");
-	s->pswpout = vmstat("pswpout");
-	getrusage(RUSAGE_SELF, &ru);
-	s->majflt = ru.ru_majflt;
-}
-
-static void print_snap(const char *when, const struct snap *s)
-{
-	note("%-14s VmRSS %7ld kB, guest memory Rss %7ld kB Swap %7ld kB",
-	     when, s->vm_rss_kb, s->guest_rss_kb, s->guest_swap_kb);
-}
 
 /* ------------------------------------------------------------------ */
 /* The VM                                                             */
@@ -312,35 +209,6 @@ static int kvm_ioctl(int fd, unsigned long req, void *arg, const char *what)
 	if (ret < 0)
 		die("%s failed: %s", what, strerror(errno));
 	return ret;
-}
-
-static void *map_guest_memory(size_t size, bool thp)
-{
-	size_t guard = thp ? 2UL << 20 : PAGE_SIZE;
-	uint8_t *res, *mem;
-
-	/*
-	 * Reserve the region plus a guard on both sides, PROT_NONE, then map
-	 * the guest memory in the middle: the guards keep the guest VMA from
-	 * merging with neighbours, so smaps shows exactly the guest memory.
-	 * With THP the start is also aligned to 2 MiB.
-	 */
-	res = mmap(NULL, size + 3 * guard, PROT_NONE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (res == MAP_FAILED)
-		die("cannot reserve %zu MiB of address space: %s",
-		    size >> 20, strerror(errno));
-	mem = (uint8_t *)(((uintptr_t)res + 2 * guard - 1) & ~(guard - 1));
-	if (mmap(mem, size, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
-		 -1, 0) == MAP_FAILED)
-		die("cannot map %zu MiB of guest memory: %s",
-		    size >> 20, strerror(errno));
-	if (madvise(mem, size, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE) &&
-	    !(thp && errno == EINVAL))
-		die("madvise(%s) on guest memory failed: %s",
-		    thp ? "MADV_HUGEPAGE" : "MADV_NOHUGEPAGE", strerror(errno));
-	return mem;
 }
 
 static void flat_segment(struct kvm_segment *seg, uint16_t selector,
@@ -507,7 +375,8 @@ static double vm_run_until_hlt(struct vm *vm, const char *what)
 		memset(&regs, 0, sizeof(regs));
 		ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs);
 		fprintf(stderr, "%s: error: guest %s stopped with exit reason %u (%s) at rip 0x%llx esi 0x%llx",
-			prog, what, run->exit_reason, exit_name(run->exit_reason),
+			program_invocation_short_name, what, run->exit_reason,
+			exit_name(run->exit_reason),
 			(unsigned long long)regs.rip, (unsigned long long)regs.rsi);
 		switch (run->exit_reason) {
 		case KVM_EXIT_FAIL_ENTRY:
@@ -564,93 +433,209 @@ static double host_verify(struct vm *vm, uint32_t seed, unsigned long stride)
 }
 
 /* ------------------------------------------------------------------ */
-/* Pressure                                                           */
+/* Modes mirror and pinned: our KVM-style client, /dev/kvm_mirror    */
 
-/* Fork a child that writes hog_mib MiB and exits; report how it ended. */
-static const char *run_hog(unsigned long hog_mib)
+/*
+ * A vCPU run being built: up to KVMM_RUN_BATCH accesses, each on its own
+ * piece of @buf (one page, or one word with a --stride above 4).
+ */
+struct kvmm_batch {
+	struct vm *vm;
+	bool write;
+	uint32_t seed;
+	struct kvmm_access acc[KVMM_RUN_BATCH];
+	uint8_t *buf;		/* KVMM_RUN_BATCH pages */
+	size_t used;		/* bytes of @buf taken by @acc */
+	unsigned int n;		/* accesses in @acc */
+};
+
+static void kvmm_vm_create(struct vm *vm, const struct opts *o)
 {
-	size_t size = hog_mib << 20, off;
-	int status, fd;
-	uint8_t *p;
-	pid_t pid;
+	unsigned long flags = o->backend == BE_PINNED ? KVMM_VM_PINNED : 0;
+	struct kvmm_memslot slot = {
+		.slot = 0,
+		.guest_phys_addr = 0,
+		.memory_size = vm->mem_size,
+		.userspace_addr = (uintptr_t)vm->mem,
+	};
+	int dev;
 
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		die("cannot fork the memory hog: %s", strerror(errno));
-	if (pid == 0) {
-		/* Let the OOM killer pick the hog, not the VMM. */
-		fd = open("/proc/self/oom_score_adj", O_WRONLY);
-		if (fd >= 0) {
-			if (write(fd, "1000", 4) != 4)
-				note("hog: cannot set oom_score_adj: %s", strerror(errno));
-			close(fd);
-		}
-		p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		if (p == MAP_FAILED) {
-			note("hog: cannot map %lu MiB: %s", hog_mib, strerror(errno));
-			_exit(3);
-		}
-		madvise(p, size, MADV_NOHUGEPAGE);
-		for (off = 0; off < size; off += PAGE_SIZE)
-			*(volatile uint64_t *)(p + off) = off | 1;
-		_exit(0);
-	}
-	if (waitpid(pid, &status, 0) < 0)
-		die("waiting for the memory hog: %s", strerror(errno));
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return "done";
-	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
-		return "killed";
-	if (WIFSIGNALED(status))
-		return "signalled";
-	return "failed";
+	dev = open(o->dev, O_RDWR | O_CLOEXEC);
+	if (dev < 0)
+		die("cannot open %s: %s%s", o->dev, strerror(errno),
+		    errno == ENOENT ? " (is kvm_mirror.ko loaded?)" : "");
+	vm->vm_fd = ioctl(dev, KVMM_CREATE_VM, flags);
+	if (vm->vm_fd < 0)
+		die("KVMM_CREATE_VM(%s) on %s failed: %s",
+		    flags ? "KVMM_VM_PINNED" : "0", o->dev, strerror(errno));
+	close(dev);
+	vm->kvmm = true;
+	kvm_ioctl(vm->vm_fd, KVMM_SET_MEMSLOT, &slot, "KVMM_SET_MEMSLOT");
 }
 
-static void pageout(struct vm *vm, unsigned int rounds)
+static void kvmm_get_stats(const struct vm *vm, struct kvmm_stats *st)
 {
-	unsigned int i;
+	memset(st, 0, sizeof(*st));
+	if (vm->kvmm && ioctl(vm->vm_fd, KVMM_GET_STATS, st))
+		die("KVMM_GET_STATS failed: %s", strerror(errno));
+}
 
-	for (i = 0; i < rounds; i++)
-		if (madvise(vm->mem, vm->mem_size, MADV_PAGEOUT))
-			die("madvise(MADV_PAGEOUT) round %u failed: %s%s", i + 1,
-			    strerror(errno),
-			    errno == EINVAL ? " (kernel older than 5.4?)" : "");
+static void kvmm_batch_init(struct kvmm_batch *b, struct vm *vm, bool write,
+			    uint32_t seed)
+{
+	memset(b, 0, sizeof(*b));
+	b->vm = vm;
+	b->write = write;
+	b->seed = seed;
+	/* mmap()ed, and unmapped again, so the VmRSS readings exclude it. */
+	b->buf = mmap(NULL, KVMM_RUN_BATCH * PAGE_SIZE, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (b->buf == MAP_FAILED)
+		die("cannot map the vCPU's data buffer: %s", strerror(errno));
+}
+
+static void kvmm_batch_fini(struct kvmm_batch *b)
+{
+	munmap(b->buf, KVMM_RUN_BATCH * PAGE_SIZE);
+}
+
+/* Check the words a load run brought back against the pattern. */
+static void kvmm_batch_check(struct kvmm_batch *b)
+{
+	struct vm *vm = b->vm;
+	unsigned int i;
+	uint32_t off;
+
+	for (i = 0; i < b->n; i++) {
+		const struct kvmm_access *a = &b->acc[i];
+		const uint32_t *w = (const uint32_t *)(uintptr_t)a->data;
+
+		for (off = 0; off < a->len; off += 4, w++) {
+			uint32_t gpa = a->gpa + off;
+
+			if (*w == (gpa ^ b->seed))
+				continue;
+			if (!vm->mismatches++)
+				vm->first_bad = gpa;
+		}
+	}
+}
+
+/* Execute @n accesses as one KVMM_RUN; any failure is fatal. */
+static void kvmm_run(struct vm *vm, const struct kvmm_access *acc,
+		     unsigned int n)
+{
+	struct kvmm_run run = {
+		.accesses = (uintptr_t)acc,
+		.count = n,
+		.completed = n,
+	};
+	int err;
+
+	if (!ioctl(vm->vm_fd, KVMM_RUN, &run))
+		return;
+	err = errno;
+	if (run.completed < n) {
+		const struct kvmm_access *a = &acc[run.completed];
+
+		die("KVMM_RUN: %s of %u bytes at gpa 0x%llx failed: %s",
+		    a->flags & KVMM_ACCESS_WRITE ? "store" : "load", a->len,
+		    (unsigned long long)a->gpa, strerror(err));
+	}
+	die("KVMM_RUN of %u accesses failed: %s", n, strerror(err));
+}
+
+/* Execute the accesses collected so far; check what loads brought back. */
+static void kvmm_batch_run(struct kvmm_batch *b)
+{
+	if (!b->n)
+		return;
+	kvmm_run(b->vm, b->acc, b->n);
+	if (!b->write)
+		kvmm_batch_check(b);
+	b->n = 0;
+	b->used = 0;
+}
+
+/* Add an access of @len bytes at @gpa; a store carries the pattern. */
+static void kvmm_batch_add(struct kvmm_batch *b, uint64_t gpa, uint32_t len)
+{
+	struct kvmm_access *a;
+	uint32_t off;
+
+	if (b->n == KVMM_RUN_BATCH ||
+	    b->used + len > KVMM_RUN_BATCH * PAGE_SIZE)
+		kvmm_batch_run(b);
+	a = &b->acc[b->n++];
+	a->gpa = gpa;
+	a->data = (uintptr_t)(b->buf + b->used);
+	a->len = len;
+	a->flags = b->write ? KVMM_ACCESS_WRITE : 0;
+	b->used += len;
+	if (b->write)
+		for (off = 0; off < len; off += 4)
+			((uint32_t *)(uintptr_t)a->data)[off / 4] =
+				(uint32_t)(gpa + off) ^ b->seed;
 }
 
 /*
- * Wait for a line or EOF on stdin, or for SIGUSR1 (blocked since start,
- * so one sent early is not lost).
+ * The vCPU fetches its code from the code page, as the real-KVM guest
+ * does at every run, so that both map the same guest pages; a code page
+ * that does not read back intact counts as one bad word.
  */
-static void wait_for_go(int sfd)
+static void kvmm_fetch_code(struct vm *vm, uint8_t *buf)
 {
-	struct pollfd pfd[2] = {
-		{ .fd = STDIN_FILENO, .events = POLLIN },
-		{ .fd = sfd, .events = POLLIN },
+	struct kvmm_access fetch = {
+		.gpa = GUEST_CODE_GPA,
+		.data = (uintptr_t)buf,
+		.len = sizeof(guest_code),
 	};
-	struct signalfd_siginfo si;
-	char c;
 
-	for (;;) {
-		if (poll(pfd, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			die("poll while waiting to go on: %s", strerror(errno));
-		}
-		if (pfd[1].revents & POLLIN) {
-			if (read(sfd, &si, sizeof(si)) != sizeof(si))
-				die("reading the signalfd: %s", strerror(errno));
-			return;
-		}
-		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-			/* Consume one line (or hit EOF / an error). */
-			while (read(STDIN_FILENO, &c, 1) == 1)
-				if (c == '\n')
-					return;
-			return;
+	kvmm_run(vm, &fetch, 1);
+	if (memcmp(buf, guest_code, sizeof(guest_code))) {
+		note("the guest code page does not read back intact");
+		if (!vm->mismatches++)
+			vm->first_bad = GUEST_CODE_GPA;
+	}
+}
+
+/*
+ * The vCPU stores (gpa ^ seed) at every @stride bytes of guest memory
+ * above the code page, or loads and checks them: the same words the
+ * real-KVM guest writes and verifies.  Returns the time taken in ms.
+ */
+static double kvmm_pass(struct vm *vm, bool write, uint32_t seed,
+			unsigned long stride)
+{
+	double t0 = now_ms();
+	struct kvmm_batch b;
+	uint64_t gpa;
+
+	kvmm_batch_init(&b, vm, write, seed);
+	if (!write) {
+		vm->mismatches = 0;
+		vm->first_bad = 0;
+	}
+	kvmm_fetch_code(vm, b.buf);
+	for (gpa = GUEST_DATA_GPA; gpa < vm->mem_size;) {
+		if (stride == 4) {
+			/* Every word: one access per page. */
+			uint32_t len = PAGE_SIZE - (gpa & (PAGE_SIZE - 1));
+
+			kvmm_batch_add(&b, gpa, len);
+			gpa += len;
+		} else {
+			kvmm_batch_add(&b, gpa, 4);
+			gpa += stride;
 		}
 	}
+	kvmm_batch_run(&b);
+	kvmm_batch_fini(&b);
+	if (!write) {
+		vm->got_mismatches = true;
+		vm->got_first_bad = true;
+	}
+	return now_ms() - t0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -659,10 +644,14 @@ static void __attribute__((noreturn)) usage(int status)
 {
 	fprintf(status ? stderr : stdout,
 "Usage: %s [options]\n"
+"  --mode NAME          realkvm (default): a real guest on /dev/kvm;\n"
+"                       mirror: /dev/kvm_mirror, MMU notifier mode;\n"
+"                       pinned: /dev/kvm_mirror, KVMM_VM_PINNED;\n"
+"                       novm: same as --no-vm\n"
 "  --mem MiB            guest memory (default 64, at most %lu)\n"
 "  --label NAME         label for the RESULT line (default: seed)\n"
-"  --mode NAME          mode field of the RESULT line (default: realkvm)\n"
-"  --dev PATH           KVM device (default /dev/kvm)\n"
+"  --dev PATH           the device (default /dev/kvm, or /dev/kvm_mirror\n"
+"                       for mirror and pinned)\n"
 "  --seed N             pattern seed (default 0x5eed1234)\n"
 "  --stride BYTES       guest writes one word every BYTES (multiple of 4,\n"
 "                       at most 4096; default 4 = every word)\n"
@@ -672,29 +661,29 @@ static void __attribute__((noreturn)) usage(int status)
 "                       guest is stopped (default 0: none)\n"
 "  --wait               once the guest is stopped, print a STOPPED line and\n"
 "                       wait for a line or EOF on stdin, or SIGUSR1\n"
+"  --wait-resume        after pressure and its measurement, print a PRESSED\n"
+"                       line and wait the same way before resuming\n"
 "  --thp                allow transparent huge pages for guest memory\n"
 "                       (default: MADV_NOHUGEPAGE, 4 KiB pages)\n"
 "  --corrupt            test the check: change one guest word from the host\n"
 "                       before resuming (expect data=bad mismatches=1)\n"
-"  --no-vm              baseline without KVM: the host CPU writes and checks\n"
-"                       the pattern itself (mode defaults to novm)\n",
-		prog, MAX_MEM_MIB);
+"  --no-vm              baseline without a VM: the host CPU writes and checks\n"
+"                       the pattern itself (mode novm)\n",
+		program_invocation_short_name, MAX_MEM_MIB);
 	exit(status);
 }
 
-static unsigned long parse_ulong(const char *opt, const char *s)
+static enum backend parse_backend(const char *s)
 {
-	unsigned long v;
-	char *end;
+	unsigned int i;
 
-	errno = 0;
-	v = strtoul(s, &end, 0);
-	if (errno || end == s || *end || *s == '-')
-		die("%s wants a non-negative number, got '%s'", opt, s);
-	return v;
+	for (i = 0; i < ARRAY_SIZE(backend_names); i++)
+		if (!strcmp(s, backend_names[i]))
+			return i;
+	die("unknown --mode '%s' (realkvm, mirror, pinned or novm)", s);
 }
 
-int main(int argc, char **argv)
+static void parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
 		{ "mem",		required_argument, NULL, 'm' },
@@ -706,71 +695,62 @@ int main(int argc, char **argv)
 		{ "pageout-rounds",	required_argument, NULL, 'p' },
 		{ "hog-mib",		required_argument, NULL, 'H' },
 		{ "wait",		no_argument,	   NULL, 'w' },
+		{ "wait-resume",	no_argument,	   NULL, 'W' },
 		{ "thp",		no_argument,	   NULL, 't' },
 		{ "corrupt",		no_argument,	   NULL, 'c' },
 		{ "no-vm",		no_argument,	   NULL, 'n' },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ }
 	};
-	struct opts o = {
-		.mem_mib = 64,
-		.label = "seed",
-		.dev = "/dev/kvm",
-		.seed = 0x5eed1234,
-		.stride = 4,
-	};
-	struct snap before, after_pressure, before_resume, after_resume;
-	const char *hog = "none";
-	double fill_ms, verify_ms, pressure_ms;
-	struct vm vm = { .kvm_fd = -1 };
-	sigset_t usr1;
 	unsigned long v;
-	bool ok;
-	int c, sfd;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
-			o.mem_mib = parse_ulong("--mem", optarg);
+			o->mem_mib = parse_ulong("--mem", optarg);
 			break;
 		case 'l':
-			o.label = optarg;
+			o->label = optarg;
 			break;
 		case 'M':
-			o.mode = optarg;
+			o->backend = parse_backend(optarg);
 			break;
 		case 'd':
-			o.dev = optarg;
+			o->dev = optarg;
 			break;
 		case 's':
 			v = parse_ulong("--seed", optarg);
 			if (v > UINT32_MAX)
 				die("--seed must fit in 32 bits, got '%s'", optarg);
-			o.seed = v;
+			o->seed = v;
 			break;
 		case 'S':
-			o.stride = parse_ulong("--stride", optarg);
+			o->stride = parse_ulong("--stride", optarg);
 			break;
 		case 'p':
 			v = parse_ulong("--pageout-rounds", optarg);
 			if (v > 1000)
 				die("--pageout-rounds %lu is too many", v);
-			o.pageout_rounds = v;
+			o->pageout_rounds = v;
 			break;
 		case 'H':
-			o.hog_mib = parse_ulong("--hog-mib", optarg);
+			o->hog_mib = parse_ulong("--hog-mib", optarg);
 			break;
 		case 'w':
-			o.wait = true;
+			o->wait = true;
+			break;
+		case 'W':
+			o->wait_resume = true;
 			break;
 		case 't':
-			o.thp = true;
+			o->thp = true;
 			break;
 		case 'c':
-			o.corrupt = true;
+			o->corrupt = true;
 			break;
 		case 'n':
-			o.novm = true;
+			o->backend = BE_NOVM;
 			break;
 		case 'h':
 			usage(0);
@@ -780,71 +760,202 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		die("unexpected argument '%s' (see --help)", argv[optind]);
-	if (o.mem_mib < 1 || o.mem_mib > MAX_MEM_MIB)
-		die("--mem must be 1..%lu MiB, got %lu", MAX_MEM_MIB, o.mem_mib);
-	if (o.stride < 4 || o.stride > PAGE_SIZE || o.stride % 4)
+	if (o->mem_mib < 1 || o->mem_mib > MAX_MEM_MIB)
+		die("--mem must be 1..%lu MiB, got %lu", MAX_MEM_MIB, o->mem_mib);
+	if (o->stride < 4 || o->stride > PAGE_SIZE || o->stride % 4)
 		die("--stride must be a multiple of 4 in 4..%lu, got %lu",
-		    PAGE_SIZE, o.stride);
-	if (!o.mode)
-		o.mode = o.novm ? "novm" : "realkvm";
-	if (strpbrk(o.label, " \t\n=") || strpbrk(o.mode, " \t\n="))
-		die("--label and --mode must not contain blanks or '='");
+		    PAGE_SIZE, o->stride);
+	if (!o->dev)
+		o->dev = o->backend == BE_MIRROR || o->backend == BE_PINNED ?
+			 "/dev/kvm_mirror" : "/dev/kvm";
+	if (strpbrk(o->label, " \t\n="))
+		die("--label must not contain blanks or '='");
+}
 
-	/* Block SIGUSR1 from the start; --wait takes it through a signalfd. */
-	sigemptyset(&usr1);
-	sigaddset(&usr1, SIGUSR1);
-	if (sigprocmask(SIG_BLOCK, &usr1, NULL))
-		die("cannot block SIGUSR1: %s", strerror(errno));
-	sfd = signalfd(-1, &usr1, SFD_CLOEXEC);
-	if (sfd < 0)
-		die("cannot create a signalfd: %s", strerror(errno));
+static void take_snap(const struct vm *vm, struct snap *s)
+{
+	seed_measure(vm->mem, vm->mem_size, &s->s);
+	kvmm_get_stats(vm, &s->mmu);
+}
 
-	/* 1. Create the VM; the guest touches all its memory and halts. */
-	vm.mem_size = o.mem_mib << 20;
-	vm.mem = map_guest_memory(vm.mem_size, o.thp);
-	/* The code page is written in --no-vm mode too: same footprint. */
-	memcpy(vm.mem + GUEST_CODE_GPA, guest_code, sizeof(guest_code));
-	note("%s: %lu MiB guest, stride %lu, %s pages; %s touching its memory",
-	     o.label, o.mem_mib, o.stride, o.thp ? "THP allowed" : "4 KiB",
-	     o.novm ? "host (no VM)" : "guest");
-	if (o.novm) {
-		fill_ms = host_fill(&vm, o.seed, o.stride);
-	} else {
-		vm_create(&vm, &o);
-		vm_set_entry(&vm, GUEST_ENTRY_FILL, o.seed, o.stride);
-		fill_ms = vm_run_until_hlt(&vm, "fill");
+/* Step 1: create the VM; the guest touches all its memory and stops. */
+static double guest_fill(struct vm *vm, const struct opts *o)
+{
+	switch (o->backend) {
+	case BE_NOVM:
+		return host_fill(vm, o->seed, o->stride);
+	case BE_MIRROR:
+	case BE_PINNED:
+		kvmm_vm_create(vm, o);
+		return kvmm_pass(vm, true, o->seed, o->stride);
+	case BE_REALKVM:
+		break;
 	}
+	vm_create(vm, o);
+	vm_set_entry(vm, GUEST_ENTRY_FILL, o->seed, o->stride);
+	return vm_run_until_hlt(vm, "fill");
+}
+
+/* Step 5: the guest reads every pattern word back. */
+static double guest_verify(struct vm *vm, const struct opts *o)
+{
+	vm->got_mismatches = false;
+	vm->got_first_bad = false;
+	switch (o->backend) {
+	case BE_NOVM:
+		return host_verify(vm, o->seed, o->stride);
+	case BE_MIRROR:
+	case BE_PINNED:
+		return kvmm_pass(vm, false, o->seed, o->stride);
+	case BE_REALKVM:
+		break;
+	}
+	vm_set_entry(vm, GUEST_ENTRY_VERIFY, o->seed, o->stride);
+	return vm_run_until_hlt(vm, "verify");
+}
+
+/* Step 3: pressure the host while the guest is stopped. */
+static const char *pressure(struct vm *vm, const struct opts *o)
+{
+	const char *hog = "none";
+
+	if (o->hog_mib) {
+		note("memory hog writing %lu MiB", o->hog_mib);
+		hog = seed_run_hog(o->hog_mib);
+		note("memory hog %s", hog);
+	}
+	if (o->pageout_rounds) {
+		note("MADV_PAGEOUT x %u on guest memory", o->pageout_rounds);
+		seed_pageout(vm->mem, vm->mem_size, o->pageout_rounds);
+	}
+	return hog;
+}
+
+static void report_mismatches(const struct vm *vm, const struct opts *o)
+{
+	uint32_t gpa = vm->first_bad;
+
+	if (!vm->got_mismatches) {
+		note("the guest halted without reporting on port 0x%x",
+		     PORT_MISMATCHES);
+		return;
+	}
+	if (!vm->mismatches)
+		return;
+	note("%u pattern words wrong, first at gpa 0x%x", vm->mismatches, gpa);
+	if (vm->got_first_bad && gpa >= GUEST_DATA_GPA && gpa + 4 <= vm->mem_size)
+		note("gpa 0x%x holds 0x%08x, expected 0x%08x", gpa,
+		     *(uint32_t *)(vm->mem + gpa), gpa ^ o->seed);
+}
+
+static void print_result(const struct vm *vm, const struct opts *o,
+			 const char *hog, const struct snap *snaps,
+			 const double *ms, bool ok)
+{
+	const struct seed_snap *b = &snaps[0].s, *p = &snaps[1].s;
+	const struct seed_snap *r = &snaps[2].s, *a = &snaps[3].s;
+
+	printf("RESULT label=%s mode=%s mem_mib=%lu stride=%lu thp=%d"
+	       " pageout_rounds=%u hog_mib=%lu hog=%s"
+	       " rss_before_kb=%ld rss_after_pressure_kb=%ld rss_after_resume_kb=%ld"
+	       " proc_rss_before_kb=%ld proc_rss_after_pressure_kb=%ld"
+	       " proc_rss_after_resume_kb=%ld"
+	       " guest_rss_before_kb=%ld guest_rss_after_pressure_kb=%ld"
+	       " guest_rss_after_resume_kb=%ld guest_swap_after_pressure_kb=%ld"
+	       " guest_swap_after_resume_kb=%ld"
+	       " guest_active_before_kb=%ld guest_active_after_pressure_kb=%ld"
+	       " swapouts=%ld swapins=%ld majflt_resume=%ld",
+	       o->label, backend_names[o->backend], o->mem_mib, o->stride,
+	       o->thp, o->pageout_rounds, o->hog_mib, hog,
+	       b->vm_rss_kb, p->vm_rss_kb, a->vm_rss_kb,
+	       b->proc_rss_kb, p->proc_rss_kb, a->proc_rss_kb,
+	       b->guest_rss_kb, p->guest_rss_kb, a->guest_rss_kb,
+	       p->guest_swap_kb, a->guest_swap_kb,
+	       b->guest_active_kb, p->guest_active_kb,
+	       p->pswpout - b->pswpout, a->pswpin - r->pswpin,
+	       a->majflt - r->majflt);
+	if (vm->kvmm) {
+		const struct kvmm_stats *sb = &snaps[0].mmu;
+		const struct kvmm_stats *sp = &snaps[1].mmu;
+		const struct kvmm_stats *sr = &snaps[2].mmu;
+		const struct kvmm_stats *sa = &snaps[3].mmu;
+
+		printf(" mmu_entries_stopped=%llu mmu_entries_after_pressure=%llu"
+		       " mmu_zapped=%llu mmu_young_cleared=%llu mmu_pinned=%llu"
+		       " mmu_mapped_resume=%llu",
+		       (unsigned long long)sb->entries,
+		       (unsigned long long)sp->entries,
+		       (unsigned long long)(sp->pages_zapped - sb->pages_zapped),
+		       (unsigned long long)(sp->young_cleared - sb->young_cleared),
+		       (unsigned long long)sp->pages_pinned,
+		       (unsigned long long)(sa->pages_mapped - sr->pages_mapped));
+	}
+	printf(" fill_ms=%.0f pressure_ms=%.0f verify_ms=%.0f"
+	       " mismatches=%u data=%s\n",
+	       ms[0], ms[1], ms[2],
+	       vm->got_mismatches ? vm->mismatches : 0, ok ? "ok" : "bad");
+	fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = {
+		.mem_mib = 64,
+		.label = "seed",
+		.backend = BE_REALKVM,
+		.seed = 0x5eed1234,
+		.stride = 4,
+	};
+	/* stopped, after pressure, before resume, after resume */
+	struct snap snaps[4];
+	struct vm vm = { .kvm_fd = -1, .vm_fd = -1 };
+	double ms[3];		/* fill, pressure, verify */
+	const char *hog;
+	bool ok;
+	int sfd;
+
+	parse_opts(argc, argv, &o);
+	/* SIGUSR1 is blocked from the start; --wait takes it from sfd. */
+	sfd = seed_usr1_fd();
+
+	/* 1. Create the VM; the guest touches all its memory and stops. */
+	vm.mem_size = o.mem_mib << 20;
+	vm.mem = seed_map_memory(vm.mem_size, o.thp);
+	/* The code page is written in every mode: same footprint. */
+	memcpy(vm.mem + GUEST_CODE_GPA, guest_code, sizeof(guest_code));
+	note("%s: %s, %lu MiB guest, stride %lu, %s pages; %s touching its memory",
+	     o.label, backend_names[o.backend], o.mem_mib, o.stride,
+	     o.thp ? "THP allowed" : "4 KiB",
+	     o.backend == BE_NOVM ? "host (no VM)" : "guest");
+	ms[0] = guest_fill(&vm, &o);
 	if (vm.got_mismatches)
 		die("guest reported on port 0x%x during the fill pass", PORT_MISMATCHES);
 
 	/* 2. The guest is stopped: measure. */
-	take_snap(&vm, &before);
-	note("guest stopped after %.0f ms", fill_ms);
-	print_snap("stopped:", &before);
+	take_snap(&vm, &snaps[0]);
+	note("guest stopped after %.0f ms", ms[0]);
+	seed_print_snap("stopped:", &snaps[0].s);
 	if (o.wait) {
 		printf("STOPPED label=%s pid=%d guest_rss_kb=%ld\n",
-		       o.label, (int)getpid(), before.guest_rss_kb);
+		       o.label, (int)getpid(), snaps[0].s.guest_rss_kb);
 		fflush(stdout);
-		wait_for_go(sfd);
+		seed_wait_for_go(sfd);
 		note("going on");
 	}
 
-	/* 3. Pressure. */
-	pressure_ms = now_ms();
-	if (o.hog_mib) {
-		note("memory hog writing %lu MiB", o.hog_mib);
-		hog = run_hog(o.hog_mib);
-		note("memory hog %s", hog);
+	/* 3. Pressure, 4. measure after it. */
+	ms[1] = now_ms();
+	hog = pressure(&vm, &o);
+	ms[1] = now_ms() - ms[1];
+	take_snap(&vm, &snaps[1]);
+	seed_print_snap("after pressure:", &snaps[1].s);
+	if (o.wait_resume) {
+		printf("PRESSED label=%s pid=%d guest_rss_kb=%ld\n",
+		       o.label, (int)getpid(), snaps[1].s.guest_rss_kb);
+		fflush(stdout);
+		seed_wait_for_go(sfd);
+		note("resuming");
 	}
-	if (o.pageout_rounds) {
-		note("MADV_PAGEOUT x %u on guest memory", o.pageout_rounds);
-		pageout(&vm, o.pageout_rounds);
-	}
-	pressure_ms = now_ms() - pressure_ms;
-
-	/* 4. Measure after pressure. */
-	take_snap(&vm, &after_pressure);
-	print_snap("after pressure:", &after_pressure);
 
 	if (o.corrupt) {
 		/* Flip a word in the middle of guest memory, as a bad swap would. */
@@ -853,48 +964,14 @@ int main(int argc, char **argv)
 	}
 
 	/* 5. Resume: the guest verifies every pattern word. */
-	take_snap(&vm, &before_resume);
-	vm.got_mismatches = vm.got_first_bad = false;
-	if (o.novm) {
-		verify_ms = host_verify(&vm, o.seed, o.stride);
-	} else {
-		vm_set_entry(&vm, GUEST_ENTRY_VERIFY, o.seed, o.stride);
-		verify_ms = vm_run_until_hlt(&vm, "verify");
-	}
+	take_snap(&vm, &snaps[2]);
+	ms[2] = guest_verify(&vm, &o);
 
 	/* 6. Measure and report. */
-	take_snap(&vm, &after_resume);
-	print_snap("after resume:", &after_resume);
+	take_snap(&vm, &snaps[3]);
+	seed_print_snap("after resume:", &snaps[3].s);
 	ok = vm.got_mismatches && vm.mismatches == 0;
-	if (!vm.got_mismatches)
-		note("the guest halted without reporting on port 0x%x", PORT_MISMATCHES);
-	else if (vm.mismatches) {
-		uint32_t gpa = vm.first_bad;
-
-		note("%u pattern words wrong, first at gpa 0x%x", vm.mismatches, gpa);
-		if (vm.got_first_bad && gpa >= GUEST_DATA_GPA && gpa + 4 <= vm.mem_size)
-			note("gpa 0x%x holds 0x%08x, expected 0x%08x", gpa,
-			     *(uint32_t *)(vm.mem + gpa), gpa ^ o.seed);
-	}
-
-	printf("RESULT label=%s mode=%s mem_mib=%lu stride=%lu thp=%d"
-	       " pageout_rounds=%u hog_mib=%lu hog=%s"
-	       " rss_before_kb=%ld rss_after_pressure_kb=%ld rss_after_resume_kb=%ld"
-	       " guest_rss_before_kb=%ld guest_rss_after_pressure_kb=%ld"
-	       " guest_rss_after_resume_kb=%ld guest_swap_after_pressure_kb=%ld"
-	       " swapouts=%ld swapins=%ld majflt_resume=%ld"
-	       " fill_ms=%.0f pressure_ms=%.0f verify_ms=%.0f"
-	       " mismatches=%u data=%s\n",
-	       o.label, o.mode, o.mem_mib, o.stride, o.thp, o.pageout_rounds,
-	       o.hog_mib, hog,
-	       before.vm_rss_kb, after_pressure.vm_rss_kb, after_resume.vm_rss_kb,
-	       before.guest_rss_kb, after_pressure.guest_rss_kb,
-	       after_resume.guest_rss_kb, after_pressure.guest_swap_kb,
-	       after_pressure.pswpout - before.pswpout,
-	       after_resume.pswpin - before_resume.pswpin,
-	       after_resume.majflt - before_resume.majflt,
-	       fill_ms, pressure_ms, verify_ms,
-	       vm.got_mismatches ? vm.mismatches : 0, ok ? "ok" : "bad");
-	fflush(stdout);
+	report_mismatches(&vm, &o);
+	print_result(&vm, &o, hog, snaps, ms, ok);
 	return ok ? 0 : 1;
 }

@@ -102,7 +102,7 @@ static void pt_node_release(struct mmu_mirror *mirror, u64 *node)
 	mmu_mirror_node_free(node);
 }
 
-/* Remove one leaf: propagate the device's dirty bit, drop a pin. */
+/* Remove one leaf: propagate the device's dirty and young bits, unpin. */
 static void pt_zap_leaf(struct mmu_mirror *mirror, u64 *slot,
 			unsigned int level, struct mmu_mirror_zap *zap)
 {
@@ -122,6 +122,12 @@ static void pt_zap_leaf(struct mmu_mirror *mirror, u64 *slot,
 		set_page_dirty(page);
 		zap->dirty += pages;
 	}
+	/*
+	 * Likewise the accessed bit: a page the device used stays hot for
+	 * the LRU after its entry is gone, as a CPU young bit would keep it.
+	 */
+	if ((e & MMU_MIRROR_E_YOUNG) && !is_zero_pfn(pt_pfn(e)))
+		mark_page_accessed(page);
 	if (e & MMU_MIRROR_E_PINNED) {
 		unpin_user_page(page);
 		mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(pages_pinned), -1);

@@ -36,6 +36,7 @@
 #include <linux/slab.h>
 #include <linux/srcu.h>
 #include <linux/wait.h>
+#include <model/checker.h>
 
 /* Protects list walks and keeps subscriptions alive across callbacks. */
 DEFINE_STATIC_SRCU(mn_srcu);
@@ -370,12 +371,17 @@ int __mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range)
 		if (ret)
 			return ret;
 	}
-	if (list_empty(&subs->list))
-		return 0;
-	ret = mn_hlist_invalidate_start(subs, range);
-	if (ret && itree)
-		mn_itree_inv_end(subs);
-	return ret;
+	if (!list_empty(&subs->list)) {
+		ret = mn_hlist_invalidate_start(subs, range);
+		if (ret) {
+			if (itree)
+				mn_itree_inv_end(subs);
+			return ret;
+		}
+	}
+	/* Every subscriber has let go of the range: check that it did. */
+	checker_invalidate_start(range);
+	return 0;
 }
 
 /**
@@ -400,6 +406,7 @@ void __mmu_notifier_invalidate_range_end(struct mmu_notifier_range *range)
 	srcu_read_unlock(&mn_srcu, id);
 	if (READ_ONCE(subs->has_itree))
 		mn_itree_inv_end(subs);
+	checker_invalidate_end(range);
 }
 
 /* Shared body of the three aging hooks; @op selects the callback. */

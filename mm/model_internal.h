@@ -45,5 +45,28 @@ void model_change_protection(struct vm_area_struct *vma, unsigned long start,
 void model_free_pgtables(struct mm_struct *mm);
 bool model_pud_populated(struct mm_struct *mm, unsigned long addr);
 bool model_is_zero_pfn(unsigned long pfn);
+int model_do_munmap(struct mm_struct *mm, unsigned long start,
+		    unsigned long end);
+void model_vma_link(struct mm_struct *mm, struct vm_area_struct *new);
+int model_vma_split_range(struct mm_struct *mm, unsigned long start,
+			  unsigned long end);
+unsigned long model_get_unmapped_area(struct mm_struct *mm,
+				      unsigned long len);
+void model_page_add_anon(struct page *page, struct mm_struct *mm,
+			 unsigned long addr);
+
+/* model_vmscan.c: the LRU of anonymous frames */
+void model_lru_add(struct page *page);
+void model_lru_del_freed(struct page *page);
+struct mm_struct *model_mm_tryget(struct mm_struct *mm);
+
+/* model_swap.c: swap slots in a temporary file */
+long model_swap_alloc(void);
+int model_swap_write(unsigned long slot, const void *data);
+int model_swap_read(unsigned long slot, void *data);
+void model_swap_dup(unsigned long slot);
+void model_swap_free(unsigned long slot);
+int model_do_swap_page(struct vm_area_struct *vma, unsigned long addr,
+		       u64 *pte, u64 orig);
 
 #endif /* _MM_MODEL_INTERNAL_H */

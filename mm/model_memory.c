@@ -7,7 +7,10 @@
  * frame on write, copy-on-write from the zero page or a shared frame with
  * an MMU_NOTIFY_CLEAR invalidation, reuse of an exclusive frame without
  * one), change_protection for mprotect, and the "CPU" doing loads and
- * stores through the tables.
+ * stores through the tables.  A new anonymous frame goes on the LRU
+ * before its pte is published and gets its reverse map (anon_mm, index)
+ * with the pte; mm->rss_anon counts mapped frames, mm->swap_ents swap
+ * ptes.
  */
 #include "model_internal.h"
 
@@ -98,6 +101,24 @@ u64 model_pte_read(struct mm_struct *mm, unsigned long addr)
 }
 
 /**
+ * model_page_add_anon() - account a frame's first mapping
+ * @page: the frame, exclusive to @mm
+ * @mm: the mm mapping it
+ * @addr: the address it is mapped at
+ *
+ * Context: page-table lock of @mm held.
+ */
+void model_page_add_anon(struct page *page, struct mm_struct *mm,
+			 unsigned long addr)
+{
+	lockdep_assert_held(&mm->page_table_lock);
+	atomic_set(&page->_mapcount, 1);
+	WRITE_ONCE(page->anon_mm, mm);
+	WRITE_ONCE(page->index, addr >> PAGE_SHIFT);
+	atomic_long_inc(&mm->rss_anon);
+}
+
+/**
  * model_gather_flush() - drop the references of gathered pages
  * @tlb: the gather
  *
@@ -115,6 +136,12 @@ static void pt_zap_pte(struct mm_struct *mm, u64 *pte,
 	u64 e = *pte;
 	struct page *page;
 
+	if (model_pte_is_swap(e)) {
+		*pte = 0;
+		atomic_long_dec(&mm->swap_ents);
+		model_swap_free(model_pte_slot_nr(e));
+		return;
+	}
 	if (!(e & MODEL_PTE_PRESENT))
 		return;
 	*pte = 0;
@@ -126,6 +153,7 @@ static void pt_zap_pte(struct mm_struct *mm, u64 *pte,
 	if (e & MODEL_PTE_YOUNG)
 		mark_page_accessed(page);
 	atomic_dec(&page->_mapcount);
+	atomic_long_dec(&mm->rss_anon);
 	if (tlb->nr == ARRAY_SIZE(tlb->pages)) {
 		/* Gather full: ptes are gone, notifiers ran; free early. */
 		spin_unlock(&mm->page_table_lock);
@@ -270,7 +298,13 @@ static int model_wp_fault(struct vm_area_struct *vma, unsigned long addr,
 	bool replaced = false;
 
 	if (!model_is_zero_pfn(pfn) && page_mapcount(old) == 1) {
-		/* Exclusive anonymous frame: no copy, no notifier. */
+		/*
+		 * Exclusive anonymous frame: no copy, no notifier.  After a
+		 * fork the last mapper may be the child: the reverse map
+		 * moves to the writer, as page_move_anon_rmap().
+		 */
+		WRITE_ONCE(old->anon_mm, mm);
+		WRITE_ONCE(old->index, addr >> PAGE_SHIFT);
 		*pte |= MODEL_PTE_WRITE | MODEL_PTE_DIRTY | MODEL_PTE_YOUNG;
 		spin_unlock(&mm->page_table_lock);
 		return 0;
@@ -284,18 +318,21 @@ static int model_wp_fault(struct vm_area_struct *vma, unsigned long addr,
 		return -ENOMEM;
 	}
 	memcpy(page_address(new), page_address(old), PAGE_SIZE);
+	model_lru_add(new);
 	mmu_notifier_range_init(&range, MMU_NOTIFY_CLEAR, 0, vma, mm,
 				addr & PAGE_MASK,
 				(addr & PAGE_MASK) + PAGE_SIZE);
 	mmu_notifier_invalidate_range_start(&range);
 	spin_lock(&mm->page_table_lock);
 	if (*pte == orig) {
-		atomic_set(&new->_mapcount, 1);
+		model_page_add_anon(new, mm, addr);
 		*pte = ((u64)page_to_pfn(new) << PAGE_SHIFT) |
 		       MODEL_PTE_PRESENT | MODEL_PTE_WRITE |
 		       MODEL_PTE_DIRTY | MODEL_PTE_YOUNG;
-		if (!model_is_zero_pfn(pfn))
+		if (!model_is_zero_pfn(pfn)) {
 			atomic_dec(&old->_mapcount);
+			atomic_long_dec(&mm->rss_anon);
+		}
 		replaced = true;
 	}
 	spin_unlock(&mm->page_table_lock);
@@ -344,6 +381,10 @@ int model_handle_fault(struct vm_area_struct *vma, unsigned long addr,
 		}
 		return model_wp_fault(vma, addr, pte, e);
 	}
+	if (model_pte_is_swap(e)) {
+		spin_unlock(&mm->page_table_lock);
+		return model_do_swap_page(vma, addr, pte, e);
+	}
 	if (!write) {
 		*pte = MODEL_PTE_PRESENT | MODEL_PTE_YOUNG;	/* zero pfn */
 		spin_unlock(&mm->page_table_lock);
@@ -354,9 +395,10 @@ int model_handle_fault(struct vm_area_struct *vma, unsigned long addr,
 	page = model_alloc_page();
 	if (!page)
 		return -ENOMEM;
+	model_lru_add(page);
 	spin_lock(&mm->page_table_lock);
 	if (!*pte) {
-		atomic_set(&page->_mapcount, 1);
+		model_page_add_anon(page, mm, addr);
 		*pte = ((u64)page_to_pfn(page) << PAGE_SHIFT) |
 		       MODEL_PTE_PRESENT | MODEL_PTE_WRITE |
 		       MODEL_PTE_DIRTY | MODEL_PTE_YOUNG;

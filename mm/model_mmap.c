@@ -14,10 +14,25 @@
  *	MADV_DONTNEED	one MMU_NOTIFY_CLEAR per VMA, clipped to it
  *	mprotect	MMU_NOTIFY_PROTECTION_VMA per populated 1 GiB span
  *	COW fault	MMU_NOTIFY_CLEAR over the page (model_memory.c)
+ *	fork		MMU_NOTIFY_PROTECTION_PAGE per parent VMA
+ *			(model_fork.c)
+ *	mremap		MMU_NOTIFY_UNMAP over the old range while moving,
+ *			then munmap of it (model_mremap.c)
+ *	reclaim		young hooks, MMU_NOTIFY_CLEAR over each page
+ *			unmapped (model_vmscan.c)
+ *	migration	MMU_NOTIFY_MIGRATE over the range (model_migrate.c)
+ *	OOM reaper	non-blockable MMU_NOTIFY_UNMAP per VMA
+ *			(model_oom_kill.c)
+ *
+ * Every mm sits on mm_list from creation until its last mmdrop(), so
+ * reclaim can check that a frame's anon_mm is still a live mm.
  */
 #include "model_internal.h"
 
 #define MODEL_MMAP_BASE	0x10000000UL
+
+static LIST_HEAD(mm_list);		/* every mm with mm_count > 0 */
+static DEFINE_SPINLOCK(mm_list_lock);	/* protects mm_list */
 
 struct mm_struct *model_mm_create(void)
 {
@@ -36,7 +51,33 @@ struct mm_struct *model_mm_create(void)
 	atomic_set(&mm->mm_count, 1);
 	INIT_LIST_HEAD(&mm->vmas);
 	mm->mmap_base = MODEL_MMAP_BASE;
+	spin_lock(&mm_list_lock);
+	list_add(&mm->mm_list, &mm_list);
+	spin_unlock(&mm_list_lock);
 	return mm;
+}
+
+/**
+ * model_mm_tryget() - take mm_count of an mm that may be gone
+ * @mm: a pointer that was an mm (a frame's anon_mm)
+ *
+ * Context: any context; takes mm_list_lock.
+ * Return: @mm with an mmgrab() reference, or NULL if it is no live mm.
+ */
+struct mm_struct *model_mm_tryget(struct mm_struct *mm)
+{
+	struct mm_struct *pos, *ret = NULL;
+
+	spin_lock(&mm_list_lock);
+	list_for_each_entry(pos, &mm_list, mm_list) {
+		if (pos == mm) {
+			if (atomic_inc_not_zero(&mm->mm_count))
+				ret = mm;
+			break;
+		}
+	}
+	spin_unlock(&mm_list_lock);
+	return ret;
 }
 
 /**
@@ -73,7 +114,8 @@ struct vm_area_struct *vma_lookup(struct mm_struct *mm, unsigned long addr)
 	return vma && vma->vm_start <= addr ? vma : NULL;
 }
 
-static void vma_link(struct mm_struct *mm, struct vm_area_struct *new)
+/* Insert @new into mm->vmas by address; mmap_lock held for write. */
+void model_vma_link(struct mm_struct *mm, struct vm_area_struct *new)
 {
 	struct vm_area_struct *vma;
 
@@ -101,8 +143,8 @@ static int vma_split(struct vm_area_struct *vma, unsigned long addr)
 }
 
 /* Make VMA boundaries at @start and @end; mmap_lock held for write. */
-static int vma_split_range(struct mm_struct *mm, unsigned long start,
-			   unsigned long end)
+int model_vma_split_range(struct mm_struct *mm, unsigned long start,
+			  unsigned long end)
 {
 	struct vm_area_struct *vma = vma_lookup(mm, start);
 	int ret = 0;
@@ -128,9 +170,17 @@ static void vma_remove_range(struct mm_struct *mm, unsigned long start,
 	}
 }
 
-/* Unmap [start, end) like mm/mmap.c's do_munmap(); lock held for write. */
-static int do_munmap(struct mm_struct *mm, unsigned long start,
-		     unsigned long end)
+/**
+ * model_do_munmap() - unmap a range, like mm/mmap.c's do_munmap()
+ * @mm: the mm
+ * @start: page-aligned start
+ * @end: page-aligned end
+ *
+ * Context: mmap_lock held for write.
+ * Return: 0 or -ENOMEM.
+ */
+int model_do_munmap(struct mm_struct *mm, unsigned long start,
+		    unsigned long end)
 {
 	struct mmu_notifier_range range;
 	struct model_gather tlb = { };
@@ -141,7 +191,7 @@ static int do_munmap(struct mm_struct *mm, unsigned long start,
 	vma = find_vma(mm, start);
 	if (!vma || vma->vm_start >= end)
 		return 0;
-	ret = vma_split_range(mm, start, end);
+	ret = model_vma_split_range(mm, start, end);
 	if (ret)
 		return ret;
 	vma = find_vma(mm, start);
@@ -153,6 +203,27 @@ static int do_munmap(struct mm_struct *mm, unsigned long start,
 	model_gather_flush(&tlb);
 	vma_remove_range(mm, start, end);
 	return 0;
+}
+
+/**
+ * model_get_unmapped_area() - pick an address for a new mapping
+ * @mm: the mm
+ * @len: page-aligned length
+ *
+ * Addresses grow from mm->mmap_base and are never reused, with a guard
+ * page between mappings.
+ *
+ * Context: mmap_lock held for write.
+ * Return: the address.
+ */
+unsigned long model_get_unmapped_area(struct mm_struct *mm,
+				      unsigned long len)
+{
+	unsigned long addr = mm->mmap_base;
+
+	mmap_assert_write_locked(mm);
+	mm->mmap_base += len + PAGE_SIZE;
+	return addr;
 }
 
 static bool model_range_ok(unsigned long addr, unsigned long len)
@@ -185,11 +256,9 @@ unsigned long model_mmap(struct mm_struct *mm, unsigned long addr,
 	if (!vma)
 		return -ENOMEM;
 	mmap_write_lock(mm);
-	if (!addr) {
-		addr = mm->mmap_base;
-		mm->mmap_base += len + PAGE_SIZE;	/* leave a guard gap */
-	}
-	ret = do_munmap(mm, addr, addr + len);
+	if (!addr)
+		addr = model_get_unmapped_area(mm, len);
+	ret = model_do_munmap(mm, addr, addr + len);
 	if (ret) {
 		mmap_write_unlock(mm);
 		kfree(vma);
@@ -200,7 +269,7 @@ unsigned long model_mmap(struct mm_struct *mm, unsigned long addr,
 	vma->vm_flags = (vm_prot & (VM_READ | VM_WRITE)) | VM_MAYREAD |
 			VM_MAYWRITE;
 	vma->vm_mm = mm;
-	vma_link(mm, vma);
+	model_vma_link(mm, vma);
 	mmap_write_unlock(mm);
 	return addr;
 }
@@ -221,7 +290,7 @@ int model_munmap(struct mm_struct *mm, unsigned long addr, unsigned long len)
 	if (!model_range_ok(addr, len))
 		return -EINVAL;
 	mmap_write_lock(mm);
-	ret = do_munmap(mm, addr, addr + PAGE_ALIGN(len));
+	ret = model_do_munmap(mm, addr, addr + PAGE_ALIGN(len));
 	mmap_write_unlock(mm);
 	return ret;
 }
@@ -263,7 +332,7 @@ int model_mprotect(struct mm_struct *mm, unsigned long addr,
 	ret = -ENOMEM;
 	if (!vma_covers(mm, addr, end))
 		goto out;
-	ret = vma_split_range(mm, addr, end);
+	ret = model_vma_split_range(mm, addr, end);
 	if (ret)
 		goto out;
 	list_for_each_entry(vma, &mm->vmas, vm_list) {
@@ -369,6 +438,11 @@ void mmdrop(struct mm_struct *mm)
 	if (!atomic_dec_and_test(&mm->mm_count))
 		return;
 	WARN_ON(atomic_read(&mm->mm_users));
+	WARN_ON(atomic_long_read(&mm->rss_anon) ||
+		atomic_long_read(&mm->swap_ents));
+	spin_lock(&mm_list_lock);
+	list_del(&mm->mm_list);
+	spin_unlock(&mm_list_lock);
 	mmu_notifier_subscriptions_destroy(mm);
 	free_page((unsigned long)mm->pgd);
 	kfree(mm);

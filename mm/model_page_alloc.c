@@ -9,6 +9,7 @@
  * that a data check catches.
  */
 #include <stdlib.h>
+#include <model/checker.h>
 #include "model_internal.h"
 
 #define MODEL_FREE_POISON	0x6b
@@ -120,6 +121,9 @@ struct page *model_alloc_page(void)
 static void model_free_frame(struct page *page)
 {
 	WARN_ON(page_mapcount(page) || atomic_read(&page->pincount));
+	checker_frame_free(page);
+	model_lru_del_freed(page);
+	WRITE_ONCE(page->anon_mm, NULL);
 	memset(page_address(page), MODEL_FREE_POISON, PAGE_SIZE);
 	atomic64_inc(&page->generation);
 	spin_lock(&phys_lock);

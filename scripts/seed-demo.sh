@@ -49,17 +49,14 @@ function parse(line,    i, n, w, k) {
 			F[substr(w[i], 1, k - 1)] = substr(w[i], k + 1)
 	}
 }
-/^CONFIG / { parse($0); hog = F["hog_mib"]; rounds = F["pageout_rounds"]
-	     memtotal = F["memtotal_mib"]; next }
+/^CONFIG / { parse($0); hog = F["hog_mib"]; rounds = F["pageout_rounds"]; next }
 /^RESULT / || /^ERROR / {
 	parse($0)
 	nrow++
 	B[nrow] = F["backend"]; R[nrow] = F["run"]; V[nrow] = F["vm"]
 	P[nrow] = F["pressure"]
 	if ($1 == "ERROR") {
-		reason = $0
-		sub(/.*reason=/, "", reason)
-		ERR[nrow] = reason
+		ERR[nrow] = substr($0, index($0, " reason=") + 8)
 		MIB[nrow] = f("mem_mib")
 		PK[nrow] = P[nrow] == "pageout" ? "pageout x" rounds : \
 			   P[nrow] == "hog" ? "hog " hog "M" : P[nrow]
@@ -77,6 +74,7 @@ function parse(line,    i, n, w, k) {
 	G0[nrow] = F["guest_rss_before_kb"]; G1[nrow] = F["guest_rss_after_pressure_kb"]
 	SW[nrow] = F["guest_swap_after_pressure_kb"]
 	SWL[nrow] = F["guest_swap_after_resume_kb"]
+	RR[nrow] = f("reclaim_resume")
 	SI[nrow] = F["swapins"]
 	REC[nrow] = pct(G0[nrow] - G1[nrow], G0[nrow])
 	ACT[nrow] = pct(F["guest_active_before_kb"], G0[nrow])
@@ -97,7 +95,6 @@ function parse(line,    i, n, w, k) {
 	ap = G0[nrow] > 0 ? 100 * F["guest_active_before_kb"] / G0[nrow] : -1
 	if (!(k in MINACT) || ap < MINACT[k]) MINACT[k] = ap
 	if (!(k in MAXACT) || ap > MAXACT[k]) MAXACT[k] = ap
-	if (SWL[nrow] + 0 > MAXSWL) MAXSWL = SWL[nrow] + 0
 	SEEN[k] = 1
 	next
 }
@@ -123,8 +120,7 @@ END {
 	print "memory back.  SWAPPED: kB of guest memory in swap after the pressure (Swap"
 	print "of the guest memory VMA in smaps).  SWAPINS: pages swapped in system-wide"
 	print "(pswpin) while that guest resumed; resumes ran one at a time, so they are"
-	printf "its own; after every resume at most %d kB of guest memory was still in\n", MAXSWL
-	print "swap.  RECLAIMED: share of the guest memory Rss that the pressure took."
+	print "its own.  RECLAIMED: share of the guest memory Rss that the pressure took."
 	print "ACTIVE: share of the guest memory on the active LRU list when the guest"
 	print "stopped (/proc/kpageflags).  DATA: every pattern word read back intact."
 	print "RUN together: both VMs stopped at once, pressure applied to both (the hog"
@@ -142,6 +138,17 @@ END {
 			printf "  %-7s %-7s reclaimed %5.1f%%..%5.1f%%, guest Rss after pressure <= %d kB, process Rss <= %d kB\n", \
 			       bes[b], prs[p], MINREC[k], MAXREC[k], MAXG1[k], MAXR1[k]
 		}
+	left = 0
+	for (i = 1; i <= nrow; i++) {
+		if (i in ERR || SWL[i] + 0 == 0)
+			continue
+		if (!left++)
+			print "  guest memory in swap again after the resume (reclaim during it):"
+		printf "    %s %s %s %s: %d kB; reclaim took %s pages system-wide meanwhile\n", \
+		       B[i], R[i], V[i], PK[i], SWL[i], RR[i]
+	}
+	if (!left)
+		print "  after every resume, all of the guest memory was back in RAM."
 	print ""
 	print "Why:"
 	print "- MADV_PAGEOUT: with MMU notifiers (mirror, realkvm) reclaim asks the"
@@ -155,13 +162,15 @@ END {
 	print "  active list only once the inactive one is small next to it.  Real KVM"
 	print "  marks every page it maps accessed twice (GUP with FOLL_TOUCH, then"
 	print "  kvm_release_pfn_clean()), so a guest that has just run sits on the"
-	print "  active list (ACTIVE) while the hog refills the inactive list.  Our"
-	print "  client faults through hmm_range_fault(), which leaves the page where"
-	print "  the fault put it (inactive).  Its vCPU accesses only set young bits in"
-	print "  the mirror table, reported through the helper'"'"'s clear_flush_young /"
-	print "  clear_young / test_young hooks: the first LRU scan finds the page young"
-	print "  and clears the bit; a stopped VM sets no new ones, so the next scan"
-	print "  may reclaim it.  Pinned pages cannot go."
+	print "  active list (ACTIVE) while the hog refills the inactive list; reclaim"
+	print "  reaches it only as often as the inactive list runs low, which differs"
+	print "  from run to run (compare the realkvm hog rows).  Our client faults"
+	print "  through hmm_range_fault(), which leaves the page where the fault put it"
+	print "  (inactive).  Its vCPU accesses only set young bits in the mirror table,"
+	print "  reported through the helper'"'"'s clear_flush_young / clear_young /"
+	print "  test_young hooks: the first LRU scan finds the page young and clears"
+	print "  the bit; a stopped VM sets no new ones, so the next scan may reclaim"
+	print "  it.  Pinned pages cannot go."
 	if (nerr) printf "\n%d run(s) failed: see the ERROR rows.\n", nerr
 	if (nbad) printf "\n%d run(s) read back bad data.\n", nbad
 	if (elapsed != "?")

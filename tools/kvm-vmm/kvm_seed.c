@@ -17,15 +17,15 @@
  *      - mirror, pinned: KVMM_RUN store accesses, KVMM_RUN_BATCH per run;
  *        with --stride 4 each access writes one whole page, otherwise
  *        one word; after the last run the VM simply runs no more;
- *   2. measure: the process's VmRSS and the Rss/Swap of the guest memory
- *      VMA (from /proc/self/smaps); with --wait, print a STOPPED line and
+ *   2. measure: the process's Rss and VmRSS and the Rss/Swap of the guest
+ *      memory VMA (from /proc/self/smaps); with --wait, print a STOPPED line and
  *      wait for a line on stdin, EOF on stdin, or SIGUSR1, so that a driver
  *      can apply pressure of its own while the guest sits stopped;
  *   3. pressure: --hog-mib M forks a child that writes M MiB of its own
  *      anonymous memory and exits; then --pageout-rounds N calls
  *      madvise(MADV_PAGEOUT) N times on the guest memory (on 6.1 the first
  *      call mostly clears accessed bits, a secondary MMU's included, so
- *      use 2);
+ *      use 2); then wait (up to 10 s) until reclaim has stopped;
  *   4. measure again; with --wait-resume, print a PRESSED line and wait
  *      as in step 2, so that a driver can pressure several stopped VMs
  *      before any of them resumes;
@@ -45,29 +45,38 @@
  * forking the hog does not copy-on-write-protect (and so invalidate) the
  * guest's secondary mappings.
  *
- * RESULT fields: *_kb in KiB.  rss_* is VmRSS (as ps shows it; on 6.1 it
- * can be off by a few hundred KiB, either way, because of per-task counter
- * caching); proc_rss_* is the Rss of the whole process from
- * /proc/self/smaps_rollup, and guest_rss_* and guest_swap_* the Rss and
- * Swap of the guest memory alone, all from page table walks, exact.  guest_swap_after_pressure_kb is
- * the guest memory that went to swap; guest_swap_after_resume_kb what is
- * still there once the guest has read everything back (0 when every
- * swapped page came back).  guest_active_*_kb is how much of the guest
- * memory sits on the active LRU list (from /proc/kpageflags; -1 when it
- * cannot be read, which needs root).  swapouts and swapins are pswpout
- * and pswpin deltas from /proc/vmstat (4 KiB pages, system wide:
- * swapouts from the stop to the end of pressure, swapins across the
- * resume).  majflt_resume is this process's major fault count across
- * the resume; both KVM and our client fault guest memory in through GUP
- * or hmm_range_fault() in the process's own context, which counts them,
- * but a page still in the swap cache comes back without a major fault,
- * so use swapins and guest_swap_* for how much was swapped in.
- * mirror and pinned add the VM's counters (KVMM_GET_STATS):
- * mmu_entries_stopped and mmu_entries_after_pressure are the secondary
- * table's entries at those points, mmu_zapped and mmu_young_cleared the
- * pages invalidations zapped and the accessed bits the aging hooks
- * cleared during pressure, mmu_pinned the pages pinned after pressure,
- * mmu_mapped_resume the pages the resume faulted back in.
+ * RESULT fields, sizes in KiB, counts in 4 KiB pages:
+ *   rss_*		VmRSS, as ps shows it; on 6.1 it can be off by a few
+ *			hundred KiB either way (per-task counter caching)
+ *   proc_rss_*		Rss of the whole process (/proc/self/smaps_rollup)
+ *   guest_rss_*,	Rss and Swap of the guest memory alone; these three
+ *   guest_swap_*	come from page table walks and are exact.
+ *			guest_swap_after_pressure_kb went to swap;
+ *			guest_swap_after_resume_kb is still there once the
+ *			guest has read everything back (0: all came back)
+ *   guest_active_*	guest memory on the active LRU list (/proc/kpageflags;
+ *			-1 when it cannot be read, which needs root)
+ *   swapouts		pswpout delta, system wide, from the stop to the end
+ *			of the pressure
+ *   swapins		pswpin delta, system wide, across the resume
+ *   reclaim_resume	pages reclaim took, system wide, during the resume
+ *			(pgsteal_kswapd + pgsteal_direct): a guest page
+ *			swapped in, read and reclaimed again before the end
+ *			counts in guest_swap_after_resume_kb
+ *   majflt_resume	this process's major faults across the resume; KVM
+ *			and our client fault guest memory in through GUP or
+ *			hmm_range_fault() in this process's context, which
+ *			counts them, but a page still in the swap cache
+ *			comes back without one: use swapins and guest_swap_*
+ *			for what was swapped in
+ *   mmu_*		mirror and pinned only, from KVMM_GET_STATS: secondary
+ *			table entries when stopped (mmu_entries_stopped) and
+ *			after the pressure (mmu_entries_after_pressure); pages
+ *			zapped (mmu_zapped) and accessed bits cleared by the
+ *			aging hooks (mmu_young_cleared) during the pressure;
+ *			pages pinned after it (mmu_pinned); pages the resume
+ *			mapped again (mmu_mapped_resume)
+ *   *_ms		fill, pressure (with the settling) and verify times
  *
  * Exit status: 0 if the data check passed, 1 if it failed, 2 if the
  * experiment could not be run.
@@ -87,6 +96,9 @@
 #define KVM_API_EXPECTED	12
 
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+
+/* The longest wait for reclaim to stop after the pressure. */
+#define SETTLE_MAX_MS		10000
 
 /* Guest physical layout: page 0 unused (stack), code page, then data. */
 #define GUEST_CODE_GPA		0x1000UL
@@ -487,7 +499,7 @@ static void kvmm_batch_init(struct kvmm_batch *b, struct vm *vm, bool write,
 	b->vm = vm;
 	b->write = write;
 	b->seed = seed;
-	/* mmap()ed, and unmapped again, so the VmRSS readings exclude it. */
+	/* mmap()ed, and unmapped again, so that no Rss reading includes it. */
 	b->buf = mmap(NULL, KVMM_RUN_BATCH * PAGE_SIZE, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (b->buf == MAP_FAILED)
@@ -828,6 +840,8 @@ static const char *pressure(struct vm *vm, const struct opts *o)
 		note("MADV_PAGEOUT x %u on guest memory", o->pageout_rounds);
 		seed_pageout(vm->mem, vm->mem_size, o->pageout_rounds);
 	}
+	if (o->hog_mib || o->pageout_rounds)
+		note("reclaim settled in %.0f ms", seed_settle(SETTLE_MAX_MS));
 	return hog;
 }
 
@@ -864,7 +878,8 @@ static void print_result(const struct vm *vm, const struct opts *o,
 	       " guest_rss_after_resume_kb=%ld guest_swap_after_pressure_kb=%ld"
 	       " guest_swap_after_resume_kb=%ld"
 	       " guest_active_before_kb=%ld guest_active_after_pressure_kb=%ld"
-	       " swapouts=%ld swapins=%ld majflt_resume=%ld",
+	       " swapouts=%ld swapins=%ld majflt_resume=%ld"
+	       " reclaim_resume=%ld",
 	       o->label, backend_names[o->backend], o->mem_mib, o->stride,
 	       o->thp, o->pageout_rounds, o->hog_mib, hog,
 	       b->vm_rss_kb, p->vm_rss_kb, a->vm_rss_kb,
@@ -873,7 +888,7 @@ static void print_result(const struct vm *vm, const struct opts *o,
 	       p->guest_swap_kb, a->guest_swap_kb,
 	       b->guest_active_kb, p->guest_active_kb,
 	       p->pswpout - b->pswpout, a->pswpin - r->pswpin,
-	       a->majflt - r->majflt);
+	       a->majflt - r->majflt, a->pgsteal - r->pgsteal);
 	if (vm->kvmm) {
 		const struct kvmm_stats *sb = &snaps[0].mmu;
 		const struct kvmm_stats *sp = &snaps[1].mmu;

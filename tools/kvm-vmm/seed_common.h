@@ -134,6 +134,7 @@ struct seed_snap {
 	long guest_swap_kb;	/* Swap of the guest memory VMA */
 	long guest_active_kb;	/* guest pages on the active LRU, -1: unknown */
 	long pswpin, pswpout;	/* /proc/vmstat */
+	long pgsteal;		/* pgsteal_kswapd + pgsteal_direct */
 	long majflt;		/* getrusage(RUSAGE_SELF) */
 };
 
@@ -296,6 +297,8 @@ static void seed_measure(const void *mem, size_t size, struct seed_snap *s)
 	s->guest_active_kb = seed_active_kb(mem, size);
 	s->pswpin = seed_vmstat("pswpin");
 	s->pswpout = seed_vmstat("pswpout");
+	s->pgsteal = seed_vmstat("pgsteal_kswapd") +
+		     seed_vmstat("pgsteal_direct");
 	getrusage(RUSAGE_SELF, &ru);
 	s->majflt = ru.ru_majflt;
 }
@@ -350,6 +353,28 @@ static const char *seed_run_hog(unsigned long hog_mib)
 	if (WIFSIGNALED(status))
 		return "signalled";
 	return "failed";
+}
+
+/*
+ * Wait until reclaim has stopped: kswapd may go on for a while after the
+ * hog has exited, and what it takes then belongs to the pressure, not to
+ * the resume.  Polls the pages scanned every 200 ms until they stay the
+ * same for a whole interval, at most @max_ms.  Returns the time waited.
+ */
+static double seed_settle(unsigned int max_ms)
+{
+	double t0 = now_ms();
+	long prev, cur;
+
+	prev = seed_vmstat("pgscan_kswapd") + seed_vmstat("pgscan_direct");
+	while (now_ms() - t0 < max_ms) {
+		usleep(200 * 1000);
+		cur = seed_vmstat("pgscan_kswapd") + seed_vmstat("pgscan_direct");
+		if (cur == prev)
+			break;
+		prev = cur;
+	}
+	return now_ms() - t0;
 }
 
 static void seed_pageout(void *mem, size_t size, unsigned int rounds)

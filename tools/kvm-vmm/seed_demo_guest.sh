@@ -71,6 +71,13 @@ echo "seed| CONFIG memtotal_mib=$memtotal hog_mib=$hog pageout_rounds=$rounds" \
      "small_mib=$small large_mib=$large" \
      "swap_kb=$(awk '/^SwapTotal:/ { print $2 }' /proc/meminfo)"
 
+# The binary lives in the initramfs (tmpfs), so a hog swaps it out too;
+# read it back before each run, so that every run starts with the VMM's
+# own pages equally resident and the process Rss figures compare.
+warm() {
+	cat "$(command -v kvm_seed)" >/dev/null
+}
+
 mib_of() {
 	if [ "$1" = small ]; then echo "$small"; else echo "$large"; fi
 }
@@ -109,6 +116,7 @@ run_alone() {
 	out=$tmp/out
 	err=$tmp/err
 	echo "seed-demo: $1, $2 VM ($(mib_of "$2") MiB) alone, $3"
+	warm
 	# shellcheck disable=SC2046 # the options are words
 	kvm_seed --mode "$1" --mem "$(mib_of "$2")" --label "$1-$2" \
 		$(pressure_opts "$3") </dev/null >"$out" 2>"$err"
@@ -142,6 +150,7 @@ run_together() {
 	ok=1
 	pid=
 	echo "seed-demo: $1, small and large VMs together, $2"
+	warm
 	for vm in large small; do
 		rm -f "$tmp/fifo-$vm"
 		mkfifo "$tmp/fifo-$vm"

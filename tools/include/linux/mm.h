@@ -43,6 +43,7 @@ enum pageflags {
 	PG_dirty,
 	PG_referenced,
 	PG_reserved,
+	PG_lru,
 };
 
 static inline bool PageDirty(const struct page *page)

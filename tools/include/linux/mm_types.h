@@ -19,7 +19,11 @@
  * @pincount: FOLL_PIN references, each also counted in @_refcount
  * @generation: incremented each time the frame is freed, so a stale user
  *	can be told from the current one
- * @lru: link on the free list while free
+ * @lru: link on the free list while free, on the LRU while PG_lru
+ * @anon_mm: reverse map of an anonymous frame: the mm that faulted it in
+ *	(moved to the writer on a COW reuse, as page_move_anon_rmap());
+ *	only trusted while the pte at @index in it maps the frame
+ * @index: virtual page number the frame is mapped at in @anon_mm
  */
 struct page {
 	unsigned long flags;
@@ -28,6 +32,8 @@ struct page {
 	atomic_t pincount;
 	atomic64_t generation;
 	struct list_head lru;
+	struct mm_struct *anon_mm;
+	unsigned long index;
 };
 
 /**
@@ -61,6 +67,9 @@ struct mmu_notifier_subscriptions;
  * @pgd: top page-table level, 512 entries
  * @vmas: VMAs by address
  * @mmap_base: next address a model_mmap() without a hint uses
+ * @rss_anon: anonymous frames mapped (MM_ANONPAGES), zero page excluded
+ * @swap_ents: swap entries in the page tables (MM_SWAPENTS)
+ * @mm_list: entry in the model's list of live mms (reverse-map lookups)
  */
 struct mm_struct {
 	struct rw_semaphore mmap_lock;
@@ -71,6 +80,9 @@ struct mm_struct {
 	u64 *pgd;
 	struct list_head vmas;
 	unsigned long mmap_base;
+	atomic_long_t rss_anon;
+	atomic_long_t swap_ents;
+	struct list_head mm_list;
 };
 
 #endif /* _LINUX_MM_TYPES_H */

@@ -31,6 +31,14 @@ void model_modules_exit(void);
 char *model_debugfs_read(const char *path);
 /* Path of the first file whose path starts with @prefix, or NULL. */
 char *model_debugfs_find(const char *prefix);
+/*
+ * Call @fn with the private data of every file "@dir/<subdir>/@file",
+ * under the tree lock: the data cannot be removed while @fn runs, and @fn
+ * must not touch debugfs.  With @nowait, returns false at once instead of
+ * waiting when the tree is busy.
+ */
+bool model_debugfs_for_each(const char *dir, const char *file, bool nowait,
+			    void (*fn)(void *data, void *arg), void *arg);
 
 /*
  * User copies (tools/lib/model/uaccess.c): fail the Nth copy_from_user()
@@ -40,5 +48,7 @@ void model_uaccess_fail_nth(unsigned long nth);
 
 /* Locking (tools/lib/model/locking.c). */
 unsigned int model_locks_held(void);
+/* False while the thread holds a spinlock or is in non_block_start(). */
+bool model_may_sleep(void);
 
 #endif /* _MODEL_SHIM_H */

@@ -128,6 +128,37 @@ char *model_debugfs_find(const char *prefix)
 	return d ? strdup(buf) : NULL;
 }
 
+/* Files of the form "@dir/<subdir>/@file"; the tree lock is held. */
+static void debugfs_each_in(struct dentry *top, const char *dir,
+			    const char *file,
+			    void (*fn)(void *data, void *arg), void *arg)
+{
+	struct dentry *d, *sub, *f;
+
+	list_for_each_entry(d, &top->children, sibling) {
+		if (strcmp(d->name, dir))
+			continue;
+		list_for_each_entry(sub, &d->children, sibling)
+			list_for_each_entry(f, &sub->children, sibling)
+				if (f->fops && !strcmp(f->name, file))
+					fn(f->data, arg);
+	}
+}
+
+bool model_debugfs_for_each(const char *dir, const char *file, bool nowait,
+			    void (*fn)(void *data, void *arg), void *arg)
+{
+	if (nowait) {
+		if (!mutex_trylock(&debugfs_mutex))
+			return false;
+	} else {
+		mutex_lock(&debugfs_mutex);
+	}
+	debugfs_each_in(&debugfs_top, dir, file, fn, arg);
+	mutex_unlock(&debugfs_mutex);
+	return true;
+}
+
 char *model_debugfs_read(const char *path)
 {
 	struct inode inode = { };

@@ -137,6 +137,11 @@ void might_sleep(void)
 	abort();
 }
 
+bool model_may_sleep(void)
+{
+	return !self.spin_depth && !self.non_block_depth;
+}
+
 void might_fault(void)
 {
 	might_sleep();

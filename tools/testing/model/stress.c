@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * stress.c - randomized multi-threaded stress of mmu_mirror on the model
+ *
+ * CPU threads store per-page generation stamps, device threads fault and
+ * access the same pages through a mirror and check what they read, and a
+ * mutator thread unmaps and remaps, changes protections, discards pages,
+ * and, where the model VM has them, pages out, forks and migrates.  The
+ * invariant checker is on throughout; at the end, with everything quiet,
+ * the mirror's data must equal the CPU's.
+ *
+ *	stress [--seed N] [--ops N]
+ *
+ * Each thread draws its operations from its own generator seeded from N,
+ * so a seed reproduces every thread's operation sequence (the
+ * interleaving is the scheduler's).  --ops bounds each thread's count.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/mmu_mirror.h>
+#include <linux/sched/mm.h>
+#include <model/checker.h>
+#include <model/shim.h>
+#include <model/vm.h>
+#include "ktap.h"
+
+/*
+ * Swap-out, fork and migration came with swap ptes in the model VM; the
+ * stress uses them when they are there.
+ */
+#ifdef MODEL_PTE_SWAP
+#define STRESS_VM_EXTRAS	1
+#else
+#define STRESS_VM_EXTRAS	0
+static int model_madvise_pageout(struct mm_struct *mm, unsigned long addr,
+				 unsigned long len)
+{
+	return model_madvise_dontneed(mm, addr, len);
+}
+
+static struct mm_struct *model_fork(struct mm_struct *mm)
+{
+	return NULL;
+}
+
+static long model_migrate_range(struct mm_struct *mm, unsigned long start,
+				unsigned long end)
+{
+	return 0;
+}
+#endif
+
+#define NPAGES		32
+#define NCPU		2
+#define NDEV		2
+#define STAMP(page, gen)	(((u64)(page) << 32) | (gen))
+
+static unsigned long opt_seed;
+static unsigned long opt_ops = 5000;
+
+/*
+ * One lock per page orders stamp writers (CPU and device) against
+ * readers, so a reader knows the only values the page may hold: 0 (the
+ * page was discarded or remapped since) or the last stamp written.
+ */
+struct stress_page {
+	pthread_rwlock_t lock;
+	u32 gen;	/* under lock, held for write */
+};
+
+struct stress {
+	struct mm_struct *mm;
+	struct mmu_mirror *mirror;
+	unsigned long addr;
+	pthread_mutex_t map_lock;	/* serializes unmap + remap */
+	struct stress_page pages[NPAGES];
+	unsigned long bad_data;
+	unsigned long cpu_ok, dev_ok, mut_ops;
+};
+
+struct stress_thread {
+	struct stress *s;
+	pthread_t thread;
+	u64 rng;
+	unsigned int id;
+};
+
+static u64 rnd(struct stress_thread *t)
+{
+	/* xorshift64* */
+	t->rng ^= t->rng >> 12;
+	t->rng ^= t->rng << 25;
+	t->rng ^= t->rng >> 27;
+	return t->rng * 0x2545F4914F6CDD1DULL;
+}
+
+static void check_pthread(int err)
+{
+	if (err) {
+		fprintf(stderr, "# pthread error %d\n", err);
+		abort();
+	}
+}
+
+/* A value read from @page must be 0 or its last stamp. */
+static void check_value(struct stress *s, unsigned int page, u64 v,
+			const char *who)
+{
+	u64 want = STAMP(page, s->pages[page].gen);
+
+	if (v == 0 || v == want)
+		return;
+	__atomic_add_fetch(&s->bad_data, 1, __ATOMIC_RELAXED);
+	printf("# %s read %#llx from page %u, expected 0 or %#llx\n", who,
+	       (unsigned long long)v, page, (unsigned long long)want);
+}
+
+static void cpu_op(struct stress_thread *t)
+{
+	struct stress *s = t->s;
+	unsigned int page = rnd(t) % NPAGES;
+	struct stress_page *p = &s->pages[page];
+	unsigned long hva = s->addr + page * PAGE_SIZE;
+	u64 v;
+
+	if (rnd(t) % 2) {
+		check_pthread(pthread_rwlock_wrlock(&p->lock));
+		v = STAMP(page, p->gen + 1);
+		if (!model_cpu_access(s->mm, hva, &v, sizeof(v), true)) {
+			p->gen++;
+			__atomic_add_fetch(&s->cpu_ok, 1, __ATOMIC_RELAXED);
+		}
+	} else {
+		check_pthread(pthread_rwlock_rdlock(&p->lock));
+		if (!model_cpu_access(s->mm, hva, &v, sizeof(v), false)) {
+			check_value(s, page, v, "cpu");
+			__atomic_add_fetch(&s->cpu_ok, 1, __ATOMIC_RELAXED);
+		}
+	}
+	check_pthread(pthread_rwlock_unlock(&p->lock));
+}
+
+/* Access 8 bytes through the mirror, faulting once if needed. */
+static int dev_access(struct stress *s, unsigned long hva, u64 *v,
+		      unsigned int access)
+{
+	size_t done;
+	int ret;
+
+	ret = mmu_mirror_access(s->mirror, hva, v, sizeof(*v), access, &done);
+	if (ret != -ENOENT)
+		return ret;
+	ret = mmu_mirror_fault(s->mirror, hva, PAGE_SIZE, access);
+	if (ret)
+		return ret;
+	return mmu_mirror_access(s->mirror, hva, v, sizeof(*v), access, &done);
+}
+
+static void dev_op(struct stress_thread *t)
+{
+	struct stress *s = t->s;
+	unsigned int page = rnd(t) % NPAGES;
+	struct stress_page *p = &s->pages[page];
+	unsigned long hva = s->addr + page * PAGE_SIZE;
+	u64 v;
+
+	if (rnd(t) % 4 == 0) {
+		check_pthread(pthread_rwlock_wrlock(&p->lock));
+		v = STAMP(page, p->gen + 1);
+		if (!dev_access(s, hva, &v, MMU_MIRROR_WRITE)) {
+			p->gen++;
+			__atomic_add_fetch(&s->dev_ok, 1, __ATOMIC_RELAXED);
+		}
+	} else {
+		check_pthread(pthread_rwlock_rdlock(&p->lock));
+		if (!dev_access(s, hva, &v, 0)) {
+			check_value(s, page, v, "device");
+			__atomic_add_fetch(&s->dev_ok, 1, __ATOMIC_RELAXED);
+		}
+	}
+	check_pthread(pthread_rwlock_unlock(&p->lock));
+}
+
+static void mutate_op(struct stress_thread *t)
+{
+	struct stress *s = t->s;
+	unsigned long first = rnd(t) % NPAGES;
+	unsigned long n = 1 + rnd(t) % (NPAGES - first);
+	unsigned long start = s->addr + first * PAGE_SIZE;
+	unsigned long len = n * PAGE_SIZE;
+	struct mm_struct *child;
+
+	switch (rnd(t) % 6) {
+	case 0:
+		check_pthread(pthread_mutex_lock(&s->map_lock));
+		model_munmap(s->mm, start, len);
+		if (model_mmap(s->mm, start, len, VM_READ | VM_WRITE) != start)
+			printf("# remap at %#lx failed\n", start);
+		check_pthread(pthread_mutex_unlock(&s->map_lock));
+		break;
+	case 1:
+		model_mprotect(s->mm, start, len, VM_READ);
+		break;
+	case 2:
+		model_mprotect(s->mm, start, len, VM_READ | VM_WRITE);
+		break;
+	case 3:
+		model_madvise_dontneed(s->mm, start, len);
+		break;
+	case 4:
+		model_madvise_pageout(s->mm, start, len);
+		break;
+	default:
+		if (rnd(t) % 2) {
+			model_migrate_range(s->mm, start, start + len);
+		} else {
+			child = model_fork(s->mm);
+			if (!IS_ERR_OR_NULL(child))
+				mmput(child);
+		}
+		break;
+	}
+	__atomic_add_fetch(&s->mut_ops, 1, __ATOMIC_RELAXED);
+}
+
+static void *stress_thread_fn(void *arg)
+{
+	struct stress_thread *t = arg;
+	unsigned long i;
+
+	for (i = 0; i < opt_ops; i++) {
+		if (t->id < NCPU)
+			cpu_op(t);
+		else if (t->id < NCPU + NDEV)
+			dev_op(t);
+		else
+			mutate_op(t);
+	}
+	return NULL;
+}
+
+static void stress_flush(struct mmu_mirror *mirror)
+{
+}
+
+static const struct mmu_mirror_ops stress_ops = {
+	.flush = stress_flush,
+};
+
+/* Every thread finishes; checker and data checks stay clean. */
+static bool test_stress(void)
+{
+	struct stress_thread threads[NCPU + NDEV + 1];
+	static struct stress s;
+	struct mmu_mirror_stats st;
+	unsigned int i;
+
+	printf("# seed %lu, %lu ops per thread\n", opt_seed, opt_ops);
+	printf("# rerun: stress --seed %lu --ops %lu\n", opt_seed, opt_ops);
+	printf("# pageout, fork, migration: %s\n",
+	       STRESS_VM_EXTRAS ? "used" : "not in this model VM");
+	s.mm = model_mm_create();
+	KTAP_CHECK(s.mm);
+	s.addr = model_mmap(s.mm, 0, NPAGES * PAGE_SIZE, VM_READ | VM_WRITE);
+	KTAP_CHECK(!IS_ERR_VALUE(s.addr));
+	s.mirror = mmu_mirror_create(s.mm, &stress_ops, 0, "stress", NULL);
+	KTAP_CHECK(!IS_ERR(s.mirror));
+	KTAP_CHECK(!IS_ERR(mmu_mirror_window_add(s.mirror, s.addr,
+						 NPAGES * PAGE_SIZE, s.addr,
+						 0)));
+	check_pthread(pthread_mutex_init(&s.map_lock, NULL));
+	for (i = 0; i < NPAGES; i++)
+		check_pthread(pthread_rwlock_init(&s.pages[i].lock, NULL));
+
+	for (i = 0; i < ARRAY_SIZE(threads); i++) {
+		threads[i] = (struct stress_thread){
+			.s = &s,
+			.id = i,
+			.rng = (opt_seed + 1) * 0x9E3779B97F4A7C15ULL + i,
+		};
+		check_pthread(pthread_create(&threads[i].thread, NULL,
+					     stress_thread_fn, &threads[i]));
+	}
+	for (i = 0; i < ARRAY_SIZE(threads); i++)
+		check_pthread(pthread_join(threads[i].thread, NULL));
+
+	/* Quiet now: map everything in and compare. */
+	KTAP_CHECK(model_mprotect(s.mm, s.addr, NPAGES * PAGE_SIZE,
+				  VM_READ | VM_WRITE) == 0);
+	KTAP_CHECK(mmu_mirror_fault(s.mirror, s.addr, NPAGES * PAGE_SIZE,
+				    0) == 0);
+	checker_checkpoint(s.mm);
+	KTAP_CHECK(checker_compare(s.mm, "mmu_mirror") == 0);
+	mmu_mirror_get_stats(s.mirror, &st);
+	printf("# cpu ok %lu, device ok %lu, mutations %lu\n", s.cpu_ok,
+	       s.dev_ok, s.mut_ops);
+	printf("# mirror: faults %llu, retries %llu, zapped %llu,",
+	       st.faults, st.retries, st.entries_zapped);
+	printf(" flushes %llu\n", st.flushes);
+	mmu_mirror_destroy(s.mirror);
+	mmput(s.mm);
+	for (i = 0; i < NPAGES; i++)
+		check_pthread(pthread_rwlock_destroy(&s.pages[i].lock));
+	check_pthread(pthread_mutex_destroy(&s.map_lock));
+	KTAP_CHECK(s.bad_data == 0);
+	return true;
+}
+
+/* Everything is freed: no allocation, frame or warning left over. */
+static bool test_no_leaks(void)
+{
+	model_modules_exit();
+	KTAP_CHECK(model_warn_count() == 0);
+	return true;
+}
+
+static const struct ktap_case cases[] = {
+	{ "stress", test_stress },
+	{ "no_leaks", test_no_leaks },
+};
+
+static int parse_args(int argc, char **argv)
+{
+	int i;
+
+	opt_seed = (unsigned long)time(NULL) ^ (unsigned long)getpid();
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--seed") && i + 1 < argc)
+			opt_seed = strtoul(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--ops") && i + 1 < argc)
+			opt_ops = strtoul(argv[++i], NULL, 0);
+		else
+			return -EINVAL;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int ret;
+
+	if (parse_args(argc, argv)) {
+		fprintf(stderr, "usage: %s [--seed N] [--ops N]\n", argv[0]);
+		return 2;
+	}
+	if (model_phys_init(1024) || model_modules_init())
+		return 1;
+	ret = ktap_run(cases, ARRAY_SIZE(cases));
+	model_phys_exit();
+	return ret;
+}

@@ -16,6 +16,11 @@
  * invalidations are active, the tree is walked without the lock, so an
  * insert or remove is deferred to a list and applied by that last end.
  *
+ * Subscriptions made by mmu_notifier_get() are reference counted; the
+ * last mmu_notifier_put() unlinks one and queues it on mn_free_list.
+ * mmu_notifier_synchronize() waits for an SRCU grace period and then
+ * hands the queued ones to their free_notifier callback.
+ *
  * Order inside one invalidation start: every overlapping interval
  * callback first, then every classic invalidate_range_start.  The
  * mmu_mirror helper depends on this (its classic callback issues the one
@@ -29,17 +34,36 @@
  *    side is ended too, so the sequence count cannot stay odd forever.
  *  - a subscription's release is called once even if unregister races
  *    the exit path.
+ *  - the free after the last mmu_notifier_put() runs at the next
+ *    mmu_notifier_synchronize(), not on an SRCU callback of its own: the
+ *    model's SRCU has no call_srcu().
+ *  - extension: interval subscriptions with an age callback take part in
+ *    the aging hooks.  Model only; the shared sources must not use it.
  */
+#include <linux/err.h>
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
+#include <linux/mutex.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/srcu.h>
 #include <linux/wait.h>
 #include <model/checker.h>
 
 /* Protects list walks and keeps subscriptions alive across callbacks. */
 DEFINE_STATIC_SRCU(mn_srcu);
+
+/*
+ * Subscriptions put for the last time, waiting for a grace period and
+ * their free_notifier (entries linked by free_item).  mn_free_lock guards
+ * the list; mn_free_mutex makes one mmu_notifier_synchronize() at a time
+ * drain it, so a caller cannot return while another still frees entries
+ * that were queued before it was called.
+ */
+static LIST_HEAD(mn_free_list);
+static DEFINE_SPINLOCK(mn_free_lock);
+static DEFINE_MUTEX(mn_free_mutex);
 
 /**
  * struct mmu_notifier_subscriptions - notifier state of one mm
@@ -409,31 +433,73 @@ void __mmu_notifier_invalidate_range_end(struct mmu_notifier_range *range)
 	checker_invalidate_end(range);
 }
 
-/* Shared body of the three aging hooks; @op selects the callback. */
-enum mn_young_op { MN_CLEAR_FLUSH_YOUNG, MN_CLEAR_YOUNG, MN_TEST_YOUNG };
-
-static int mn_young(struct mm_struct *mm, unsigned long start,
-		    unsigned long end, enum mn_young_op op)
+/* Ask the classic subscribers; a test stops at the first young answer. */
+static int mn_hlist_young(struct mmu_notifier_subscriptions *subs,
+			  struct mm_struct *mm, unsigned long start,
+			  unsigned long end, enum mmu_notifier_age_op op)
 {
-	struct mmu_notifier_subscriptions *subs = mm->notifier_subscriptions;
 	struct mmu_notifier *sub;
 	int young = 0;
-	int id;
 
-	id = srcu_read_lock(&mn_srcu);
 	list_for_each_entry_rcu(sub, &subs->list, list) {
 		const struct mmu_notifier_ops *ops = sub->ops;
 
-		if (op == MN_CLEAR_FLUSH_YOUNG && ops->clear_flush_young) {
+		if (op == MMU_NOTIFIER_AGE_CLEAR_FLUSH &&
+		    ops->clear_flush_young) {
 			young |= ops->clear_flush_young(sub, mm, start, end);
-		} else if (op == MN_CLEAR_YOUNG && ops->clear_young) {
+		} else if (op == MMU_NOTIFIER_AGE_CLEAR && ops->clear_young) {
 			young |= ops->clear_young(sub, mm, start, end);
-		} else if (op == MN_TEST_YOUNG && ops->test_young &&
+		} else if (op == MMU_NOTIFIER_AGE_TEST && ops->test_young &&
 			   ops->test_young(sub, mm, start)) {
 			young = 1;
 			break;
 		}
 	}
+	return young;
+}
+
+/*
+ * Ask the interval subscriptions that overlap [start, end) and have an
+ * age callback (model-only extension).  The walk is made like an
+ * invalidation's, so the tree cannot change under it, but nothing calls
+ * mmu_interval_set_seq(): read sections are not made to retry.
+ */
+static int mn_itree_young(struct mmu_notifier_subscriptions *subs,
+			  unsigned long start, unsigned long end,
+			  enum mmu_notifier_age_op op)
+{
+	const struct mmu_notifier_range range = { .start = start, .end = end };
+	struct mmu_interval_notifier *sub;
+	unsigned long seq;
+	int young = 0;
+
+	for (sub = mn_itree_inv_start_range(subs, &range, &seq); sub;
+	     sub = mn_itree_inv_next(sub, &range)) {
+		if (!sub->ops->age)
+			continue;
+		non_block_start();
+		young |= sub->ops->age(sub, start, end, op);
+		non_block_end();
+		if (young && op == MMU_NOTIFIER_AGE_TEST)
+			break;
+	}
+	mn_itree_inv_end(subs);
+	return young;
+}
+
+/* Shared body of the three aging hooks; @op selects the callback. */
+static int mn_young(struct mm_struct *mm, unsigned long start,
+		    unsigned long end, enum mmu_notifier_age_op op)
+{
+	struct mmu_notifier_subscriptions *subs = mm->notifier_subscriptions;
+	int young;
+	int id;
+
+	id = srcu_read_lock(&mn_srcu);
+	young = mn_hlist_young(subs, mm, start, end, op);
+	if (READ_ONCE(subs->has_itree) &&
+	    !(young && op == MMU_NOTIFIER_AGE_TEST))
+		young |= mn_itree_young(subs, start, end, op);
 	srcu_read_unlock(&mn_srcu, id);
 	return young;
 }
@@ -444,13 +510,16 @@ static int mn_young(struct mm_struct *mm, unsigned long start,
  * @start: first address
  * @end: address after the range
  *
+ * Asks the classic subscribers' clear_flush_young and the age callback
+ * of every overlapping interval subscription (model-only extension).
+ *
  * Context: page-table lock held; must not sleep.
  * Return: non-zero if any subscriber saw an accessed bit.
  */
 int __mmu_notifier_clear_flush_young(struct mm_struct *mm,
 				     unsigned long start, unsigned long end)
 {
-	return mn_young(mm, start, end, MN_CLEAR_FLUSH_YOUNG);
+	return mn_young(mm, start, end, MMU_NOTIFIER_AGE_CLEAR_FLUSH);
 }
 
 /**
@@ -459,13 +528,16 @@ int __mmu_notifier_clear_flush_young(struct mm_struct *mm,
  * @start: first address
  * @end: address after the range
  *
+ * As __mmu_notifier_clear_flush_young(), with MMU_NOTIFIER_AGE_CLEAR for
+ * the interval subscribers.
+ *
  * Context: must not sleep.
  * Return: non-zero if any subscriber saw an accessed bit.
  */
 int __mmu_notifier_clear_young(struct mm_struct *mm, unsigned long start,
 			       unsigned long end)
 {
-	return mn_young(mm, start, end, MN_CLEAR_YOUNG);
+	return mn_young(mm, start, end, MMU_NOTIFIER_AGE_CLEAR);
 }
 
 /**
@@ -473,12 +545,17 @@ int __mmu_notifier_clear_young(struct mm_struct *mm, unsigned long start,
  * @mm: the mm
  * @address: the page's address
  *
+ * Classic subscribers first, then overlapping interval subscribers with
+ * an age callback (MMU_NOTIFIER_AGE_TEST over the page); stops at the
+ * first that reports the page accessed.
+ *
  * Context: must not sleep.
  * Return: non-zero if a subscriber reports the page accessed.
  */
 int __mmu_notifier_test_young(struct mm_struct *mm, unsigned long address)
 {
-	return mn_young(mm, address, address + PAGE_SIZE, MN_TEST_YOUNG);
+	return mn_young(mm, address, address + PAGE_SIZE,
+			MMU_NOTIFIER_AGE_TEST);
 }
 
 static struct mmu_notifier_subscriptions *mn_subscriptions_alloc(void)
@@ -531,6 +608,8 @@ int __mmu_notifier_register(struct mmu_notifier *subscription,
 	mmgrab(mm);
 	subscription->mm = mm;
 	subscription->released = false;
+	subscription->users = 1;
+	INIT_LIST_HEAD(&subscription->free_item);
 	spin_lock(&subs->lock);
 	list_add_tail_rcu(&subscription->list, &subs->list);
 	spin_unlock(&subs->lock);
@@ -589,6 +668,151 @@ void mmu_notifier_unregister(struct mmu_notifier *subscription,
 	mmdrop(mm);
 }
 EXPORT_SYMBOL_GPL(mmu_notifier_unregister);
+
+/* Take a reference on the subscription of @ops, if there is one. */
+static struct mmu_notifier *
+mn_find_get(struct mmu_notifier_subscriptions *subs,
+	    const struct mmu_notifier_ops *ops)
+{
+	struct mmu_notifier *sub;
+	struct mmu_notifier *found = NULL;
+
+	spin_lock(&subs->lock);
+	list_for_each_entry(sub, &subs->list, list) {
+		if (sub->ops != ops)
+			continue;
+		if (sub->users == UINT_MAX) {
+			found = ERR_PTR(-EOVERFLOW);
+		} else {
+			sub->users++;
+			found = sub;
+		}
+		break;
+	}
+	spin_unlock(&subs->lock);
+	return found;
+}
+
+/**
+ * mmu_notifier_get_locked() - the one subscription of @ops on @mm
+ * @ops: the callbacks, with @alloc_notifier and @free_notifier set; the
+ *	pointer identifies the subscription
+ * @mm: the mm; its address space must be live
+ *
+ * If @mm has a subscription with @ops, takes another reference on it.
+ * Otherwise allocates one with @ops->alloc_notifier() and registers it
+ * with one reference; if the registration fails, @ops->free_notifier()
+ * gets it back.  Every successful call is paired with mmu_notifier_put().
+ * While a reference is held, the subscription's mm stays allocated.
+ *
+ * Context: process context, mmap_lock held for write; may sleep.
+ * Return: the subscription, or an ERR_PTR(): the error of
+ * @ops->alloc_notifier(), -EOVERFLOW when the reference count is full,
+ * or as for __mmu_notifier_register().
+ */
+struct mmu_notifier *
+mmu_notifier_get_locked(const struct mmu_notifier_ops *ops,
+			struct mm_struct *mm)
+{
+	struct mmu_notifier *sub;
+	int ret;
+
+	mmap_assert_write_locked(mm);
+	might_sleep();
+	if (mm->notifier_subscriptions) {
+		sub = mn_find_get(mm->notifier_subscriptions, ops);
+		if (sub)
+			return sub;
+	}
+	sub = ops->alloc_notifier(mm);
+	if (IS_ERR(sub))
+		return sub;
+	sub->ops = ops;
+	ret = __mmu_notifier_register(sub, mm);
+	if (ret) {
+		ops->free_notifier(sub);
+		return ERR_PTR(ret);
+	}
+	return sub;
+}
+EXPORT_SYMBOL_GPL(mmu_notifier_get_locked);
+
+/**
+ * mmu_notifier_put() - drop a reference taken by mmu_notifier_get()
+ * @subscription: the subscription
+ *
+ * The last reference unlinks the subscription (no release is called for
+ * it; that happens only at exit) and queues it to be freed: after an SRCU
+ * grace period, its @free_notifier callback runs and its mm reference is
+ * dropped.  In the model that happens in the next
+ * mmu_notifier_synchronize().  The caller must have dropped all its
+ * secondary mappings and must not create new ones.
+ *
+ * Context: any context that may take a spinlock, including the release
+ * callback of @subscription; does not sleep.
+ */
+void mmu_notifier_put(struct mmu_notifier *subscription)
+{
+	struct mmu_notifier_subscriptions *subs =
+		subscription->mm->notifier_subscriptions;
+
+	spin_lock(&subs->lock);
+	if (WARN_ON(!subscription->users) || --subscription->users) {
+		spin_unlock(&subs->lock);
+		return;
+	}
+	mn_hlist_unlink(subscription);
+	spin_unlock(&subs->lock);
+
+	spin_lock(&mn_free_lock);
+	list_add_tail(&subscription->free_item, &mn_free_list);
+	spin_unlock(&mn_free_lock);
+}
+EXPORT_SYMBOL_GPL(mmu_notifier_put);
+
+/**
+ * mmu_notifier_synchronize() - run the frees queued by mmu_notifier_put()
+ *
+ * Waits for an SRCU grace period, so no callback of a queued
+ * subscription still runs, then calls @free_notifier for every
+ * subscription queued before the call and drops its mm reference.  On
+ * return all of them are freed.  A module using mmu_notifier_get() calls
+ * this in its exit function.
+ *
+ * Context: process context, may sleep; not from a callback.
+ */
+void mmu_notifier_synchronize(void)
+{
+	struct mmu_notifier *sub, *next;
+	LIST_HEAD(batch);
+
+	might_sleep();
+	mutex_lock(&mn_free_mutex);
+	spin_lock(&mn_free_lock);
+	while (!list_empty(&mn_free_list)) {
+		sub = list_first_entry(&mn_free_list, struct mmu_notifier,
+				       free_item);
+		list_del(&sub->free_item);
+		list_add_tail(&sub->free_item, &batch);
+	}
+	spin_unlock(&mn_free_lock);
+
+	/* Every entry of batch was unlinked before this grace period. */
+	synchronize_srcu(&mn_srcu);
+
+	list_for_each_entry_safe(sub, next, &batch, free_item) {
+		struct mm_struct *mm = sub->mm;
+
+		list_del(&sub->free_item);
+		/* free_notifier runs from an SRCU callback in Linux. */
+		non_block_start();
+		sub->ops->free_notifier(sub);
+		non_block_end();
+		mmdrop(mm);
+	}
+	mutex_unlock(&mn_free_mutex);
+}
+EXPORT_SYMBOL_GPL(mmu_notifier_synchronize);
 
 static int
 __mmu_interval_notifier_insert(struct mmu_interval_notifier *interval_sub,
@@ -666,6 +890,42 @@ int mmu_interval_notifier_insert(struct mmu_interval_notifier *interval_sub,
 					      length, ops);
 }
 EXPORT_SYMBOL_GPL(mmu_interval_notifier_insert);
+
+/**
+ * mmu_interval_notifier_insert_locked() - insert with mmap_lock held
+ * @interval_sub: the subscription to fill in
+ * @mm: the mm; its address space must be live
+ * @start: first address
+ * @length: bytes, non-zero
+ * @ops: callbacks
+ *
+ * As mmu_interval_notifier_insert(), for a caller that already holds
+ * mmap_lock for write.
+ *
+ * Context: process context, mmap_lock held for write; may sleep.
+ * Return: 0, -EOVERFLOW for an empty or wrapping range, -ESRCH, -ENOMEM.
+ */
+int
+mmu_interval_notifier_insert_locked(struct mmu_interval_notifier *interval_sub,
+				    struct mm_struct *mm, unsigned long start,
+				    unsigned long length,
+				    const struct mmu_interval_notifier_ops *ops)
+{
+	struct mmu_notifier_subscriptions *subs = mm->notifier_subscriptions;
+	int ret;
+
+	mmap_assert_write_locked(mm);
+	might_sleep();
+	if (!subs || !READ_ONCE(subs->has_itree)) {
+		ret = __mmu_notifier_register(NULL, mm);
+		if (ret)
+			return ret;
+		subs = mm->notifier_subscriptions;
+	}
+	return __mmu_interval_notifier_insert(interval_sub, mm, subs, start,
+					      length, ops);
+}
+EXPORT_SYMBOL_GPL(mmu_interval_notifier_insert_locked);
 
 /**
  * mmu_interval_notifier_remove() - unsubscribe an interval notifier

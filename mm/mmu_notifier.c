@@ -773,8 +773,8 @@ EXPORT_SYMBOL_GPL(mmu_notifier_put);
 /**
  * mmu_notifier_synchronize() - run the frees queued by mmu_notifier_put()
  *
- * Waits for an SRCU grace period, so no callback of a queued
- * subscription still runs, then calls @free_notifier for every
+ * Description: Waits for an SRCU grace period, so no callback of a queued
+ * subscription still runs, then calls ops->free_notifier() for every
  * subscription queued before the call and drops its mm reference.  On
  * return all of them are freed.  A module using mmu_notifier_get() calls
  * this in its exit function.

@@ -6,7 +6,9 @@
  * <linux/mmu_notifier.h>; kbuild puts the kernel's include paths before
  * ours, so this file is never seen there.  The API is the subset of
  * Linux 6.1's that the shared sources use, with the same semantics; the
- * implementation is mm/mmu_notifier.c.
+ * implementation is mm/mmu_notifier.c.  One extension, model only, which
+ * the shared sources must not use: the @age member of struct
+ * mmu_interval_notifier_ops (interval subscribers take part in aging).
  *
  * Ordering guarantee relied upon by mm/mmu_mirror_core.c: for one
  * invalidation, mmu_notifier_invalidate_range_start() calls the
@@ -24,6 +26,7 @@
 #include <linux/kernel.h>
 #include <linux/list.h>
 #include <linux/mm_types.h>
+#include <linux/mmap_lock.h>
 
 struct mmu_notifier;
 struct mmu_notifier_subscriptions;
@@ -98,6 +101,13 @@ struct mmu_notifier_range {
  *	every successful @invalidate_range_start.
  * @invalidate_range: the CPU TLB was flushed for [start, end); must not
  *	sleep.
+ * @alloc_notifier: for mmu_notifier_get() only: allocate a subscription
+ *	for @mm (the core sets its ops).  Called with mmap_lock held for
+ *	write; may sleep.  Returns the subscription or an ERR_PTR().
+ * @free_notifier: for mmu_notifier_get() only: free a subscription whose
+ *	last reference mmu_notifier_put() dropped.  Called after an SRCU
+ *	grace period, when no callback of it runs or can start; must not
+ *	sleep.  In the model it runs from mmu_notifier_synchronize().
  */
 struct mmu_notifier_ops {
 	void (*release)(struct mmu_notifier *subscription,
@@ -117,6 +127,8 @@ struct mmu_notifier_ops {
 	void (*invalidate_range)(struct mmu_notifier *subscription,
 				 struct mm_struct *mm, unsigned long start,
 				 unsigned long end);
+	struct mmu_notifier *(*alloc_notifier)(struct mm_struct *mm);
+	void (*free_notifier)(struct mmu_notifier *subscription);
 };
 
 /**
@@ -125,18 +137,43 @@ struct mmu_notifier_ops {
  * @ops: callbacks
  * @mm: the mm, mmgrab()bed while registered
  * @released: release was called (at exit); unregister skips it
+ * @users: references taken by mmu_notifier_get(); 1 after a plain
+ *	registration.  Changed under the subscriptions' lock.
+ * @free_item: model only: entry on the core's list of subscriptions put
+ *	for the last time, waiting for mmu_notifier_synchronize() to free
+ *	them (Linux 6.1 has a struct rcu_head for call_srcu() instead)
  */
 struct mmu_notifier {
 	struct list_head list;
 	const struct mmu_notifier_ops *ops;
 	struct mm_struct *mm;
 	bool released;
+	unsigned int users;
+	struct list_head free_item;
 };
 
 struct mmu_interval_notifier;
 
 /**
- * struct mmu_interval_notifier_ops - callback of an interval notifier
+ * enum mmu_notifier_age_op - which aging hook asks an interval subscriber
+ * @MMU_NOTIFIER_AGE_CLEAR_FLUSH: mmu_notifier_clear_flush_young(): clear
+ *	the accessed bits of the range and flush the secondary TLB
+ * @MMU_NOTIFIER_AGE_CLEAR: mmu_notifier_clear_young(): clear the accessed
+ *	bits; a flush is not needed
+ * @MMU_NOTIFIER_AGE_TEST: mmu_notifier_test_young(): report whether the
+ *	page was accessed; clear nothing
+ *
+ * Model only: Linux 6.1 has no such type (see the @age member of struct
+ * mmu_interval_notifier_ops).
+ */
+enum mmu_notifier_age_op {
+	MMU_NOTIFIER_AGE_CLEAR_FLUSH,
+	MMU_NOTIFIER_AGE_CLEAR,
+	MMU_NOTIFIER_AGE_TEST,
+};
+
+/**
+ * struct mmu_interval_notifier_ops - callbacks of an interval notifier
  * @invalidate: the range of @range overlapping the subscription is
  *	changing.  Called before any classic invalidate_range_start of the
  *	same invalidation.  Must call mmu_interval_set_seq(@cur_seq) under
@@ -144,11 +181,29 @@ struct mmu_interval_notifier;
  *	its mappings of the range.  If the range is not blockable it must
  *	not sleep and may return false (would block); otherwise it returns
  *	true.
+ * @age: optional; MODEL ONLY, Linux 6.1 has no such member, so code built
+ *	for the kernel too (the mmu_mirror helper, the clients' cores) must
+ *	neither set nor rely on it.  Called by the aging hooks
+ *	(mmu_notifier_clear_flush_young(), mmu_notifier_clear_young(),
+ *	mmu_notifier_test_young()) for every interval subscription that
+ *	overlaps [@start, @end), after the classic subscribers' aging
+ *	callbacks; @start and @end are the hook's whole range, which may
+ *	reach beyond the subscription (for a test, one page).  @op says
+ *	which hook asks.  Called inside the core's SRCU read side, not under
+ *	the subscriptions' lock, with whatever the hook's caller holds (the
+ *	page-table lock in the kernel's callers): must not sleep.  While it
+ *	runs, inserts are deferred and removes wait, as during an
+ *	invalidation.  Returns non-zero if an accessed bit was set (for
+ *	@MMU_NOTIFIER_AGE_TEST: if the page was accessed); the hook ORs the
+ *	answers of all subscribers, and a test stops at the first non-zero.
  */
 struct mmu_interval_notifier_ops {
 	bool (*invalidate)(struct mmu_interval_notifier *interval_sub,
 			   const struct mmu_notifier_range *range,
 			   unsigned long cur_seq);
+	int (*age)(struct mmu_interval_notifier *interval_sub,
+		   unsigned long start, unsigned long end,
+		   enum mmu_notifier_age_op op);
 };
 
 /**
@@ -180,11 +235,44 @@ int __mmu_notifier_register(struct mmu_notifier *subscription,
 			    struct mm_struct *mm);
 void mmu_notifier_unregister(struct mmu_notifier *subscription,
 			     struct mm_struct *mm);
+struct mmu_notifier *
+mmu_notifier_get_locked(const struct mmu_notifier_ops *ops,
+			struct mm_struct *mm);
+void mmu_notifier_put(struct mmu_notifier *subscription);
+void mmu_notifier_synchronize(void);
+
+/**
+ * mmu_notifier_get() - the one subscription of @ops on @mm, referenced
+ * @ops: the callbacks, with @alloc_notifier and @free_notifier set; the
+ *	pointer identifies the subscription
+ * @mm: the mm; its address space must be live
+ *
+ * mmu_notifier_get_locked() with mmap_lock taken for write around it.
+ *
+ * Context: process context, may sleep; takes mmap_lock for write.
+ * Return: as for mmu_notifier_get_locked().
+ */
+static inline struct mmu_notifier *
+mmu_notifier_get(const struct mmu_notifier_ops *ops, struct mm_struct *mm)
+{
+	struct mmu_notifier *sub;
+
+	mmap_write_lock(mm);
+	sub = mmu_notifier_get_locked(ops, mm);
+	mmap_write_unlock(mm);
+	return sub;
+}
 
 int mmu_interval_notifier_insert(struct mmu_interval_notifier *interval_sub,
 				 struct mm_struct *mm, unsigned long start,
 				 unsigned long length,
 				 const struct mmu_interval_notifier_ops *ops);
+int
+mmu_interval_notifier_insert_locked(struct mmu_interval_notifier *interval_sub,
+				    struct mm_struct *mm, unsigned long start,
+				    unsigned long length,
+				    const struct mmu_interval_notifier_ops
+				    *ops);
 void mmu_interval_notifier_remove(struct mmu_interval_notifier *interval_sub);
 unsigned long
 mmu_interval_read_begin(struct mmu_interval_notifier *interval_sub);

@@ -4,8 +4,10 @@
  */
 #include <pthread.h>
 #include <unistd.h>
+#include <linux/err.h>
 #include <linux/mmu_notifier.h>
 #include <linux/sched/mm.h>
+#include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <model/shim.h>
 #include <model/vm.h>
@@ -231,6 +233,312 @@ static bool test_lockdep_owner(void)
 	return true;
 }
 
+/* A subscription of the get/put interface, as a driver would embed it. */
+struct gp_sub {
+	struct mmu_notifier mn;
+	unsigned long starts;
+	unsigned long releases;
+};
+
+static unsigned long gp_allocs, gp_frees;
+static bool gp_alloc_fail;
+static bool gp_entered, gp_go;
+
+static struct mmu_notifier *gp_alloc(struct mm_struct *mm)
+{
+	struct gp_sub *s;
+
+	if (gp_alloc_fail)
+		return ERR_PTR(-ENOMEM);
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return ERR_PTR(-ENOMEM);
+	gp_allocs++;
+	return &s->mn;
+}
+
+static void gp_free(struct mmu_notifier *mn)
+{
+	kfree(container_of(mn, struct gp_sub, mn));
+	/* May run on a thread that calls mmu_notifier_synchronize(). */
+	__atomic_add_fetch(&gp_frees, 1, __ATOMIC_SEQ_CST);
+}
+
+static unsigned long gp_freed(void)
+{
+	return __atomic_load_n(&gp_frees, __ATOMIC_SEQ_CST);
+}
+
+static void gp_release(struct mmu_notifier *mn, struct mm_struct *mm)
+{
+	container_of(mn, struct gp_sub, mn)->releases++;
+}
+
+static int gp_start(struct mmu_notifier *mn,
+		    const struct mmu_notifier_range *range)
+{
+	container_of(mn, struct gp_sub, mn)->starts++;
+	return 0;
+}
+
+/* Holds the SRCU read side of the core until gp_go is set. */
+static int gp_clear_young(struct mmu_notifier *mn, struct mm_struct *mm,
+			  unsigned long start, unsigned long end)
+{
+	__atomic_store_n(&gp_entered, true, __ATOMIC_SEQ_CST);
+	while (!__atomic_load_n(&gp_go, __ATOMIC_SEQ_CST))
+		usleep(1000);
+	return 0;
+}
+
+static const struct mmu_notifier_ops gp_ops = {
+	.release = gp_release,
+	.clear_young = gp_clear_young,
+	.invalidate_range_start = gp_start,
+	.alloc_notifier = gp_alloc,
+	.free_notifier = gp_free,
+};
+
+static void invalidate_once(struct mm_struct *mm)
+{
+	struct mmu_notifier_range range;
+
+	range_of(&range, mm, 0, 0x1000);
+	mmu_notifier_invalidate_range_start(&range);
+	mmu_notifier_invalidate_range_end(&range);
+}
+
+/* Proves: get shares one subscription; the last put frees after sync. */
+static bool test_get_put_shared(void)
+{
+	struct mm_struct *mm = model_mm_create();
+	unsigned long allocs = gp_allocs, frees = gp_freed();
+	struct mmu_notifier *a, *b;
+	struct gp_sub *s;
+
+	KTAP_CHECK(mm);
+	a = mmu_notifier_get(&gp_ops, mm);
+	KTAP_CHECK(!IS_ERR(a));
+	b = mmu_notifier_get(&gp_ops, mm);
+	KTAP_CHECK(b == a && a->users == 2 && gp_allocs == allocs + 1);
+	s = container_of(a, struct gp_sub, mn);
+	invalidate_once(mm);
+	KTAP_CHECK(s->starts == 1);
+
+	mmu_notifier_put(a);
+	invalidate_once(mm);
+	KTAP_CHECK(s->starts == 2 && gp_freed() == frees);
+
+	/* Unlinked at once, but freed only after the grace period. */
+	mmu_notifier_put(b);
+	invalidate_once(mm);
+	KTAP_CHECK(s->starts == 2 && gp_freed() == frees);
+	mmu_notifier_synchronize();
+	KTAP_CHECK(gp_freed() == frees + 1);
+
+	/* After the last put, get allocates a new subscription. */
+	a = mmu_notifier_get(&gp_ops, mm);
+	KTAP_CHECK(!IS_ERR(a) && a->users == 1 && gp_allocs == allocs + 2);
+	mmu_notifier_put(a);
+	mmu_notifier_synchronize();
+	KTAP_CHECK(gp_freed() == frees + 2);
+
+	/* A failed alloc_notifier reaches the caller. */
+	gp_alloc_fail = true;
+	a = mmu_notifier_get(&gp_ops, mm);
+	gp_alloc_fail = false;
+	KTAP_CHECK(PTR_ERR(a) == -ENOMEM);
+	mmput(mm);
+	return true;
+}
+
+/* Proves: get_locked under mmap_lock; exit releases; put still frees. */
+static bool test_get_locked_exit(void)
+{
+	struct mm_struct *mm = model_mm_create();
+	unsigned long frees = gp_freed();
+	struct mmu_notifier *mn;
+	struct gp_sub *s;
+
+	KTAP_CHECK(mm);
+	mmap_write_lock(mm);
+	mn = mmu_notifier_get_locked(&gp_ops, mm);
+	mmap_write_unlock(mm);
+	KTAP_CHECK(!IS_ERR(mn));
+	s = container_of(mn, struct gp_sub, mn);
+
+	mmput(mm);		/* exit: release, the mm stays allocated */
+	KTAP_CHECK(s->releases == 1 && gp_freed() == frees);
+	mmu_notifier_put(mn);
+	KTAP_CHECK(gp_freed() == frees);
+	mmu_notifier_synchronize();	/* also drops the last mm reference */
+	KTAP_CHECK(s != NULL && gp_freed() == frees + 1);
+	return true;
+}
+
+static void *clear_young_thread(void *p)
+{
+	mmu_notifier_clear_young(p, 0, 0x1000);
+	return NULL;
+}
+
+static bool gp_sync_done;
+
+static void *synchronize_thread(void *p)
+{
+	mmu_notifier_synchronize();
+	__atomic_store_n(&gp_sync_done, true, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+/* Proves: synchronize waits for a callback that was running at put. */
+static bool test_synchronize_waits(void)
+{
+	struct mm_struct *mm = model_mm_create();
+	unsigned long frees = gp_freed();
+	struct mmu_notifier *mn;
+	pthread_t reader, syncer;
+
+	KTAP_CHECK(mm);
+	mn = mmu_notifier_get(&gp_ops, mm);
+	KTAP_CHECK(!IS_ERR(mn));
+	KTAP_CHECK(pthread_create(&reader, NULL, clear_young_thread, mm) == 0);
+	while (!__atomic_load_n(&gp_entered, __ATOMIC_SEQ_CST))
+		usleep(1000);
+
+	mmu_notifier_put(mn);
+	KTAP_CHECK(pthread_create(&syncer, NULL, synchronize_thread,
+				  NULL) == 0);
+	usleep(50000);
+	KTAP_CHECK(!__atomic_load_n(&gp_sync_done, __ATOMIC_SEQ_CST));
+	KTAP_CHECK(gp_freed() == frees);
+
+	__atomic_store_n(&gp_go, true, __ATOMIC_SEQ_CST);
+	KTAP_CHECK(pthread_join(reader, NULL) == 0);
+	KTAP_CHECK(pthread_join(syncer, NULL) == 0);
+	KTAP_CHECK(gp_sync_done && gp_freed() == frees + 1);
+	mmput(mm);
+	return true;
+}
+
+/* Proves: insert_locked inserts under a held mmap_lock, checks length. */
+static bool test_interval_insert_locked(void)
+{
+	struct mmu_interval_notifier sub, bad;
+	struct mm_struct *mm = model_mm_create();
+	struct mmu_notifier_range range;
+	unsigned long seq;
+	int ret, bad_ret;
+
+	KTAP_CHECK(mm);
+	mmap_write_lock(mm);
+	/* First subscription of this mm: the core state is set up here. */
+	ret = mmu_interval_notifier_insert_locked(&sub, mm, 0x100000,
+						  0x1000, &itv_ops);
+	bad_ret = mmu_interval_notifier_insert_locked(&bad, mm, 0x100000, 0,
+						      &itv_ops);
+	mmap_write_unlock(mm);
+	KTAP_CHECK(ret == 0 && bad_ret == -EOVERFLOW);
+
+	seq = mmu_interval_read_begin(&sub);
+	range_of(&range, mm, 0x100000, 0x101000);
+	mmu_notifier_invalidate_range_start(&range);
+	mmu_notifier_invalidate_range_end(&range);
+	KTAP_CHECK(itv_calls == 1 && mmu_interval_check_retry(&sub, seq));
+
+	mmu_interval_notifier_remove(&sub);
+	mmput(mm);
+	itv_calls = 0;
+	return true;
+}
+
+static struct mmu_interval_notifier *age_sub;
+static unsigned long age_calls, age_start, age_end;
+static enum mmu_notifier_age_op age_op;
+static int age_answer;
+
+static int itv_age(struct mmu_interval_notifier *sub, unsigned long start,
+		   unsigned long end, enum mmu_notifier_age_op op)
+{
+	age_sub = sub;
+	age_calls++;
+	age_start = start;
+	age_end = end;
+	age_op = op;
+	return age_answer;
+}
+
+static const struct mmu_interval_notifier_ops itv_age_ops = {
+	.invalidate = itv_invalidate,
+	.age = itv_age,
+};
+
+static int young_cb(struct mmu_notifier *mn, struct mm_struct *mm,
+		    unsigned long start, unsigned long end)
+{
+	return 1;
+}
+
+static const struct mmu_notifier_ops young_ops = {
+	.clear_flush_young = young_cb,
+};
+
+/* Proves: aging reaches overlapping interval subs with an age op only. */
+static bool test_interval_age(void)
+{
+	struct mmu_interval_notifier a, plain, far;
+	struct mmu_notifier classic = { .ops = &young_ops };
+	struct mm_struct *mm = model_mm_create();
+	unsigned long seq;
+	int young;
+
+	KTAP_CHECK(mm);
+	KTAP_CHECK(mmu_interval_notifier_insert(&a, mm, 0x100000, 0x10000,
+						&itv_age_ops) == 0);
+	KTAP_CHECK(mmu_interval_notifier_insert(&plain, mm, 0x100000,
+						0x10000, &itv_ops) == 0);
+	KTAP_CHECK(mmu_interval_notifier_insert(&far, mm, 0x400000, 0x1000,
+						&itv_age_ops) == 0);
+	seq = mmu_interval_read_begin(&a);
+
+	/* Only @a overlaps and has an age op; its answer is returned. */
+	age_answer = 1;
+	young = mmu_notifier_clear_flush_young(mm, 0x10f000, 0x111000);
+	KTAP_CHECK(young == 1 && age_calls == 1 && age_sub == &a);
+	KTAP_CHECK(age_op == MMU_NOTIFIER_AGE_CLEAR_FLUSH &&
+		   age_start == 0x10f000 && age_end == 0x111000);
+	age_answer = 0;
+	KTAP_CHECK(mmu_notifier_clear_flush_young(mm, 0x100000, 0x101000) ==
+		   0 && age_calls == 2);
+
+	KTAP_CHECK(mmu_notifier_clear_young(mm, 0x100000, 0x101000) == 0);
+	KTAP_CHECK(age_calls == 3 && age_op == MMU_NOTIFIER_AGE_CLEAR);
+	age_answer = 1;
+	KTAP_CHECK(mmu_notifier_test_young(mm, 0x102000) == 1);
+	KTAP_CHECK(age_calls == 4 && age_op == MMU_NOTIFIER_AGE_TEST &&
+		   age_start == 0x102000 && age_end == 0x102000 + PAGE_SIZE);
+
+	/* No overlap, no call. */
+	KTAP_CHECK(mmu_notifier_clear_flush_young(mm, 0x200000, 0x201000) ==
+		   0 && age_calls == 4);
+
+	/* Classic and interval answers are ORed. */
+	KTAP_CHECK(mmu_notifier_register(&classic, mm) == 0);
+	age_answer = 0;
+	KTAP_CHECK(mmu_notifier_clear_flush_young(mm, 0x100000, 0x101000) ==
+		   1 && age_calls == 5);
+	mmu_notifier_unregister(&classic, mm);
+
+	/* Aging is no invalidation: nothing to retry. */
+	KTAP_CHECK(itv_calls == 0 && !mmu_interval_check_retry(&a, seq));
+
+	mmu_interval_notifier_remove(&far);
+	mmu_interval_notifier_remove(&plain);
+	mmu_interval_notifier_remove(&a);
+	mmput(mm);
+	return true;
+}
+
 /* Everything is freed and nothing warned. */
 static bool test_no_leaks(void)
 {
@@ -245,6 +553,11 @@ static const struct ktap_case cases[] = {
 	{ "interval_deferred", test_interval_deferred },
 	{ "classic_nonblock_pairing", test_classic_nonblock_pairing },
 	{ "lockdep_owner", test_lockdep_owner },
+	{ "get_put_shared", test_get_put_shared },
+	{ "get_locked_exit", test_get_locked_exit },
+	{ "synchronize_waits", test_synchronize_waits },
+	{ "interval_insert_locked", test_interval_insert_locked },
+	{ "interval_age", test_interval_age },
 	{ "no_leaks", test_no_leaks },
 };
 

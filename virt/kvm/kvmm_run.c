@@ -111,6 +111,7 @@ static int kvmm_vcpu_copy(struct kvmm_vcpu *vcpu, u64 gpa, size_t len,
 {
 	struct kvmm_vm *vm = vcpu->vm;
 	u64 last_fault = U64_MAX;
+	u64 span = U64_MAX;
 	size_t pos = 0;
 	int ret;
 
@@ -135,8 +136,17 @@ static int kvmm_vcpu_copy(struct kvmm_vcpu *vcpu, u64 gpa, size_t len,
 		ret = -EINTR;
 		if (signal_pending(current))
 			break;
-		ret = kvmm_vcpu_fault(vcpu, gpa + pos, end - (gpa + pos),
-				      access, &last_fault);
+		/*
+		 * Forward progress: when an invalidation took the pages
+		 * between the last fault and this access, fault a smaller
+		 * span, down to one page, so the window between fault and
+		 * access shrinks.
+		 */
+		if (span != U64_MAX && !done)
+			span = max_t(u64, span / 2, PAGE_SIZE);
+		span = min(span, end - (gpa + pos));
+		ret = kvmm_vcpu_fault(vcpu, gpa + pos, span, access,
+				      &last_fault);
 		if (ret)
 			break;
 		cond_resched();

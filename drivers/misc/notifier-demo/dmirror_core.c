@@ -88,6 +88,7 @@ static int ndemo_device_copy(struct mmu_mirror *mirror,
 			     size_t len, unsigned int access)
 {
 	size_t size = cmd->npages << PAGE_SHIFT;
+	size_t span = SIZE_MAX;
 	size_t off = 0;
 	int ret;
 
@@ -101,8 +102,17 @@ static int ndemo_device_copy(struct mmu_mirror *mirror,
 			return ret;
 		if (fatal_signal_pending(current))
 			return -EINTR;
-		ret = mmu_mirror_fault(mirror, cmd->addr + pos + off,
-				       size - pos - off, access);
+		/*
+		 * Forward progress: when an invalidation took the pages
+		 * between the last fault and this access, fault a smaller
+		 * span next time, down to the one page the device needs,
+		 * so that the fault-to-access window shrinks.
+		 */
+		if (span != SIZE_MAX && !done)
+			span = max_t(size_t, span / 2, PAGE_SIZE);
+		span = min(span, size - pos - off);
+		ret = mmu_mirror_fault(mirror, cmd->addr + pos + off, span,
+				       access);
 		if (ret)
 			return ret;
 		cmd->faults++;

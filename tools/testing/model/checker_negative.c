@@ -227,29 +227,15 @@ static bool test_helper_same_race(void)
 	return true;
 }
 
-/* Everything is freed: no allocation, frame or warning left over. */
-static bool test_no_leaks(void)
-{
-	model_modules_exit();
-	KTAP_CHECK(model_warn_count() == 0);
-	return true;
-}
 
 static const struct ktap_case cases[] = {
 	{ "naive_stale_after_end", test_naive_stale_after_end },
 	{ "naive_install_during_invalidation",
 	  test_naive_install_during_invalidation },
 	{ "helper_same_race", test_helper_same_race },
-	{ "no_leaks", test_no_leaks },
 };
 
 int main(void)
 {
-	int ret;
-
-	if (model_phys_init(256) || model_modules_init())
-		return 1;
-	ret = ktap_run(cases, ARRAY_SIZE(cases));
-	model_phys_exit();
-	return ret;
+	return ktap_model_main(cases, ARRAY_SIZE(cases), 256, true);
 }

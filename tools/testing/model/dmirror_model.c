@@ -323,16 +323,6 @@ static bool test_pinned_mode(void)
 	return true;
 }
 
-/* Everything is freed: no allocation, frame, warning or lock left over. */
-static bool test_no_leaks(void)
-{
-	model_modules_exit();
-	KTAP_CHECK(model_slab_live() == 0);
-	KTAP_CHECK(model_frames_used() == 0);
-	KTAP_CHECK(model_warn_count() == 0);
-	KTAP_CHECK(model_locks_held() == 0);
-	return true;
-}
 
 static const struct ktap_case cases[] = {
 	{ "read_faults_once_then_hits", test_read_faults_once_then_hits },
@@ -343,16 +333,9 @@ static const struct ktap_case cases[] = {
 	{ "two_mirrors_one_mm", test_two_mirrors_one_mm },
 	{ "command_validation", test_command_validation },
 	{ "pinned_mode", test_pinned_mode },
-	{ "no_leaks", test_no_leaks },
 };
 
 int main(void)
 {
-	int ret;
-
-	if (model_phys_init(1024) || model_modules_init())
-		return 2;
-	ret = ktap_run(cases, ARRAY_SIZE(cases));
-	model_phys_exit();
-	return ret;
+	return ktap_model_main(cases, ARRAY_SIZE(cases), 1024, true);
 }

@@ -114,11 +114,5 @@ static const struct ktap_case cases[] = {
 
 int main(void)
 {
-	int ret;
-
-	if (model_phys_init(64))
-		return 2;
-	ret = ktap_run(cases, ARRAY_SIZE(cases));
-	model_phys_exit();
-	return ret;
+	return ktap_model_main(cases, ARRAY_SIZE(cases), 64, false);
 }

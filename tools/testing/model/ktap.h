@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <model/checker.h>
+#include <model/shim.h>
+#include <model/vm.h>
 
 struct ktap_case {
 	const char *name;
@@ -25,11 +27,38 @@ struct ktap_case {
 	}								\
 } while (0)
 
+/* ktap_model_main() loaded the model's modules; teardown unloads them. */
+static bool ktap_modules_loaded;
+
+/*
+ * The last case of every program: unload the modules, close the swap
+ * file, then nothing may be left: no allocation, frame, swap slot, held
+ * lock, warning or unexpected checker violation.
+ */
+static inline bool ktap_teardown(void)
+{
+	bool ok = true;
+
+	if (ktap_modules_loaded)
+		model_modules_exit();
+	ktap_modules_loaded = false;
+	if (model_swap_used()) {
+		printf("# %lu swap slots still in use\n", model_swap_used());
+		ok = false;
+	} else {
+		model_swap_exit();
+	}
+	if (model_warn_count()) {
+		printf("# %lu warnings\n", model_warn_count());
+		ok = false;
+	}
+	return checker_teardown_ok() && ok;
+}
+
 /*
  * Runs the cases with the invariant checker (<model/checker.h>) on: a case
  * fails if it caused a violation it did not declare with checker_expect().
- * A last case, harness_teardown, checks that the program left nothing
- * allocated, no frame in use and no lock held.
+ * A last case, harness_teardown, is ktap_teardown().
  */
 static inline int ktap_run(const struct ktap_case *cases, unsigned int n)
 {
@@ -47,7 +76,7 @@ static inline int ktap_run(const struct ktap_case *cases, unsigned int n)
 			name = cases[i].name;
 			ok = cases[i].fn();
 		} else {
-			ok = checker_teardown_ok();
+			ok = ktap_teardown();
 		}
 		fflush(stderr);
 		if (checker_unexpected() != bad) {
@@ -60,6 +89,29 @@ static inline int ktap_run(const struct ktap_case *cases, unsigned int n)
 	}
 	printf("# totals: pass:%u fail:%u\n", n + 1 - failed, failed);
 	return failed ? 1 : 0;
+}
+
+/*
+ * main() of a model test program: @nr_frames physical frames, the
+ * modules of the shared sources loaded if @modules, the cases, teardown.
+ * Returns the exit status: 0 all passed, 1 a case failed, 2 no setup.
+ */
+static inline int ktap_model_main(const struct ktap_case *cases,
+				  unsigned int n, unsigned long nr_frames,
+				  bool modules)
+{
+	int ret;
+
+	if (model_phys_init(nr_frames))
+		return 2;
+	if (modules && model_modules_init()) {
+		model_phys_exit();
+		return 2;
+	}
+	ktap_modules_loaded = modules;
+	ret = ktap_run(cases, n);
+	model_phys_exit();
+	return ret;
 }
 
 #endif /* _MODEL_KTAP_H */

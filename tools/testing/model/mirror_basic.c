@@ -249,16 +249,6 @@ static bool test_alloc_failures(void)
 	return true;
 }
 
-/* Everything is freed: no allocation, frame or warning left over. */
-static bool test_no_leaks(void)
-{
-	model_modules_exit();
-	KTAP_CHECK(model_slab_live() == 0);
-	KTAP_CHECK(model_frames_used() == 0);
-	KTAP_CHECK(model_warn_count() == 0);
-	KTAP_CHECK(model_locks_held() == 0);
-	return true;
-}
 
 static const struct ktap_case cases[] = {
 	{ "fault_access_munmap", test_fault_access_munmap },
@@ -266,16 +256,9 @@ static const struct ktap_case cases[] = {
 	{ "mprotect", test_mprotect },
 	{ "exit_release", test_exit_release },
 	{ "alloc_failures", test_alloc_failures },
-	{ "no_leaks", test_no_leaks },
 };
 
 int main(void)
 {
-	int ret;
-
-	if (model_phys_init(1024) || model_modules_init())
-		return 2;
-	ret = ktap_run(cases, ARRAY_SIZE(cases));
-	model_phys_exit();
-	return ret;
+	return ktap_model_main(cases, ARRAY_SIZE(cases), 1024, true);
 }

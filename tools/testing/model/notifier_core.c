@@ -539,14 +539,6 @@ static bool test_interval_age(void)
 	return true;
 }
 
-/* Everything is freed and nothing warned. */
-static bool test_no_leaks(void)
-{
-	KTAP_CHECK(model_slab_live() == 0);
-	KTAP_CHECK(model_frames_used() == 0);
-	KTAP_CHECK(model_warn_count() == 0);
-	return true;
-}
 
 static const struct ktap_case cases[] = {
 	{ "interval_read_begin_retry", test_interval_read_begin_retry },
@@ -558,16 +550,9 @@ static const struct ktap_case cases[] = {
 	{ "synchronize_waits", test_synchronize_waits },
 	{ "interval_insert_locked", test_interval_insert_locked },
 	{ "interval_age", test_interval_age },
-	{ "no_leaks", test_no_leaks },
 };
 
 int main(void)
 {
-	int ret;
-
-	if (model_phys_init(64))
-		return 2;
-	ret = ktap_run(cases, ARRAY_SIZE(cases));
-	model_phys_exit();
-	return ret;
+	return ktap_model_main(cases, ARRAY_SIZE(cases), 64, false);
 }

@@ -542,18 +542,6 @@ static bool test_seed_table(void)
 	return true;
 }
 
-/* Proves: the runs left nothing behind: no allocation, frame, swap slot, warning or lock. */
-static bool test_no_leaks(void)
-{
-	model_modules_exit();
-	KTAP_CHECK(model_swap_used() == 0);
-	model_swap_exit();
-	KTAP_CHECK(model_slab_live() == 0);
-	KTAP_CHECK(model_frames_used() == 0);
-	KTAP_CHECK(model_warn_count() == 0);
-	KTAP_CHECK(model_locks_held() == 0);
-	return true;
-}
 
 static const struct ktap_case cases[] = {
 	{ "mirror_pageout", test_mirror_pageout },
@@ -561,16 +549,9 @@ static const struct ktap_case cases[] = {
 	{ "pinned_pageout", test_pinned_pageout },
 	{ "pinned_hog", test_pinned_hog },
 	{ "seed_table", test_seed_table },
-	{ "no_leaks", test_no_leaks },
 };
 
 int main(void)
 {
-	int ret;
-
-	if (model_phys_init(NR_FRAMES) || model_modules_init())
-		return 2;
-	ret = ktap_run(cases, ARRAY_SIZE(cases));
-	model_phys_exit();
-	return ret;
+	return ktap_model_main(cases, ARRAY_SIZE(cases), NR_FRAMES, true);
 }

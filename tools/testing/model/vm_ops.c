@@ -302,18 +302,6 @@ static bool test_oom_reap(void)
 	return true;
 }
 
-/* Proves: no allocation, frame, swap slot, warning or lock is left. */
-static bool test_no_leaks(void)
-{
-	model_modules_exit();
-	KTAP_CHECK(model_lru_size() == 0 && model_swap_used() == 0);
-	model_swap_exit();
-	KTAP_CHECK(model_slab_live() == 0);
-	KTAP_CHECK(model_frames_used() == 0);
-	KTAP_CHECK(model_warn_count() == 0);
-	KTAP_CHECK(model_locks_held() == 0);
-	return true;
-}
 
 static const struct ktap_case cases[] = {
 	{ "pageout_swapin", test_pageout_swapin },
@@ -323,16 +311,9 @@ static const struct ktap_case cases[] = {
 	{ "mremap", test_mremap },
 	{ "migrate", test_migrate },
 	{ "oom_reap", test_oom_reap },
-	{ "no_leaks", test_no_leaks },
 };
 
 int main(void)
 {
-	int ret;
-
-	if (model_phys_init(1024) || model_modules_init())
-		return 2;
-	ret = ktap_run(cases, ARRAY_SIZE(cases));
-	model_phys_exit();
-	return ret;
+	return ktap_model_main(cases, ARRAY_SIZE(cases), 1024, true);
 }

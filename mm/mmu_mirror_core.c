@@ -32,29 +32,26 @@ static bool mmu_mirror_window_clip(const struct mmu_mirror_window *win,
 }
 
 /**
- * mmu_mirror_zap_locked() - remove entries and account them
+ * mmu_mirror_account_zap() - count what a zap removed
  * @mirror: the mirror
- * @start: first secondary address
- * @end: secondary address after the range
+ * @zap: what mmu_mirror_pt_zap() or mmu_mirror_pt_install() removed
  *
  * Marks a flush as owed when anything was removed.
  *
  * Context: mirror->lock held; never sleeps.
  */
-void mmu_mirror_zap_locked(struct mmu_mirror *mirror, u64 start, u64 end)
+void mmu_mirror_account_zap(struct mmu_mirror *mirror,
+			    const struct mmu_mirror_zap *zap)
 {
-	struct mmu_mirror_zap zap = { };
-
 	lockdep_assert_held(&mirror->lock);
-	mmu_mirror_pt_zap(mirror, start, end, &zap);
-	if (!zap.entries)
+	if (!zap->entries)
 		return;
 	mirror->flush_pending = true;
 	mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(entries_zapped),
-			    zap.entries);
-	mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(pages_zapped), zap.pages);
+			    zap->entries);
+	mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(pages_zapped), zap->pages);
 	mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(dirty_propagated),
-			    zap.dirty);
+			    zap->dirty);
 }
 
 /**
@@ -76,6 +73,45 @@ void mmu_mirror_flush_locked(struct mmu_mirror *mirror)
 	mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(flushes), 1);
 }
 
+/*
+ * Remove the entries of a secondary range, holding mirror->lock for at
+ * most MMU_MIRROR_ZAP_CHUNK leaves at a time and yielding in between.
+ * Whoever zaps has already made faults of the range retry (a window's
+ * sequence bumped, or windows_sem held for write), so nothing is
+ * installed there while the lock is dropped.  Pins go only after the
+ * device flushed and the lock is dropped: a pinned mirror flushes once
+ * per chunk that dropped pins.  With @flush the device is flushed at the
+ * end; without, the caller's invalidate_range_start does it.
+ *
+ * Context: may sleep; mirror->lock not held.  For a pinned mirror,
+ * windows_sem held for write (mirror->unpin is used).
+ */
+static void mmu_mirror_zap(struct mmu_mirror *mirror, u64 start, u64 end,
+			   bool flush)
+{
+	u64 next = start;
+
+	might_sleep();
+	end = min_t(u64, end, MMU_MIRROR_SVA_LIMIT);
+	while (next < end) {
+		struct mmu_mirror_zap zap = {
+			.unpin = mirror->unpin,
+			.max_unpin = mirror->unpin ? MMU_MIRROR_ZAP_CHUNK : 0,
+		};
+
+		spin_lock(&mirror->lock);
+		next = mmu_mirror_pt_zap(mirror, next, end,
+					 MMU_MIRROR_ZAP_CHUNK, &zap);
+		mmu_mirror_account_zap(mirror, &zap);
+		if (zap.nr_dirty + zap.nr_clean || (flush && next >= end))
+			mmu_mirror_flush_locked(mirror);
+		spin_unlock(&mirror->lock);
+		mmu_mirror_unpin_release(mirror, &zap);
+		if (next < end)
+			cond_resched();
+	}
+}
+
 static bool mmu_mirror_window_invalidate(struct mmu_interval_notifier *mni,
 					 const struct mmu_notifier_range *range,
 					 unsigned long cur_seq)
@@ -83,7 +119,10 @@ static bool mmu_mirror_window_invalidate(struct mmu_interval_notifier *mni,
 	struct mmu_mirror_window *win =
 		container_of(mni, struct mmu_mirror_window, notifier);
 	struct mmu_mirror *mirror = win->mirror;
+	bool blockable = mmu_notifier_range_blockable(range);
+	struct mmu_mirror_zap zap = { };
 	u64 sstart, send;
+	bool clipped;
 
 	/*
 	 * mirror->lock is a spinlock whose holders never sleep or allocate,
@@ -92,10 +131,28 @@ static bool mmu_mirror_window_invalidate(struct mmu_interval_notifier *mni,
 	 */
 	spin_lock(&mirror->lock);
 	mmu_interval_set_seq(mni, cur_seq);
-	if (mmu_mirror_window_clip(win, range->start, range->end,
-				   &sstart, &send))
-		mmu_mirror_zap_locked(mirror, sstart, send);
+	clipped = mmu_mirror_window_clip(win, range->start, range->end,
+					 &sstart, &send);
+	if (clipped && !blockable) {
+		mmu_mirror_pt_zap(mirror, sstart, send, ULONG_MAX, &zap);
+		mmu_mirror_account_zap(mirror, &zap);
+		/*
+		 * When another subscriber refuses a non-blockable range, the
+		 * core VM returns -EAGAIN without calling any classic
+		 * invalidate_range_start: the flush cannot wait for the
+		 * mirror's, it happens here.
+		 */
+		if (zap.entries) {
+			unsigned int idx = MMU_MIRROR_STAT(nonblock_flushes);
+
+			mmu_mirror_flush_locked(mirror);
+			mmu_mirror_stat_add(mirror, idx, 1);
+		}
+	}
 	spin_unlock(&mirror->lock);
+	/* Blockable: bounded lock holds; the classic start flushes. */
+	if (clipped && blockable)
+		mmu_mirror_zap(mirror, sstart, send, false);
 	return true;
 }
 
@@ -137,16 +194,20 @@ static void mmu_mirror_mn_release(struct mmu_notifier *mn,
 				  struct mm_struct *mm)
 {
 	struct mmu_mirror *mirror = mn_to_mirror(mn);
-	struct mmu_mirror_window *win;
 	bool notify;
 
 	spin_lock(&mirror->lock);
-	mirror->dead = true;
-	list_for_each_entry(win, &mirror->windows, list)
-		mmu_mirror_zap_locked(mirror, win->sva, win->sva + win->size);
-	mmu_mirror_flush_locked(mirror);
+	WRITE_ONCE(mirror->dead, true);
 	notify = !mirror->destroying;
 	spin_unlock(&mirror->lock);
+	/*
+	 * Entries only exist inside windows, so zapping the whole table
+	 * removes them all, without walking the window list (whose lock
+	 * this path does not take).  No fault runs: they hold an mm_users
+	 * reference, and release comes after the last one is gone or from
+	 * mmu_mirror_destroy().
+	 */
+	mmu_mirror_zap(mirror, 0, MMU_MIRROR_SVA_LIMIT, true);
 	if (!notify)
 		return;
 	mmu_mirror_stat_add(mirror,
@@ -244,11 +305,16 @@ struct mmu_mirror *mmu_mirror_create(struct mm_struct *mm,
 	mirror = kzalloc(sizeof(*mirror), GFP_KERNEL);
 	if (!mirror)
 		return ERR_PTR(-ENOMEM);
-	mirror->root = mmu_mirror_node_alloc(GFP_KERNEL_ACCOUNT);
-	if (!mirror->root) {
-		kfree(mirror);
-		return ERR_PTR(-ENOMEM);
+	if (flags & MMU_MIRROR_PINNED) {
+		mirror->unpin = kmalloc_array(MMU_MIRROR_ZAP_CHUNK,
+					      sizeof(*mirror->unpin),
+					      GFP_KERNEL);
+		if (!mirror->unpin)
+			goto err_free;
 	}
+	mirror->root = mmu_mirror_node_alloc(GFP_KERNEL_ACCOUNT);
+	if (!mirror->root)
+		goto err_free;
 	mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(table_nodes), 1);
 	mirror->ops = ops;
 	mirror->priv = priv;
@@ -273,22 +339,31 @@ struct mmu_mirror *mmu_mirror_create(struct mm_struct *mm,
 		if (ret) {
 			mmdrop(mm);
 			mmu_mirror_node_free(mirror->root);
+			kfree(mirror->unpin);
 			kfree(mirror);
 			return ERR_PTR(ret);
 		}
 	}
 	mmu_mirror_debugfs_add(mirror);
 	return mirror;
+
+err_free:
+	kfree(mirror->unpin);
+	kfree(mirror);
+	return ERR_PTR(-ENOMEM);
 }
 EXPORT_SYMBOL_GPL(mmu_mirror_create);
 
-/* Unlink @win and drop its entries; windows_sem held for write. */
+/*
+ * Drop @win's entries (with a final flush) and unlink it.  windows_sem
+ * held for write, so no fault can refill the window meanwhile.
+ */
 static void mmu_mirror_window_unlink(struct mmu_mirror *mirror,
 				     struct mmu_mirror_window *win)
 {
+	lockdep_assert_held_write(&mirror->windows_sem);
+	mmu_mirror_zap(mirror, win->sva, win->sva + win->size, true);
 	spin_lock(&mirror->lock);
-	mmu_mirror_zap_locked(mirror, win->sva, win->sva + win->size);
-	mmu_mirror_flush_locked(mirror);
 	interval_tree_remove(&win->hva_node, &mirror->hva_tree);
 	interval_tree_remove(&win->sva_node, &mirror->sva_tree);
 	list_del(&win->list);
@@ -335,6 +410,7 @@ void mmu_mirror_destroy(struct mmu_mirror *mirror)
 	mmu_mirror_pt_free_all(mirror);
 	spin_unlock(&mirror->lock);
 	mmdrop(mirror->mm);
+	kfree(mirror->unpin);
 	kfree(mirror);
 }
 EXPORT_SYMBOL_GPL(mmu_mirror_destroy);
@@ -380,9 +456,11 @@ EXPORT_SYMBOL_GPL(mmu_mirror_mm);
  *
  * Context: process context, may sleep; takes @mirror->windows_sem for
  * write and the mm's mmap_lock.
- * Return: the window, or ERR_PTR(-EINVAL) for misaligned, empty or
- * overflowing ranges, ERR_PTR(-EEXIST) for an overlapping secondary range,
- * ERR_PTR(-ESRCH) if the mm has exited, ERR_PTR(-ENOMEM).
+ * Return: the window, or ERR_PTR(-EINVAL) for misaligned or empty ranges,
+ * a host range that wraps or ends above TASK_SIZE_MAX, a secondary range
+ * that wraps or ends above MMU_MIRROR_SVA_LIMIT; ERR_PTR(-EEXIST) for an
+ * overlapping secondary range, ERR_PTR(-ESRCH) if the mm has exited,
+ * ERR_PTR(-ENOMEM).
  */
 struct mmu_mirror_window *mmu_mirror_window_add(struct mmu_mirror *mirror,
 						unsigned long hva,
@@ -390,6 +468,7 @@ struct mmu_mirror_window *mmu_mirror_window_add(struct mmu_mirror *mirror,
 						unsigned int flags)
 {
 	struct mmu_mirror_window *win;
+	bool pinned;
 	int ret;
 
 	might_sleep();
@@ -397,7 +476,7 @@ struct mmu_mirror_window *mmu_mirror_window_add(struct mmu_mirror *mirror,
 	    !PAGE_ALIGNED(sva) || (flags & ~MMU_MIRROR_WINDOW_READONLY))
 		return ERR_PTR(-EINVAL);
 	if (hva + size < hva || hva + size > TASK_SIZE_MAX ||
-	    sva + size < sva || sva + size > (1ULL << MMU_MIRROR_SVA_BITS))
+	    sva + size < sva || sva + size > MMU_MIRROR_SVA_LIMIT)
 		return ERR_PTR(-EINVAL);
 
 	win = kzalloc(sizeof(*win), GFP_KERNEL);
@@ -413,36 +492,42 @@ struct mmu_mirror_window *mmu_mirror_window_add(struct mmu_mirror *mirror,
 	win->sva_node.start = sva;
 	win->sva_node.last = sva + size - 1;
 
+	/*
+	 * The mm reference is taken and dropped outside windows_sem: if it
+	 * is the last one, mmput() runs exit_mmap() and the release path,
+	 * which must not find helper locks held.
+	 */
+	pinned = mmu_mirror_pinned(mirror);
+	if (!pinned && !mmget_not_zero(mirror->mm)) {
+		kfree(win);
+		return ERR_PTR(-ESRCH);
+	}
 	down_write(&mirror->windows_sem);
 	ret = -ESRCH;
-	if (mirror->dead)
-		goto err;
+	if (READ_ONCE(mirror->dead))
+		goto out;
 	ret = -EEXIST;
 	if (interval_tree_iter_first(&mirror->sva_tree, sva, sva + size - 1))
-		goto err;
-	if (!mmu_mirror_pinned(mirror)) {
-		ret = -ESRCH;
-		if (!mmget_not_zero(mirror->mm))
-			goto err;
-		ret = mmu_interval_notifier_insert(&win->notifier, mirror->mm,
-						   hva, size,
-						   &mmu_mirror_window_ops);
-		mmput(mirror->mm);
-		if (ret)
-			goto err;
-	}
+		goto out;
+	ret = pinned ? 0 : mmu_interval_notifier_insert(&win->notifier,
+							mirror->mm, hva, size,
+							&mmu_mirror_window_ops);
+	if (ret)
+		goto out;
 	spin_lock(&mirror->lock);
 	interval_tree_insert(&win->hva_node, &mirror->hva_tree);
 	interval_tree_insert(&win->sva_node, &mirror->sva_tree);
 	list_add_tail(&win->list, &mirror->windows);
 	spin_unlock(&mirror->lock);
+out:
 	up_write(&mirror->windows_sem);
+	if (!pinned)
+		mmput(mirror->mm);
+	if (ret) {
+		kfree(win);
+		return ERR_PTR(ret);
+	}
 	return win;
-
-err:
-	up_write(&mirror->windows_sem);
-	kfree(win);
-	return ERR_PTR(ret);
 }
 EXPORT_SYMBOL_GPL(mmu_mirror_window_add);
 
@@ -536,10 +621,13 @@ static int mmu_mirror_access_page(struct mmu_mirror *mirror, u64 sva,
  * caller faults [@sva + *@done, ...) in with mmu_mirror_fault() and calls
  * again for the rest.
  *
- * Context: any context that may take a spinlock; takes @mirror->lock per
- * page.
- * Return: 0 when all @len bytes were copied, -ENOENT at the first page
- * without an entry (or without write permission for a write).
+ * Context: does not sleep; takes @mirror->lock per page with plain
+ * spin_lock(), the way the invalidation callbacks take it, so it must not
+ * be called from interrupt context (process or kernel-thread context).
+ * Return: 0 when all @len bytes were copied, -EFAULT (nothing copied) if
+ * [@sva, @sva + @len) wraps or reaches above MMU_MIRROR_SVA_LIMIT,
+ * -ENOENT at the first page without an entry (or without write
+ * permission for a write).
  */
 int mmu_mirror_access(struct mmu_mirror *mirror, u64 sva, void *buf,
 		      size_t len, unsigned int access, size_t *done)
@@ -547,6 +635,10 @@ int mmu_mirror_access(struct mmu_mirror *mirror, u64 sva, void *buf,
 	bool write = access & MMU_MIRROR_WRITE;
 	size_t copied = 0;
 	int ret = 0;
+
+	*done = 0;
+	if (sva >= MMU_MIRROR_SVA_LIMIT || len > MMU_MIRROR_SVA_LIMIT - sva)
+		return -EFAULT;
 
 	while (copied < len) {
 		size_t n = min_t(size_t, len - copied,

@@ -38,7 +38,7 @@ static int mmu_mirror_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "young_cleared %llu\n", st.young_cleared);
 	seq_printf(m, "nonblock_invalidations %llu\n",
 		   st.nonblock_invalidations);
-	seq_printf(m, "nonblock_failed %llu\n", st.nonblock_failed);
+	seq_printf(m, "nonblock_flushes %llu\n", st.nonblock_flushes);
 	seq_printf(m, "pages_pinned %llu\n", st.pages_pinned);
 	seq_printf(m, "entries %llu\n", st.entries);
 	seq_printf(m, "table_nodes %llu\n", st.table_nodes);

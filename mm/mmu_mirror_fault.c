@@ -14,7 +14,8 @@
  * under mirror->lock, so pfns it made stale are never installed.
  *
  * Pinned mode takes a FOLL_PIN reference per page instead and subscribes
- * nothing: the pages stay in memory until the window or mirror goes.
+ * nothing: the pages stay in memory until the window or mirror goes.  The
+ * pins are charged to the mm's pinned_vm against RLIMIT_MEMLOCK.
  */
 #include "mmu_mirror_internal.h"
 
@@ -125,12 +126,89 @@ static long mmu_mirror_fault_hmm(struct mmu_mirror *mirror,
 
 	ret = mmu_mirror_install_hmm(mirror, win, sva, hva, pfns, npages,
 				     cache, &replaced);
-	if (replaced.entries) {
-		mirror->flush_pending = true;
+	mmu_mirror_account_zap(mirror, &replaced);
+	if (replaced.entries)
 		mmu_mirror_flush_locked(mirror);
-	}
 	spin_unlock(&mirror->lock);
 	return ret ? ret : npages;
+}
+
+/*
+ * Long-term pins are charged to the mm's pinned_vm against the caller's
+ * RLIMIT_MEMLOCK, as RDMA memory registration does; CAP_IPC_LOCK lifts
+ * the limit but not the accounting.
+ */
+static int mmu_mirror_charge_pins(struct mmu_mirror *mirror,
+				  unsigned long npages)
+{
+	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	s64 pinned = atomic64_add_return(npages, &mirror->mm->pinned_vm);
+
+	if (pinned > limit && !capable(CAP_IPC_LOCK)) {
+		atomic64_sub(npages, &mirror->mm->pinned_vm);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void mmu_mirror_uncharge_pins(struct mmu_mirror *mirror,
+				     unsigned long npages)
+{
+	atomic64_sub(npages, &mirror->mm->pinned_vm);
+}
+
+/**
+ * mmu_mirror_unpin_release() - drop the pins a zap queued
+ * @mirror: the mirror
+ * @zap: the zap; its queue is emptied
+ *
+ * Pages the device wrote are dirtied under their page lock, as a file
+ * page that writeback cleaned since it was pinned requires; then every
+ * pin is dropped and uncharged.  The device must have been flushed.
+ *
+ * Context: process context, may sleep; mirror->lock not held.
+ */
+void mmu_mirror_unpin_release(struct mmu_mirror *mirror,
+			      struct mmu_mirror_zap *zap)
+{
+	unsigned int n = zap->nr_dirty + zap->nr_clean;
+
+	if (!n)
+		return;
+	might_sleep();
+	unpin_user_pages_dirty_lock(zap->unpin, zap->nr_dirty, true);
+	unpin_user_pages(zap->unpin + zap->max_unpin - zap->nr_clean,
+			 zap->nr_clean);
+	mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(pages_pinned), -(s64)n);
+	mmu_mirror_uncharge_pins(mirror, n);
+	zap->nr_dirty = 0;
+	zap->nr_clean = 0;
+}
+
+/*
+ * Writable long-term pins of file pages that need writeback are refused:
+ * writeback would clean the page while the device can still write it,
+ * and the filesystem would never hear of those writes (6.1 does not
+ * refuse such pins yet; later kernels do).  Shared memory without
+ * writeback (tmpfs, shmem) and private mappings are fine.  mmap_lock
+ * held.
+ */
+static int mmu_mirror_pin_check_vmas(struct mm_struct *mm, unsigned long hva,
+				     unsigned long end, bool write)
+{
+	struct vm_area_struct *vma;
+
+	if (!write)
+		return 0;
+	for (vma = find_vma(mm, hva); vma && vma->vm_start < end;
+	     vma = find_vma(mm, vma->vm_end)) {
+		if (vma->vm_file && (vma->vm_flags & VM_SHARED) &&
+		    mapping_can_writeback(vma->vm_file->f_mapping))
+			return -EOPNOTSUPP;
+		if (vma->vm_end >= end)
+			break;
+	}
+	return 0;
 }
 
 /*
@@ -149,6 +227,36 @@ static int mmu_mirror_pin_error(struct mm_struct *mm, unsigned long addr,
 	return -EFAULT;
 }
 
+/* Pin up to @npages pages; returns the number pinned or -errno. */
+static long mmu_mirror_pin_pages(struct mmu_mirror *mirror,
+				 unsigned long hva, unsigned long npages,
+				 bool write, struct page **pages,
+				 int *short_ret)
+{
+	unsigned int gup = FOLL_LONGTERM | (write ? FOLL_WRITE : 0);
+	long pinned;
+
+	mmap_read_lock(mirror->mm);
+	pinned = mmu_mirror_pin_check_vmas(mirror->mm, hva,
+					   hva + (npages << PAGE_SHIFT), write);
+	if (!pinned)
+		pinned = pin_user_pages_remote(mirror->mm, hva, npages, gup,
+					       pages, NULL, NULL);
+	if (pinned == -EFAULT)
+		pinned = 0;
+	if (pinned >= 0 && pinned < npages)
+		*short_ret = mmu_mirror_pin_error(mirror->mm,
+						  hva + (pinned << PAGE_SHIFT),
+						  write);
+	mmap_read_unlock(mirror->mm);
+	return pinned;
+}
+
+/*
+ * Pinned mode: pin and install up to @npages pages.  @pages has room for
+ * 2 * @npages pointers: the pinned pages, then the queue of pins that
+ * installing replaced (an entry for a page the CPU no longer maps there).
+ */
 static long mmu_mirror_fault_pin(struct mmu_mirror *mirror,
 				 struct mmu_mirror_window *win, u64 sva,
 				 unsigned long npages, bool write,
@@ -156,29 +264,27 @@ static long mmu_mirror_fault_pin(struct mmu_mirror *mirror,
 				 struct mmu_mirror_node_cache *cache)
 {
 	unsigned long hva = win->hva + (sva - win->sva);
-	unsigned int gup = FOLL_LONGTERM | (write ? FOLL_WRITE : 0);
-	struct mmu_mirror_zap replaced = { };
+	struct mmu_mirror_zap replaced = {
+		.unpin = pages + npages,
+		.max_unpin = npages,
+	};
+	u64 eflags = MMU_MIRROR_E_PINNED | (write ? MMU_MIRROR_E_WRITE : 0);
 	int ret = 0, short_ret = 0;
+	unsigned long kept = 0;
 	long pinned, i;
 
-	mmap_read_lock(mirror->mm);
-	pinned = pin_user_pages_remote(mirror->mm, hva, npages, gup, pages,
-				       NULL, NULL);
-	if (pinned == -EFAULT)
-		pinned = 0;
-	if (pinned >= 0 && pinned < npages)
-		short_ret = mmu_mirror_pin_error(mirror->mm,
-						 hva + (pinned << PAGE_SHIFT),
-						 write);
-	mmap_read_unlock(mirror->mm);
-	if (pinned < 0)
+	ret = mmu_mirror_charge_pins(mirror, npages);
+	if (ret)
+		return ret;
+	pinned = mmu_mirror_pin_pages(mirror, hva, npages, write, pages,
+				      &short_ret);
+	if (pinned < 0) {
+		mmu_mirror_uncharge_pins(mirror, npages);
 		return pinned;
+	}
 
 	spin_lock(&mirror->lock);
 	for (i = 0; i < pinned; i++) {
-		u64 eflags = MMU_MIRROR_E_PINNED |
-			     (write ? MMU_MIRROR_E_WRITE : 0);
-
 		if (ret >= 0)
 			ret = mmu_mirror_pt_install(mirror,
 						    sva + (i << PAGE_SHIFT),
@@ -186,8 +292,7 @@ static long mmu_mirror_fault_pin(struct mmu_mirror *mirror,
 						    eflags, false, cache,
 						    &replaced);
 		if (ret == 0) {
-			mmu_mirror_stat_add(mirror,
-					    MMU_MIRROR_STAT(pages_pinned), 1);
+			kept++;
 			continue;
 		}
 		/* Already mapped (ret 1) or out of nodes: drop this pin. */
@@ -195,11 +300,13 @@ static long mmu_mirror_fault_pin(struct mmu_mirror *mirror,
 		if (ret > 0)
 			ret = 0;
 	}
-	if (replaced.entries) {
-		mirror->flush_pending = true;
+	mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(pages_pinned), kept);
+	mmu_mirror_account_zap(mirror, &replaced);
+	if (replaced.entries)
 		mmu_mirror_flush_locked(mirror);
-	}
 	spin_unlock(&mirror->lock);
+	mmu_mirror_uncharge_pins(mirror, npages - kept);
+	mmu_mirror_unpin_release(mirror, &replaced);
 	if (ret || short_ret)
 		return ret ? ret : short_ret;
 	return npages;
@@ -239,11 +346,15 @@ static long mmu_mirror_fault_batch(struct mmu_mirror *mirror,
  * Context: process context, may sleep; takes @mirror->windows_sem for
  * read, the mm's mmap_lock for read and @mirror->lock.  Must not be
  * called with any of them held.
- * Return: 0 on success; -EINVAL for an empty or overflowing range;
- * -EFAULT if part of the range is in no window or has no usable host
- * mapping; -EPERM for a write to a read-only window or mapping; -ESRCH if
- * the mm has exited; -EBUSY if invalidations kept racing the fault for
- * HMM_RANGE_DEFAULT_TIMEOUT; -EINTR on a fatal signal; -ENOMEM.
+ * Return: 0 on success; -EINVAL for an empty or wrapping range; -EFAULT
+ * if part of the range is in no window (in particular at or above
+ * MMU_MIRROR_SVA_LIMIT) or has no usable host mapping; -EOPNOTSUPP for a
+ * write fault of a pinned mirror on a shared file mapping that needs
+ * writeback; -ENOMEM also when a pinned mirror's pins would exceed the
+ * caller's RLIMIT_MEMLOCK without CAP_IPC_LOCK; -EPERM for a write to a
+ * read-only window or mapping; -ESRCH if the mm has exited; -EBUSY if
+ * invalidations kept racing the fault for HMM_RANGE_DEFAULT_TIMEOUT;
+ * -EINTR on a fatal signal; -ENOMEM.
  */
 int mmu_mirror_fault(struct mmu_mirror *mirror, u64 sva, u64 len,
 		     unsigned int access)
@@ -258,21 +369,28 @@ int mmu_mirror_fault(struct mmu_mirror *mirror, u64 sva, u64 len,
 	might_sleep();
 	if (!len || end < sva)
 		return -EINVAL;
+	if (end > MMU_MIRROR_SVA_LIMIT)
+		return -EFAULT;
 	sva &= PAGE_MASK;
 	end = PAGE_ALIGN(end);
-	if (!end)
-		return -EINVAL;
 
-	buf = kvmalloc_array(MMU_MIRROR_FAULT_BATCH, sizeof(void *),
-			     GFP_KERNEL);
+	/* Pinned mode also queues the pins installing replaced. */
+	buf = kvmalloc_array(MMU_MIRROR_FAULT_BATCH *
+			     (mmu_mirror_pinned(mirror) ? 2 : 1),
+			     sizeof(void *), GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
 
-	down_read(&mirror->windows_sem);
+	/*
+	 * The mm reference is dropped after windows_sem: if it is the last
+	 * one, mmput() runs exit_mmap() and the release path, which must
+	 * not find helper locks held.
+	 */
 	if (READ_ONCE(mirror->dead) || !mmget_not_zero(mirror->mm)) {
-		ret = -ESRCH;
-		goto out_unlock;
+		kvfree(buf);
+		return -ESRCH;
 	}
+	down_read(&mirror->windows_sem);
 	while (sva < end) {
 		struct mmu_mirror_window *win;
 		unsigned long npages;
@@ -298,9 +416,8 @@ int mmu_mirror_fault(struct mmu_mirror *mirror, u64 sva, u64 len,
 		sva += (u64)done << PAGE_SHIFT;
 		mapped += done;
 	}
-	mmput(mirror->mm);
-out_unlock:
 	up_read(&mirror->windows_sem);
+	mmput(mirror->mm);
 	mmu_mirror_cache_drain(&cache);
 	kvfree(buf);
 	if (mapped) {

@@ -10,6 +10,8 @@
 #define _MM_MMU_MIRROR_INTERNAL_H
 
 #include <linux/atomic.h>
+#include <linux/backing-dev.h>
+#include <linux/capability.h>
 #include <linux/debugfs.h>
 #include <linux/hmm.h>
 #include <linux/highmem.h>
@@ -19,6 +21,7 @@
 #include <linux/mmu_notifier.h>
 #include <linux/rwsem.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/swap.h>
@@ -121,6 +124,7 @@ struct mmu_mirror_counters {
  *	windows; so a fault's window cannot disappear under it
  * @lock: protects @root and every node below it, @hva_tree, @sva_tree,
  *	@windows (changes also need @windows_sem), @flush_pending, @dead
+ *	(written under it, read locklessly with READ_ONCE() too)
  * @root: top table node, never NULL while the mirror lives
  * @hva_tree: windows by host range
  * @sva_tree: windows by secondary range
@@ -128,6 +132,9 @@ struct mmu_mirror_counters {
  * @flush_pending: entries were removed and the driver not yet flushed
  * @dead: the mm exited; faults fail with -ESRCH
  * @destroying: mmu_mirror_destroy() runs; @ops->release is not called
+ * @unpin: pinned mirrors only: MMU_MIRROR_ZAP_CHUNK page pointers where
+ *	window removal queues the pins it drops; used with @windows_sem
+ *	held for write
  * @stats: counters
  * @debugfs: per-mirror debugfs directory
  * @name: debugfs name
@@ -147,6 +154,7 @@ struct mmu_mirror {
 	bool flush_pending;
 	bool dead;
 	bool destroying;
+	struct page **unpin;
 	struct mmu_mirror_counters stats;
 	struct dentry *debugfs;
 	char name[48];
@@ -163,16 +171,33 @@ static inline bool mmu_mirror_pinned(const struct mmu_mirror *mirror)
 	return mirror->flags & MMU_MIRROR_PINNED;
 }
 
+/*
+ * Leaves a blockable zap removes per hold of mirror->lock, and pinned
+ * pages it queues for release after dropping it.
+ */
+#define MMU_MIRROR_ZAP_CHUNK	512UL
+
 /**
  * struct mmu_mirror_zap - what one zap removed
  * @entries: leaves removed
  * @pages: 4 KiB pages those leaves covered
- * @dirty: 4 KiB pages marked dirty on the way
+ * @dirty: 4 KiB pages the device had written
+ * @unpin: room for @max_unpin pinned pages whose pins must be dropped
+ *	once mirror->lock is released and the device flushed: pages to
+ *	dirty from the front (@nr_dirty), clean ones from the back
+ *	(@nr_clean); NULL where no pinned entry can be met
+ * @max_unpin: size of @unpin
+ * @nr_dirty: pages queued at the front of @unpin
+ * @nr_clean: pages queued at the back of @unpin
  */
 struct mmu_mirror_zap {
 	unsigned long entries;
 	unsigned long pages;
 	unsigned long dirty;
+	struct page **unpin;
+	unsigned int max_unpin;
+	unsigned int nr_dirty;
+	unsigned int nr_clean;
 };
 
 /* mmu_mirror_table.c */
@@ -186,8 +211,8 @@ int mmu_mirror_pt_install(struct mmu_mirror *mirror, u64 sva, u64 pfn,
 			  u64 eflags, bool huge,
 			  struct mmu_mirror_node_cache *cache,
 			  struct mmu_mirror_zap *replaced);
-void mmu_mirror_pt_zap(struct mmu_mirror *mirror, u64 start, u64 end,
-		       struct mmu_mirror_zap *zap);
+u64 mmu_mirror_pt_zap(struct mmu_mirror *mirror, u64 start, u64 end,
+		      unsigned long budget, struct mmu_mirror_zap *zap);
 unsigned long mmu_mirror_pt_age(struct mmu_mirror *mirror, u64 start,
 				u64 end, bool clear);
 void mmu_mirror_pt_free_all(struct mmu_mirror *mirror);
@@ -195,8 +220,11 @@ void mmu_mirror_pt_free_all(struct mmu_mirror *mirror);
 /* mmu_mirror_core.c */
 struct mmu_mirror_window *mmu_mirror_window_by_sva(struct mmu_mirror *mirror,
 						   u64 sva);
-void mmu_mirror_zap_locked(struct mmu_mirror *mirror, u64 start, u64 end);
+void mmu_mirror_account_zap(struct mmu_mirror *mirror,
+			    const struct mmu_mirror_zap *zap);
 void mmu_mirror_flush_locked(struct mmu_mirror *mirror);
+void mmu_mirror_unpin_release(struct mmu_mirror *mirror,
+			      struct mmu_mirror_zap *zap);
 
 /* mmu_mirror_debugfs.c */
 void mmu_mirror_debugfs_init(void);

@@ -102,6 +102,35 @@ static void pt_node_release(struct mmu_mirror *mirror, u64 *node)
 	mmu_mirror_node_free(node);
 }
 
+/*
+ * Only pages the LRU can hold have an accessed state to pass on: not the
+ * zero pages, device memory or driver pages without a mapping.
+ */
+static bool pt_page_ages(struct page *page)
+{
+	return !is_zone_device_page(page) &&
+	       (PageAnon(page) || page_mapping(page));
+}
+
+/*
+ * Queue a pinned page for mmu_mirror_unpin_release(): pages the device
+ * wrote fill @zap->unpin from the front, clean ones from the back.
+ */
+static void pt_queue_unpin(struct mmu_mirror_zap *zap, struct page *page,
+			   bool dirty)
+{
+	if (WARN_ON_ONCE(!zap->unpin || zap->nr_dirty + zap->nr_clean >=
+			 zap->max_unpin)) {
+		/* Not reachable: every pinned zap brings room for its pins. */
+		unpin_user_page(page);
+		return;
+	}
+	if (dirty)
+		zap->unpin[zap->nr_dirty++] = page;
+	else
+		zap->unpin[zap->max_unpin - ++zap->nr_clean] = page;
+}
+
 /* Remove one leaf: propagate the device's dirty and young bits, unpin. */
 static void pt_zap_leaf(struct mmu_mirror *mirror, u64 *slot,
 			unsigned int level, struct mmu_mirror_zap *zap)
@@ -109,44 +138,64 @@ static void pt_zap_leaf(struct mmu_mirror *mirror, u64 *slot,
 	u64 e = *slot;
 	unsigned long pages = level ? MMU_MIRROR_HUGE_PAGES : 1;
 	struct page *page = pfn_to_page(pt_pfn(e));
+	bool dirty = e & MMU_MIRROR_E_DIRTY;
 
 	*slot = 0;
 	zap->entries++;
 	zap->pages += pages;
-	/*
-	 * The device wrote through this entry, so the page is dirty the way
-	 * a CPU pte dirty bit would have made it: writeback and swap-out
-	 * must see it before the core VM drops the mapping.
-	 */
-	if (e & MMU_MIRROR_E_DIRTY) {
-		set_page_dirty(page);
+	if (dirty)
 		zap->dirty += pages;
-	}
 	/*
 	 * Likewise the accessed bit: a page the device used stays hot for
 	 * the LRU after its entry is gone, as a CPU young bit would keep it.
 	 */
-	if ((e & MMU_MIRROR_E_YOUNG) && !is_zero_pfn(pt_pfn(e)))
+	if ((e & MMU_MIRROR_E_YOUNG) && pt_page_ages(page))
 		mark_page_accessed(page);
-	if (e & MMU_MIRROR_E_PINNED) {
-		unpin_user_page(page);
-		mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(pages_pinned), -1);
-	}
 	mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(entries), -1);
+	/*
+	 * A pinned page may no longer be mapped by the CPU, and a file page
+	 * can only be dirtied under its page lock then: both the dirtying
+	 * and the unpin wait until the lock is dropped.
+	 */
+	if (e & MMU_MIRROR_E_PINNED) {
+		pt_queue_unpin(zap, page, dirty);
+		return;
+	}
+	/*
+	 * The device wrote through this entry, so the page is dirty the way
+	 * a CPU pte dirty bit would have made it: writeback and swap-out
+	 * must see it before the core VM drops the mapping.  The CPU still
+	 * maps the page (every unmap invalidates first, and invalidations
+	 * wait for mirror->lock), as zap_pte_range() has it.
+	 */
+	if (dirty)
+		set_page_dirty(page);
 }
 
 enum pt_walk_op {
-	PT_ZAP,		/* remove leaves, free fully covered nodes */
+	PT_ZAP,		/* remove leaves, free nodes that become empty */
 	PT_TEST_YOUNG,	/* count young leaves */
 	PT_CLEAR_YOUNG,	/* count and clear young leaves */
 };
 
+/**
+ * struct pt_walk - one walk over a secondary range
+ * @op: what to do with the leaves
+ * @start: first secondary address
+ * @end: secondary address after the range
+ * @zap: accumulates what PT_ZAP removed
+ * @young: young leaves PT_TEST_YOUNG or PT_CLEAR_YOUNG found
+ * @budget: leaves PT_ZAP may still remove before it stops
+ * @next: where a stopped PT_ZAP walk resumes; @end once it completed
+ */
 struct pt_walk {
 	enum pt_walk_op op;
 	u64 start;
 	u64 end;
 	struct mmu_mirror_zap *zap;
 	unsigned long young;
+	unsigned long budget;
+	u64 next;
 };
 
 static void pt_walk_leaf(struct mmu_mirror *mirror, u64 *slot,
@@ -154,6 +203,7 @@ static void pt_walk_leaf(struct mmu_mirror *mirror, u64 *slot,
 {
 	if (w->op == PT_ZAP) {
 		pt_zap_leaf(mirror, slot, level, w->zap);
+		w->budget--;
 	} else if (*slot & MMU_MIRROR_E_YOUNG) {
 		w->young++;
 		if (w->op == PT_CLEAR_YOUNG)
@@ -161,11 +211,48 @@ static void pt_walk_leaf(struct mmu_mirror *mirror, u64 *slot,
 	}
 }
 
+static bool pt_node_empty(const u64 *node)
+{
+	unsigned int i;
+
+	for (i = 0; i < MMU_MIRROR_FANOUT; i++)
+		if (node[i])
+			return false;
+	return true;
+}
+
+static void pt_walk_node(struct mmu_mirror *mirror, u64 *node,
+			 unsigned int level, u64 base, struct pt_walk *w);
+
+/*
+ * PT_ZAP below the table slot @slot covering [@sbase, @sbase + @span):
+ * free the child once it is empty, so the table shrinks back as entries
+ * go.  A child the range covers whole is empty once its walk completed;
+ * one covered in part is checked only if the walk removed something.
+ */
+static void pt_zap_child(struct mmu_mirror *mirror, u64 *slot,
+			 unsigned int level, u64 sbase, u64 span,
+			 struct pt_walk *w)
+{
+	u64 *child = pt_child(*slot);
+	unsigned long before = w->zap->entries;
+	bool whole = w->start <= sbase && w->end >= sbase + span;
+
+	pt_walk_node(mirror, child, level - 1, sbase, w);
+	if (w->next != w->end && w->next < sbase + span)
+		return;		/* stopped inside this child */
+	if (whole || (w->zap->entries != before && pt_node_empty(child))) {
+		*slot = 0;
+		pt_node_release(mirror, child);
+	}
+}
+
 /*
  * Visit the slots of @node (at @level, covering secondary addresses from
  * @base) that overlap [w->start, w->end).  A leaf that overlaps only in
  * part is handled whole: a 2 MiB leaf is zapped entirely when any of its
- * pages is invalidated.
+ * pages is invalidated.  PT_ZAP stops at a slot boundary when its budget
+ * is spent and records where to resume in w->next.
  */
 static void pt_walk_node(struct mmu_mirror *mirror, u64 *node,
 			 unsigned int level, u64 base, struct pt_walk *w)
@@ -183,25 +270,32 @@ static void pt_walk_node(struct mmu_mirror *mirror, u64 *node,
 		u64 sbase = base + i * span;
 		u64 e = node[i];
 
+		if (w->next != w->end)
+			return;		/* stopped further down */
 		if (!e)
 			continue;
-		if (!(e & MMU_MIRROR_E_TABLE)) {
+		if (w->op == PT_ZAP && !w->budget) {
+			w->next = max(sbase, w->start);
+			return;
+		}
+		if (!(e & MMU_MIRROR_E_TABLE))
 			pt_walk_leaf(mirror, &node[i], level, w);
-			continue;
-		}
-		pt_walk_node(mirror, pt_child(e), level - 1, sbase, w);
-		if (w->op == PT_ZAP && w->start <= sbase &&
-		    w->end >= sbase + span) {
-			node[i] = 0;
-			pt_node_release(mirror, pt_child(e));
-		}
+		else if (w->op == PT_ZAP)
+			pt_zap_child(mirror, &node[i], level, sbase, span, w);
+		else
+			pt_walk_node(mirror, pt_child(e), level - 1, sbase, w);
 	}
 }
 
+/* The walk covers only what the table can hold. */
 static void pt_walk(struct mmu_mirror *mirror, struct pt_walk *w)
 {
 	lockdep_assert_held(&mirror->lock);
-	pt_walk_node(mirror, mirror->root, MMU_MIRROR_LEVELS - 1, 0, w);
+	w->end = min_t(u64, w->end, MMU_MIRROR_SVA_LIMIT);
+	w->next = w->end;
+	if (w->start < w->end)
+		pt_walk_node(mirror, mirror->root, MMU_MIRROR_LEVELS - 1, 0,
+			     w);
 }
 
 /**
@@ -211,7 +305,8 @@ static void pt_walk(struct mmu_mirror *mirror, struct pt_walk *w)
  * @level: set to the leaf's level (0, or 1 for a 2 MiB leaf)
  *
  * Context: mirror->lock held.
- * Return: pointer to the leaf slot, or NULL if @sva is not mapped.
+ * Return: pointer to the leaf slot, or NULL if @sva is not mapped (or
+ * lies at or above MMU_MIRROR_SVA_LIMIT).
  */
 u64 *mmu_mirror_pt_leaf(struct mmu_mirror *mirror, u64 sva,
 			unsigned int *level)
@@ -220,6 +315,9 @@ u64 *mmu_mirror_pt_leaf(struct mmu_mirror *mirror, u64 sva,
 	unsigned int l;
 
 	lockdep_assert_held(&mirror->lock);
+	/* Above the table's reach, the index bits would alias lower slots. */
+	if (sva >= MMU_MIRROR_SVA_LIMIT)
+		return NULL;
 	for (l = MMU_MIRROR_LEVELS - 1; ; l--) {
 		u64 *slot = &node[pt_index(sva, l)];
 
@@ -263,6 +361,9 @@ int mmu_mirror_pt_install(struct mmu_mirror *mirror, u64 sva, u64 pfn,
 	u64 *slot, old;
 
 	lockdep_assert_held(&mirror->lock);
+	/* Callers install inside windows, which lie below the limit. */
+	if (WARN_ON_ONCE(sva >= MMU_MIRROR_SVA_LIMIT))
+		return -EFAULT;
 	for (level = MMU_MIRROR_LEVELS - 1; level > target; level--) {
 		u64 *child;
 
@@ -287,6 +388,8 @@ int mmu_mirror_pt_install(struct mmu_mirror *mirror, u64 sva, u64 pfn,
 			.start = sva,
 			.end = sva + MMU_MIRROR_HUGE_SIZE,
 			.zap = replaced,
+			.budget = ULONG_MAX,
+			.next = sva + MMU_MIRROR_HUGE_SIZE,
 		};
 		u64 *child = pt_child(*slot);
 
@@ -311,23 +414,30 @@ int mmu_mirror_pt_install(struct mmu_mirror *mirror, u64 sva, u64 pfn,
 }
 
 /**
- * mmu_mirror_pt_zap() - remove every leaf overlapping a secondary range
+ * mmu_mirror_pt_zap() - remove leaves overlapping a secondary range
  * @mirror: the mirror
  * @start: first secondary address
  * @end: secondary address after the range
- * @zap: accumulates what was removed
+ * @budget: remove at most this many leaves, then stop
+ * @zap: accumulates what was removed; pinned pages are queued in
+ *	@zap->unpin, whose free room must be at least @budget
  *
- * Nodes whose whole span lies inside the range are freed.
+ * Nodes that become empty are freed.  A caller that must not hold
+ * mirror->lock for long passes a bounded @budget and calls again from
+ * the returned address after dropping the lock.
  *
  * Context: mirror->lock held; never sleeps.
+ * Return: @end (or MMU_MIRROR_SVA_LIMIT if @end is above it) when the
+ * whole range was zapped, else where to resume.
  */
-void mmu_mirror_pt_zap(struct mmu_mirror *mirror, u64 start, u64 end,
-		       struct mmu_mirror_zap *zap)
+u64 mmu_mirror_pt_zap(struct mmu_mirror *mirror, u64 start, u64 end,
+		      unsigned long budget, struct mmu_mirror_zap *zap)
 {
 	struct pt_walk w = { .op = PT_ZAP, .start = start, .end = end,
-			     .zap = zap };
+			     .zap = zap, .budget = budget };
 
 	pt_walk(mirror, &w);
+	return w.next;
 }
 
 /**
@@ -354,10 +464,9 @@ unsigned long mmu_mirror_pt_age(struct mmu_mirror *mirror, u64 start,
 }
 
 /**
- * mmu_mirror_pt_free_all() - empty the table and free every node
- * @mirror: the mirror, no longer reachable by anyone else
- *
- * Pins are dropped and dirty bits propagated as for an invalidation.
+ * mmu_mirror_pt_free_all() - free every node of an empty table
+ * @mirror: the mirror, no longer reachable by anyone else, every window
+ *	removed (so no entry is left: entries only exist inside windows)
  *
  * Context: mirror->lock held.
  */
@@ -365,7 +474,8 @@ void mmu_mirror_pt_free_all(struct mmu_mirror *mirror)
 {
 	struct mmu_mirror_zap zap = { };
 
-	mmu_mirror_pt_zap(mirror, 0, 1ULL << MMU_MIRROR_SVA_BITS, &zap);
+	mmu_mirror_pt_zap(mirror, 0, MMU_MIRROR_SVA_LIMIT, ULONG_MAX, &zap);
+	WARN_ON_ONCE(zap.entries);
 	mmu_mirror_node_free(mirror->root);
 	mirror->root = NULL;
 }

@@ -167,3 +167,16 @@ void unpin_user_pages(struct page **pages, unsigned long npages)
 	while (npages)
 		unpin_user_page(pages[--npages]);
 }
+
+void unpin_user_pages_dirty_lock(struct page **pages, unsigned long npages,
+				 bool make_dirty)
+{
+	might_sleep();
+	while (npages) {
+		struct page *page = pages[--npages];
+
+		if (make_dirty)
+			set_page_dirty(page);
+		unpin_user_page(page);
+	}
+}

@@ -22,14 +22,15 @@
  *	  mm->mmap_lock		(read, taken by the fault path)
  *	    mirror->lock	(spinlock; table, window trees, flush state)
  *
- * Invalidation callbacks run with only mirror->lock taken by the helper,
- * never sleep and never allocate, so non-blockable invalidations (the OOM
- * reaper) always succeed.  Documentation/mm/mmu_mirror.rst has the full
+ * Invalidation callbacks take only mirror->lock and never allocate; they
+ * yield between bounded chunks of work only when the range is blockable,
+ * so non-blockable invalidations (the OOM reaper) always succeed.  Documentation/mm/mmu_mirror.rst has the full
  * picture.
  */
 #ifndef _LINUX_MMU_MIRROR_H
 #define _LINUX_MMU_MIRROR_H
 
+#include <linux/bits.h>
 #include <linux/types.h>
 
 struct mm_struct;
@@ -49,10 +50,12 @@ struct mmu_mirror_window;
 #define MMU_MIRROR_NR_EVENTS		8
 
 /*
- * Largest secondary address + 1 the table can hold: five levels of 512
- * entries above 4 KiB pages.
+ * Secondary addresses the table can hold: [0, MMU_MIRROR_SVA_LIMIT), five
+ * levels of 512 entries above 4 KiB pages.  Every entry point that takes
+ * a secondary address rejects what lies at or above the limit.
  */
 #define MMU_MIRROR_SVA_BITS		57
+#define MMU_MIRROR_SVA_LIMIT		BIT_ULL(MMU_MIRROR_SVA_BITS)
 
 /**
  * struct mmu_mirror_stats - snapshot of a mirror's counters
@@ -66,7 +69,9 @@ struct mmu_mirror_window;
  * @dirty_propagated: 4 KiB pages marked dirty because the device wrote them
  * @young_cleared: entries whose accessed bit an aging hook cleared
  * @nonblock_invalidations: invalidations that were not allowed to sleep
- * @nonblock_failed: non-blockable invalidations answered with -EAGAIN
+ * @nonblock_flushes: flushes issued from a window's callback because the
+ *	range was not blockable (the core VM may never call the mirror's
+ *	invalidate_range_start then; see &struct mmu_mirror_ops)
  * @pages_pinned: pages currently pinned (pinned mirrors only)
  * @entries: entries currently present in the table
  * @table_nodes: table nodes currently allocated
@@ -82,7 +87,7 @@ struct mmu_mirror_stats {
 	u64 dirty_propagated;
 	u64 young_cleared;
 	u64 nonblock_invalidations;
-	u64 nonblock_failed;
+	u64 nonblock_flushes;
 	u64 pages_pinned;
 	u64 entries;
 	u64 table_nodes;
@@ -112,16 +117,21 @@ struct mmu_mirror_stats {
  * struct mmu_mirror_ops - what a driver supplies to the helper
  * @flush: make the device forget every translation removed from the
  *	secondary table so far.  Called exactly once per mirror for each
- *	invalidation that removed at least one entry, after all entries of
- *	the invalidated range were removed and before the invalidation
- *	returns to the core VM; also after window removal and release.
- *	Called with mirror->lock (a spinlock) held: it must not sleep, must
- *	not allocate and must not call back into the helper.  It cannot
- *	fail.  Mandatory.
+ *	blockable invalidation that removed at least one entry, after all
+ *	entries of the invalidated range were removed and before the
+ *	invalidation returns to the core VM.  For a non-blockable one,
+ *	called by each window that removed entries, right after its zap
+ *	(the core VM may end such an invalidation before the mirror's last
+ *	callback).  Also after window removal and release, and in pinned
+ *	mode before any pin is dropped.  Called with mirror->lock (a
+ *	spinlock) held: it must not sleep, must not allocate and must not
+ *	call back into the helper.  It cannot fail.  Mandatory.
  * @release: optional.  The mm is exiting: every entry has been removed
- *	and later faults fail with -ESRCH.  Called without helper locks from
- *	the MMU notifier release path; may sleep but must not call
- *	mmu_mirror_destroy().  Not called for a mirror being destroyed.
+ *	and later faults fail with -ESRCH.  Called with no helper lock held,
+ *	from the MMU notifier release path (possibly inside the mmput() of
+ *	the helper's own fault path, which drops every helper lock first);
+ *	may sleep but must not call mmu_mirror_destroy().  Not called for a
+ *	mirror being destroyed.
  */
 struct mmu_mirror_ops {
 	void (*flush)(struct mmu_mirror *mirror);

@@ -16,6 +16,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/sched.h>
+#include <linux/sizes.h>
 #include "dmirror_core.h"
 
 #define NDEMO_NDEVICES		2
@@ -49,16 +50,23 @@ static int ndemo_release(struct inode *inode, struct file *filp)
 	return 0;
 }
 
+/* Largest mapping of the device file. */
+#define NDEMO_MMAP_MAX		SZ_16M
+
 /*
  * Mapping the device file gives zeroed kernel pages, which lets tests see
  * how the mirror reports memory that is not ordinary anonymous memory.
+ * The pages are charged to the caller's memory cgroup, and a mapping is
+ * at most NDEMO_MMAP_MAX bytes (-EINVAL beyond).
  */
 static int ndemo_mmap(struct file *filp, struct vm_area_struct *vma)
 {
 	unsigned long addr;
 
+	if (vma->vm_end - vma->vm_start > NDEMO_MMAP_MAX)
+		return -EINVAL;
 	for (addr = vma->vm_start; addr < vma->vm_end; addr += PAGE_SIZE) {
-		struct page *page = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		struct page *page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 		int ret;
 
 		if (!page)

@@ -32,6 +32,8 @@
 #define NDEMO_BOUNCE_SIZE	SZ_1M
 /* Pages reported per snapshot round. */
 #define NDEMO_SNAP_BATCH	64
+/* The device's window: the whole user address space, at the same address. */
+#define NDEMO_ADDR_LIMIT	(TASK_SIZE_MAX & PAGE_MASK)
 
 static void ndemo_flush(struct mmu_mirror *mirror)
 {
@@ -66,7 +68,7 @@ static struct mmu_mirror *ndemo_get_mirror(struct ndemo_file *nf)
 	if (IS_ERR(mirror))
 		goto out;
 	/* The device sees the whole user address space at the same address. */
-	win = mmu_mirror_window_add(mirror, 0, TASK_SIZE_MAX & PAGE_MASK, 0, 0);
+	win = mmu_mirror_window_add(mirror, 0, NDEMO_ADDR_LIMIT, 0, 0);
 	if (IS_ERR(win)) {
 		mmu_mirror_destroy(mirror);
 		mirror = ERR_CAST(win);
@@ -143,6 +145,11 @@ static int ndemo_transfer(struct ndemo_file *nf, struct ndemo_cmd *cmd,
 		return -ENOMEM;
 	for (pos = 0; pos < size; pos += n) {
 		n = min_t(size_t, size - pos, NDEMO_BOUNCE_SIZE);
+		/* A command may copy a GiB: a killed process stops it. */
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
 		if (write && copy_from_user(bounce, uptr + pos, n)) {
 			ret = -EFAULT;
 			break;
@@ -198,6 +205,8 @@ static int ndemo_snapshot(struct ndemo_file *nf, struct ndemo_cmd *cmd)
 		unsigned long i;
 		int ret;
 
+		if (fatal_signal_pending(current))
+			return -EINTR;
 		ret = mmu_mirror_snapshot(mirror,
 					  cmd->addr + (done << PAGE_SHIFT),
 					  n, pfns);
@@ -244,14 +253,20 @@ static int ndemo_set_mode(struct ndemo_file *nf, u32 __user *uarg)
 	return ret;
 }
 
-/* Validate a memory command once, before any work. */
+/*
+ * Validate a memory command once, before any work.  The device sees the
+ * user address space and nothing above it, as the CPU does: a range that
+ * ends above TASK_SIZE_MAX has no memory there, -EFAULT.
+ */
 static int ndemo_check_cmd(const struct ndemo_cmd *cmd)
 {
+	u64 end = cmd->addr + (cmd->npages << PAGE_SHIFT);
+
 	if (!PAGE_ALIGNED(cmd->addr) || !cmd->npages ||
-	    cmd->npages > NDEMO_MAX_PAGES)
+	    cmd->npages > NDEMO_MAX_PAGES || end < cmd->addr)
 		return -EINVAL;
-	if (cmd->addr + (cmd->npages << PAGE_SHIFT) < cmd->addr)
-		return -EINVAL;
+	if (end > NDEMO_ADDR_LIMIT)
+		return -EFAULT;
 	return 0;
 }
 
@@ -267,11 +282,14 @@ static int ndemo_check_cmd(const struct ndemo_cmd *cmd)
  * Context: process context, may sleep; takes @nf->lock and the helper's
  * locks; no lock is held across user copies.
  * Return: 0 on success; -ENOTTY for an unknown command; -EFAULT for a bad
- * user pointer; -EINVAL for a misaligned, empty, too large or wrapping
- * range and a bad mode; -EBUSY for a mode change after the first access;
+ * user pointer or a range that ends above the user address space;
+ * -EINVAL for a misaligned, empty, too large or wrapping range and a bad
+ * mode; -EBUSY for a mode change after the first access;
  * -EOPNOTSUPP for device-private and exclusive-access commands; an error
  * of the helper (-EFAULT for unmapped memory, -EPERM for a write to
- * read-only memory, -ESRCH once the mm has exited, -EINTR, -ENOMEM).
+ * read-only memory, -ESRCH once the mm has exited, -EINTR on a fatal
+ * signal, -ENOMEM, also for pins beyond RLIMIT_MEMLOCK; -EOPNOTSUPP for a
+ * pinned-mode WRITE to a shared file mapping that needs writeback).
  */
 long ndemo_file_ioctl(struct ndemo_file *nf, unsigned int command,
 		      void __user *uarg)

@@ -127,7 +127,8 @@ struct kvmm_run {
  * @dirty_propagated: pages marked dirty because a vCPU wrote them
  * @young_cleared: entries whose accessed bit an aging hook cleared
  * @nonblock_invalidations: invalidations that were not allowed to sleep
- * @nonblock_failed: of those, how many failed
+ * @nonblock_flushes: flushes made at once because an invalidation was not
+ *	allowed to sleep
  * @pages_pinned: pages currently pinned (KVMM_VM_PINNED only)
  * @entries: entries currently present in the secondary table
  * @table_nodes: secondary table nodes currently allocated
@@ -147,7 +148,7 @@ struct kvmm_stats {
 	__u64	dirty_propagated;
 	__u64	young_cleared;
 	__u64	nonblock_invalidations;
-	__u64	nonblock_failed;
+	__u64	nonblock_flushes;
 	__u64	pages_pinned;
 	__u64	entries;
 	__u64	table_nodes;

@@ -81,7 +81,9 @@ enum {
  * @dirty_propagated: pages marked dirty because the device wrote them
  * @young_cleared: entries whose accessed bit an aging hook cleared
  * @nonblock_invalidations: invalidations that were not allowed to sleep
- * @nonblock_failed: of those, how many returned -EAGAIN
+ * @nonblock_flushes: flushes made at once because an invalidation was not
+ *	allowed to sleep (another subscriber may make the core VM give up on
+ *	it before the flush the helper issues last otherwise)
  * @pages_pinned: pages currently pinned (pinned mode only)
  * @entries: entries currently present in the secondary table
  * @table_nodes: radix table nodes currently allocated
@@ -97,7 +99,7 @@ struct ndemo_stats {
 	__u64	dirty_propagated;
 	__u64	young_cleared;
 	__u64	nonblock_invalidations;
-	__u64	nonblock_failed;
+	__u64	nonblock_flushes;
 	__u64	pages_pinned;
 	__u64	entries;
 	__u64	table_nodes;

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Model shim: just enough of inode/file for debugfs show files. */
+/*
+ * Model shim: just enough of inode/file for debugfs show files (and a
+ * file's mapping, which no model VMA has).
+ */
 #ifndef _LINUX_FS_H
 #define _LINUX_FS_H
 
@@ -11,8 +14,11 @@ struct inode {
 	void *i_private;
 };
 
+struct address_space;
+
 struct file {
 	void *private_data;
+	struct address_space *f_mapping;
 };
 
 struct file_operations {

@@ -98,5 +98,23 @@ long pin_user_pages_remote(struct mm_struct *mm, unsigned long start,
 			   int *locked);
 void unpin_user_page(struct page *page);
 void unpin_user_pages(struct page **pages, unsigned long npages);
+void unpin_user_pages_dirty_lock(struct page **pages, unsigned long npages,
+				 bool make_dirty);
+
+/* The model has neither device memory nor file-backed memory. */
+static inline bool is_zone_device_page(const struct page *page)
+{
+	return false;
+}
+
+static inline bool PageAnon(const struct page *page)
+{
+	return READ_ONCE(page->anon_mm);
+}
+
+static inline struct address_space *page_mapping(struct page *page)
+{
+	return NULL;
+}
 
 #endif /* _LINUX_MM_H */

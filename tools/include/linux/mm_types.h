@@ -42,6 +42,7 @@ struct page {
  * @vm_end: address after the last
  * @vm_flags: VM_* flags
  * @vm_mm: owner
+ * @vm_file: always NULL: the model maps anonymous memory only
  * @vm_list: entry in mm->vmas, sorted by address
  */
 struct vm_area_struct {
@@ -49,6 +50,7 @@ struct vm_area_struct {
 	unsigned long vm_end;
 	unsigned long vm_flags;
 	struct mm_struct *vm_mm;
+	struct file *vm_file;
 	struct list_head vm_list;
 };
 
@@ -69,6 +71,7 @@ struct mmu_notifier_subscriptions;
  * @mmap_base: next address a model_mmap() without a hint uses
  * @rss_anon: anonymous frames mapped (MM_ANONPAGES), zero page excluded
  * @swap_ents: swap entries in the page tables (MM_SWAPENTS)
+ * @pinned_vm: pages long-term pinned by drivers and charged to this mm
  * @mm_list: entry in the model's list of live mms (reverse-map lookups)
  */
 struct mm_struct {
@@ -82,6 +85,7 @@ struct mm_struct {
 	unsigned long mmap_base;
 	atomic_long_t rss_anon;
 	atomic_long_t swap_ents;
+	atomic64_t pinned_vm;
 	struct list_head mm_list;
 };
 

@@ -128,7 +128,7 @@ static inline void nd_dump_stats(const char *what, const struct ndemo_stats *s)
 	ktap_diag("%s: young %llu, nonblock %llu/%llu, pinned %llu, entries %llu, nodes %llu",
 		  what, (unsigned long long)s->young_cleared,
 		  (unsigned long long)s->nonblock_invalidations,
-		  (unsigned long long)s->nonblock_failed,
+		  (unsigned long long)s->nonblock_flushes,
 		  (unsigned long long)s->pages_pinned,
 		  (unsigned long long)s->entries,
 		  (unsigned long long)s->table_nodes);

@@ -13,6 +13,9 @@
 #include <linux/module.h>
 #include "mmu_mirror_internal.h"
 
+#define CREATE_TRACE_POINTS
+#include <trace/events/mmu_mirror.h>
+
 static const struct mmu_interval_notifier_ops mmu_mirror_window_ops;
 static const struct mmu_notifier_ops mmu_mirror_mn_ops;
 
@@ -69,6 +72,7 @@ void mmu_mirror_flush_locked(struct mmu_mirror *mirror)
 	if (!mirror->flush_pending)
 		return;
 	mirror->flush_pending = false;
+	trace_mmu_mirror_flush(mirror->name);
 	mirror->ops->flush(mirror);
 	mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(flushes), 1);
 }
@@ -81,14 +85,16 @@ void mmu_mirror_flush_locked(struct mmu_mirror *mirror)
  * installed there while the lock is dropped.  Pins go only after the
  * device flushed and the lock is dropped: a pinned mirror flushes once
  * per chunk that dropped pins.  With @flush the device is flushed at the
- * end; without, the caller's invalidate_range_start does it.
+ * end; without, the caller's invalidate_range_start does it.  Returns
+ * the number of leaves removed.
  *
  * Context: may sleep; mirror->lock not held.  For a pinned mirror,
  * windows_sem held for write (mirror->unpin is used).
  */
-static void mmu_mirror_zap(struct mmu_mirror *mirror, u64 start, u64 end,
-			   bool flush)
+static unsigned long mmu_mirror_zap(struct mmu_mirror *mirror, u64 start,
+				    u64 end, bool flush)
 {
+	unsigned long entries = 0;
 	u64 next = start;
 
 	might_sleep();
@@ -107,9 +113,11 @@ static void mmu_mirror_zap(struct mmu_mirror *mirror, u64 start, u64 end,
 			mmu_mirror_flush_locked(mirror);
 		spin_unlock(&mirror->lock);
 		mmu_mirror_unpin_release(mirror, &zap);
+		entries += zap.entries;
 		if (next < end)
 			cond_resched();
 	}
+	return entries;
 }
 
 static bool mmu_mirror_window_invalidate(struct mmu_interval_notifier *mni,
@@ -150,9 +158,14 @@ static bool mmu_mirror_window_invalidate(struct mmu_interval_notifier *mni,
 		}
 	}
 	spin_unlock(&mirror->lock);
+	if (!clipped)
+		return true;
 	/* Blockable: bounded lock holds; the classic start flushes. */
-	if (clipped && blockable)
-		mmu_mirror_zap(mirror, sstart, send, false);
+	if (blockable)
+		zap.entries = mmu_mirror_zap(mirror, sstart, send, false);
+	trace_mmu_mirror_invalidate(mirror->name, range->event, range->start,
+				    range->end, sstart, zap.entries,
+				    blockable);
 	return true;
 }
 
@@ -200,6 +213,7 @@ static void mmu_mirror_mn_release(struct mmu_notifier *mn,
 	WRITE_ONCE(mirror->dead, true);
 	notify = !mirror->destroying;
 	spin_unlock(&mirror->lock);
+	trace_mmu_mirror_release(mirror->name, !notify);
 	/*
 	 * Entries only exist inside windows, so zapping the whole table
 	 * removes them all, without walking the window list (whose lock
@@ -235,6 +249,7 @@ static int mmu_mirror_age(struct mmu_mirror *mirror, unsigned long start,
 			young += mmu_mirror_pt_age(mirror, sstart, send, clear);
 	}
 	spin_unlock(&mirror->lock);
+	trace_mmu_mirror_age(mirror->name, start, end, clear, young);
 	if (clear && young)
 		mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(young_cleared),
 				    young);
@@ -523,6 +538,7 @@ out:
 	up_write(&mirror->windows_sem);
 	if (!pinned)
 		mmput(mirror->mm);
+	trace_mmu_mirror_window_add(mirror->name, hva, size, sva, ret);
 	if (ret) {
 		kfree(win);
 		return ERR_PTR(ret);
@@ -545,6 +561,8 @@ void mmu_mirror_window_remove(struct mmu_mirror *mirror,
 			      struct mmu_mirror_window *win)
 {
 	might_sleep();
+	trace_mmu_mirror_window_remove(mirror->name, win->hva, win->size,
+				       win->sva, 0);
 	down_write(&mirror->windows_sem);
 	mmu_mirror_window_unlink(mirror, win);
 	up_write(&mirror->windows_sem);

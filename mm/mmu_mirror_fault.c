@@ -18,6 +18,7 @@
  * pins are charged to the mm's pinned_vm against RLIMIT_MEMLOCK.
  */
 #include "mmu_mirror_internal.h"
+#include <trace/events/mmu_mirror.h>
 
 /* Install @npages pfns from hmm_range_fault(), starting at @sva. */
 static int mmu_mirror_install_hmm(struct mmu_mirror *mirror,
@@ -84,7 +85,8 @@ static long mmu_mirror_fault_hmm(struct mmu_mirror *mirror,
 				 struct mmu_mirror_window *win, u64 sva,
 				 unsigned long npages, bool write,
 				 unsigned long *pfns,
-				 struct mmu_mirror_node_cache *cache)
+				 struct mmu_mirror_node_cache *cache,
+				 unsigned long *retries)
 {
 	unsigned long hva = win->hva + (sva - win->sva);
 	struct hmm_range range = {
@@ -120,6 +122,7 @@ static long mmu_mirror_fault_hmm(struct mmu_mirror *mirror,
 			spin_unlock(&mirror->lock);
 		}
 		mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(retries), 1);
+		(*retries)++;
 		npages = max(npages / 2, 1UL);
 		range.end = hva + (npages << PAGE_SHIFT);
 	}
@@ -176,6 +179,7 @@ void mmu_mirror_unpin_release(struct mmu_mirror *mirror,
 	if (!n)
 		return;
 	might_sleep();
+	trace_mmu_mirror_unpin(mirror->name, zap->nr_dirty, zap->nr_clean);
 	unpin_user_pages_dirty_lock(zap->unpin, zap->nr_dirty, true);
 	unpin_user_pages(zap->unpin + zap->max_unpin - zap->nr_clean,
 			 zap->nr_clean);
@@ -274,12 +278,15 @@ static long mmu_mirror_fault_pin(struct mmu_mirror *mirror,
 	long pinned, i;
 
 	ret = mmu_mirror_charge_pins(mirror, npages);
-	if (ret)
+	if (ret) {
+		trace_mmu_mirror_pin(mirror->name, sva, npages, 0, ret);
 		return ret;
+	}
 	pinned = mmu_mirror_pin_pages(mirror, hva, npages, write, pages,
 				      &short_ret);
 	if (pinned < 0) {
 		mmu_mirror_uncharge_pins(mirror, npages);
+		trace_mmu_mirror_pin(mirror->name, sva, npages, 0, pinned);
 		return pinned;
 	}
 
@@ -307,16 +314,18 @@ static long mmu_mirror_fault_pin(struct mmu_mirror *mirror,
 	spin_unlock(&mirror->lock);
 	mmu_mirror_uncharge_pins(mirror, npages - kept);
 	mmu_mirror_unpin_release(mirror, &replaced);
-	if (ret || short_ret)
-		return ret ? ret : short_ret;
-	return npages;
+	if (!ret)
+		ret = short_ret;
+	trace_mmu_mirror_pin(mirror->name, sva, npages, kept, ret);
+	return ret ? ret : npages;
 }
 
 /* Fault one batch inside @win; returns pages installed or -errno. */
 static long mmu_mirror_fault_batch(struct mmu_mirror *mirror,
 				   struct mmu_mirror_window *win, u64 sva,
 				   unsigned long npages, bool write, void *buf,
-				   struct mmu_mirror_node_cache *cache)
+				   struct mmu_mirror_node_cache *cache,
+				   unsigned long *retries)
 {
 	int ret;
 
@@ -327,7 +336,7 @@ static long mmu_mirror_fault_batch(struct mmu_mirror *mirror,
 		return mmu_mirror_fault_pin(mirror, win, sva, npages, write,
 					    buf, cache);
 	return mmu_mirror_fault_hmm(mirror, win, sva, npages, write, buf,
-				    cache);
+				    cache, retries);
 }
 
 /**
@@ -361,7 +370,8 @@ int mmu_mirror_fault(struct mmu_mirror *mirror, u64 sva, u64 len,
 {
 	bool write = access & MMU_MIRROR_WRITE;
 	struct mmu_mirror_node_cache cache = { };
-	u64 end = sva + len;
+	unsigned long retries = 0;
+	u64 start = sva, end = sva + len;
 	u64 mapped = 0;
 	void *buf;
 	int ret = 0;
@@ -408,7 +418,7 @@ int mmu_mirror_fault(struct mmu_mirror *mirror, u64 sva, u64 len,
 		npages = (min(end, win->sva + win->size) - sva) >> PAGE_SHIFT;
 		npages = min(npages, MMU_MIRROR_FAULT_BATCH);
 		done = mmu_mirror_fault_batch(mirror, win, sva, npages, write,
-					      buf, &cache);
+					      buf, &cache, &retries);
 		if (done < 0) {
 			ret = done;
 			break;
@@ -425,6 +435,8 @@ int mmu_mirror_fault(struct mmu_mirror *mirror, u64 sva, u64 len,
 		mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(pages_mapped),
 				    mapped);
 	}
+	trace_mmu_mirror_fault(mirror->name, start, len, write, mapped,
+			       retries, ret);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(mmu_mirror_fault);

@@ -24,8 +24,8 @@
  *
  * Invalidation callbacks take only mirror->lock and never allocate; they
  * yield between bounded chunks of work only when the range is blockable,
- * so non-blockable invalidations (the OOM reaper) always succeed.  Documentation/mm/mmu_mirror.rst has the full
- * picture.
+ * so non-blockable invalidations (the OOM reaper) always succeed.
+ * Documentation/mm/mmu_mirror.rst has the full picture.
  */
 #ifndef _LINUX_MMU_MIRROR_H
 #define _LINUX_MMU_MIRROR_H

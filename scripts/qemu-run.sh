@@ -36,9 +36,18 @@
 #   mm.zram=SIZE      zram swap size, 0 for none (default 512M)
 #   mm.hugepages=N    vm.nr_hugepages (default 8)
 #
+# Guest setup besides those: cgroup2 mounted at /sys/fs/cgroup (no
+# controller enabled), and an ext4 file system on a loop device mounted at
+# /mnt/ext4 for tests of file-backed memory (skipped with a warning when
+# the kernel has no ext4 or loop module or the host has no mke2fs).
+#
 # Initramfs contents:
 #   /bin                       busybox-static and its applet links
 #   /lib/modules/kernel        zsmalloc.ko, zram.ko (loaded at boot)
+#   /lib/modules/fs            crc32c_generic, loop, ext4 and the modules
+#                              they depend on per modules.dep (loaded at
+#                              boot, in dependency order)
+#   /ext4.img                  16 MiB ext4 image made by the host's mke2fs
 #   /lib/modules/extra         irqbypass, ccp, kvm, kvm-amd (not loaded; for
 #                              real KVM: insmod in that order)
 #   /lib/modules/mmu-mirror    every *.ko under mm/ drivers/ virt/ of this
@@ -169,8 +178,10 @@ guest_cmd="$*"
 [ -n "$KVER" ] || die "no kernel found under /lib/modules (run 'make deps')"
 kernel=/boot/vmlinuz-$KVER
 kmods=/lib/modules/$KVER/kernel
+moddep=/lib/modules/$KVER/modules.dep
 [ -r "$kernel" ] || die "cannot read kernel image '$kernel' (KVER=$KVER)"
 [ -d "$kmods" ] || die "no module tree '$kmods' (KVER=$KVER)"
+[ -r "$moddep" ] || die "cannot read '$moddep' (KVER=$KVER)"
 for tool in qemu-system-x86_64 busybox cpio gzip timeout; do
 	command -v "$tool" >/dev/null ||
 		die "'$tool' not found (run 'make deps')"
@@ -212,6 +223,73 @@ copy_ko() {
 	else
 		return 1
 	fi
+}
+
+# kmod_rel NAME: the path, relative to /lib/modules/$KVER, of the stock
+# module NAME ("-" and "_" alike) per modules.dep; empty if there is none.
+kmod_rel() {
+	LC_ALL=C awk -F: -v want="${1//-/_}" '{
+		n = $1
+		sub(/.*\//, "", n)
+		sub(/\.ko(\.[a-z]+)?$/, "", n)
+		gsub(/-/, "_", n)
+		if (n == want) { print $1; exit }
+	}' "$moddep"
+}
+
+# add_kmod REL DESTDIR LIST: copy the stock module REL (as kmod_rel prints
+# it) into DESTDIR after the modules it depends on, appending each file
+# name to LIST in load order.  Uses the caller's kmod_seen.
+add_kmod() {
+	local rel=$1 dep
+	[ -z "${kmod_seen[$rel]:-}" ] || return 0
+	kmod_seen[$rel]=1
+	# shellcheck disable=SC2013 # module paths have no blanks
+	for dep in $(LC_ALL=C awk -F: -v m="$rel" \
+		     '$1 == m { print $2; exit }' "$moddep"); do
+		add_kmod "$dep" "$2" "$3" || return 1
+	done
+	copy_ko "/lib/modules/$KVER/${rel%.ko*}" "$2" || return 1
+	basename "${rel%.ko*}.ko" >>"$3"
+}
+
+# add_ext4: the modules for ext4 on a loop device and an empty ext4 image,
+# or a warning and nothing when the kernel or the host lacks something.
+add_ext4() {
+	local -A kmod_seen=()
+	local name rel mkfs=
+	local list=$root/etc/qemu-run/fs-modules
+
+	for name in mke2fs /usr/sbin/mke2fs /sbin/mke2fs; do
+		if command -v "$name" >/dev/null; then
+			mkfs=$(command -v "$name")
+			break
+		fi
+	done
+	if [ -z "$mkfs" ]; then
+		echo "qemu-run: warning: no mke2fs (e2fsprogs), no ext4 in" \
+		     "the guest" >&2
+		return 0
+	fi
+	: >"$list"
+	for name in crc32c_generic loop ext4; do
+		rel=$(kmod_rel "$name")
+		if [ -z "$rel" ]; then
+			# Built in: nothing to load.
+			grep -q "/$name\.ko\$" \
+				"/lib/modules/$KVER/modules.builtin" \
+				2>/dev/null && continue
+			[ "$name" = crc32c_generic ] && continue
+			echo "qemu-run: warning: kernel $KVER has no $name" \
+			     "module, no ext4 in the guest" >&2
+			rm -f "$list"
+			return 0
+		fi
+		add_kmod "$rel" "$root/lib/modules/fs" "$list" ||
+			die "cannot copy module $rel or its dependencies"
+	done
+	"$mkfs" -q -F -t ext4 -b 4096 -E root_owner=0:0 -L mirror-test \
+		"$root/ext4.img" 16M || die "mke2fs of the guest's ext4 failed"
 }
 
 # mod_name KO: the module name insmod registers (and depends= refers to).
@@ -292,7 +370,7 @@ build_initramfs() {
 	local -a ours=()
 
 	mkdir -p "$root"/{bin,dev,etc/qemu-run,proc,sys,tmp,root,tests} \
-		 "$root"/lib/modules/{kernel,extra,mmu-mirror}
+		 "$root"/lib/modules/{kernel,extra,fs,mmu-mirror}
 	ln -s bin "$root/sbin"
 	mkdir -p "$root/usr"
 	ln -s ../bin "$root/usr/bin"
@@ -312,6 +390,7 @@ build_initramfs() {
 		  arch/x86/kvm/kvm arch/x86/kvm/kvm-amd; do
 		copy_ko "$kmods/$ko" "$root/lib/modules/extra" || true
 	done
+	add_ext4
 
 	for ko in $(cd "$REPO" && find mm drivers virt -name '*.ko' \
 		    -type f 2>/dev/null | sort); do
@@ -377,7 +456,8 @@ write_init() {
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # /init of the scripts/qemu-run.sh initramfs: mount, set up zram swap and
-# huge pages, load the modules, run /etc/qemu-run/cmdline, power off.
+# huge pages, cgroup2, ext4 at /mnt/ext4, load the modules, run
+# /etc/qemu-run/cmdline, power off.
 
 export PATH=/tests:/bin HOME=/root
 mount -t proc proc /proc
@@ -432,6 +512,25 @@ echo "$hugepages" >/proc/sys/vm/nr_hugepages
 got=$(cat /proc/sys/vm/nr_hugepages)
 if [ "$got" -lt "$hugepages" ]; then
 	setup_error "vm.nr_hugepages is $got, wanted $hugepages"
+fi
+
+mkdir -p /sys/fs/cgroup
+grep -q ' /sys/fs/cgroup cgroup2 ' /proc/mounts ||
+	mount -t cgroup2 cgroup2 /sys/fs/cgroup ||
+	setup_error "cannot mount cgroup2 at /sys/fs/cgroup"
+
+if [ -f /etc/qemu-run/fs-modules ]; then
+	fs_ok=1
+	while read -r ko; do
+		insmod "/lib/modules/fs/$ko" || fs_ok=0
+	done </etc/qemu-run/fs-modules
+	mkdir -p /mnt/ext4
+	if [ "$fs_ok" = 1 ] &&
+	   mount -t ext4 -o loop /ext4.img /mnt/ext4; then
+		echo "qemu-run: ext4 on a loop device at /mnt/ext4"
+	else
+		setup_error "ext4 at /mnt/ext4 could not be set up"
+	fi
 fi
 
 while read -r ko; do

@@ -31,6 +31,13 @@
 /* Bytes a vCPU access bounces through kernel memory at a time. */
 #define KVMM_CHUNK		SZ_64K
 
+/*
+ * Largest guest physical address + 1.  The helper's table indexes
+ * MMU_MIRROR_SVA_BITS bits and would alias anything above, so the VM
+ * refuses memslots and accesses past this limit itself.
+ */
+#define KVMM_GPA_LIMIT		BIT_ULL(KVMM_GPA_BITS)
+
 /**
  * struct kvmm_slot - one memslot
  * @win: the helper window mapping [@hva, @hva + @size) at @gpa; NULL when

@@ -156,7 +156,12 @@ out:
 	return ret;
 }
 
-/* Execute one access, chunk by chunk. */
+/*
+ * Execute one access, chunk by chunk.  An access that reaches past
+ * KVMM_GPA_LIMIT is refused as a whole before anything is copied: no
+ * memslot lies there, and the helper's table would alias the address to
+ * a lower one.
+ */
 static int kvmm_vcpu_access(struct kvmm_vcpu *vcpu,
 			    const struct kvmm_access *acc)
 {
@@ -171,6 +176,8 @@ static int kvmm_vcpu_access(struct kvmm_vcpu *vcpu,
 	if (!acc->len || acc->len > KVMM_MAX_ACCESS_LEN ||
 	    acc->gpa + acc->len < acc->gpa)
 		return -EINVAL;
+	if (acc->gpa + acc->len > KVMM_GPA_LIMIT)
+		return -EFAULT;
 
 	for (off = 0; off < acc->len; off += n) {
 		n = min_t(u32, acc->len - off, KVMM_CHUNK);

@@ -29,6 +29,14 @@
 /* Memslot ids are 0 .. KVMM_MAX_SLOTS - 1. */
 #define KVMM_MAX_SLOTS		32
 
+/*
+ * Guest physical addresses are below 2^KVMM_GPA_BITS, as on x86 without
+ * a smaller host MAXPHYADDR: a memslot must end at or below that limit
+ * (-EINVAL otherwise), and a vCPU access that reaches past it fails with
+ * -EFAULT before it reads or writes anything.
+ */
+#define KVMM_GPA_BITS		52
+
 /* struct kvmm_memslot flags */
 #define KVMM_MEM_READONLY	0x1U	/* guest writes fail with -EPERM */
 
@@ -92,13 +100,15 @@ struct kvmm_access {
  * @completed: (out) accesses that completed; on error, the index of the
  *	access that failed
  * @error: (out) 0, or the negative errno that stopped the run: -EFAULT
- *	for a guest address in no memslot (or backed by no host mapping) or
- *	a bad @data pointer, -EPERM for a store to a read-only memslot or
- *	host mapping, -EINVAL for a bad access, -EINTR on a pending signal,
- *	-ESRCH once the VM owner's address space has exited
+ *	for a guest address in no memslot (or backed by no host mapping),
+ *	for an access reaching past 2^KVMM_GPA_BITS, or a bad @data
+ *	pointer; -EPERM for a store to a read-only memslot or host mapping;
+ *	-EINVAL for a bad access; -EINTR on a pending signal; -ESRCH once
+ *	the VM owner's address space has exited
  *
  * Accesses run in order.  The output fields are written back once the
- * block itself was accepted; the ioctl then returns @error.
+ * block itself was accepted; the ioctl then returns @error.  An access
+ * reaching past 2^KVMM_GPA_BITS is refused before any of it is done.
  */
 struct kvmm_run {
 	__u64	accesses;

@@ -124,8 +124,15 @@ static bool test_memslot_add_move_delete(void)
 	KTAP_CHECK(set_slot(vm, KVMM_MAX_SLOTS, 0, GPA_B, LEN, hva) ==
 		   -EINVAL);
 	KTAP_CHECK(set_slot(vm, 1, 0, GPA_B + 1, LEN, hva) == -EINVAL);
+	KTAP_CHECK(set_slot(vm, 1, 0, 1ULL << KVMM_GPA_BITS, LEN, hva) ==
+		   -EINVAL);
 	fill(want, LEN, 1);
 	KTAP_CHECK(run_one(vm, GPA_A, want, LEN, true, &run) == 0);
+	/* The table would alias GPA_A + 2^57 to GPA_A: refused first. */
+	memset(got, 0, LEN);
+	KTAP_CHECK(run_one(vm, GPA_A + (1ULL << MMU_MIRROR_SVA_BITS), got, 8,
+			   false, &run) == -EFAULT);
+	KTAP_CHECK(run.error == -EFAULT && run.completed == 0 && !got[0]);
 
 	/* Move: the old address faults, the new one has the data. */
 	KTAP_CHECK(set_slot(vm, 0, 0, GPA_B, LEN, hva) == 0);

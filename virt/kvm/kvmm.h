@@ -28,7 +28,10 @@
 #include <linux/mmu_mirror.h>
 #include <linux/kvm_mirror.h>
 
-/* Bytes a vCPU access bounces through kernel memory at a time. */
+/*
+ * Bytes a vCPU access bounces through kernel memory at a time; a pending
+ * signal is noticed before each chunk.
+ */
 #define KVMM_CHUNK		SZ_64K
 
 /*

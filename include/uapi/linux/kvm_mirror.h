@@ -98,7 +98,7 @@ struct kvmm_access {
  *	raced them: the mapping was removed again between the fault and the
  *	access, or the fault kept losing the race and was started over
  * @completed: (out) accesses that completed; on error, the index of the
- *	access that failed
+ *	access that failed or was interrupted
  * @error: (out) 0, or the negative errno that stopped the run: -EFAULT
  *	for a guest address in no memslot (or backed by no host mapping),
  *	for an access reaching past 2^KVMM_GPA_BITS, or a bad @data
@@ -107,8 +107,12 @@ struct kvmm_access {
  *	the VM owner's address space has exited
  *
  * Accesses run in order.  The output fields are written back once the
- * block itself was accepted; the ioctl then returns @error.  An access
- * reaching past 2^KVMM_GPA_BITS is refused before any of it is done.
+ * block itself was accepted; the ioctl then returns @error.  A pending
+ * signal is noticed before every 64 KiB of every access, also when no
+ * access faults; the access it interrupts may be partly done (a prefix
+ * of a store written, of a load's buffer filled), the ones before it are
+ * complete and none after it has started.  An access reaching past
+ * 2^KVMM_GPA_BITS is refused before any of it is done.
  */
 struct kvmm_run {
 	__u64	accesses;

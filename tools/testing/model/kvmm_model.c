@@ -192,6 +192,7 @@ static bool test_aliasing(void)
 /* A vCPU run faults a miss in once, then hits; stats count it all. */
 static bool test_vcpu_run_faults_stats(void)
 {
+	long ret_unmapped, ret_mapped;
 	struct kvmm_access acc[3];
 	struct kvmm_run run;
 	struct kvmm_stats st;
@@ -229,12 +230,15 @@ static bool test_vcpu_run_faults_stats(void)
 	KTAP_CHECK(run.faults == 1);
 	KTAP_CHECK(!memcmp(want + LEN / 2, got, 64));
 
-	/* Signals stop a run at its next fault; bad blocks are refused. */
+	/* Signals stop a run before its next chunk, mapped or not. */
 	KTAP_CHECK(set_slot(vm, 1, KVMM_MEM_READONLY, GPA_B, 0, 0) == 0);
 	KTAP_CHECK(set_slot(vm, 1, 0, GPA_B, LEN / 2, hva + LEN / 2) == 0);
 	current->signal = true;
-	KTAP_CHECK(run_one(vm, GPA_B, got, 1, false, NULL) == -EINTR);
+	ret_unmapped = run_one(vm, GPA_B, got, 1, false, NULL);
+	ret_mapped = run_one(vm, GPA_A, got, 1, false, &run);
 	current->signal = false;
+	KTAP_CHECK(ret_unmapped == -EINTR && ret_mapped == -EINTR);
+	KTAP_CHECK(run.error == -EINTR && run.completed == 0);
 	run.flags = 1;
 	KTAP_CHECK(kvmm_vm_ioctl(vm, KVMM_RUN, &run) == -EINVAL);
 	KTAP_CHECK(run_one(vm, GPA_A, got, 0, false, NULL) == -EINVAL);

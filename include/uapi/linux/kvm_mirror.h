@@ -145,8 +145,9 @@ struct kvmm_run {
  * @pages_pinned: pages currently pinned (KVMM_VM_PINNED only)
  * @entries: entries currently present in the secondary table
  * @table_nodes: secondary table nodes currently allocated
- * @tlb_flushes: flushes the VM performed (counted by the VM's flush
- *	callback; equals @flushes)
+ * @tlb_flushes: calls of the VM's own flush callback: one per
+ *	invalidation (or memslot removal) that removed entries, however
+ *	many memslots it covered
  * @nr_slots: memslots currently present
  * @vm_flags: the KVMM_CREATE_VM flags
  */

@@ -28,8 +28,18 @@
 #include <linux/mmu_mirror.h>
 #include <linux/kvm_mirror.h>
 
-/* Bytes a vCPU access bounces through kernel memory at a time. */
+/*
+ * Bytes a vCPU access bounces through kernel memory at a time; a pending
+ * signal is noticed before each chunk.
+ */
 #define KVMM_CHUNK		SZ_64K
+
+/*
+ * Largest guest physical address + 1.  The helper's table indexes
+ * MMU_MIRROR_SVA_BITS bits and would alias anything above, so the VM
+ * refuses memslots and accesses past this limit itself.
+ */
+#define KVMM_GPA_LIMIT		BIT_ULL(KVMM_GPA_BITS)
 
 /**
  * struct kvmm_slot - one memslot

@@ -40,10 +40,13 @@
 #include <linux/uaccess.h>
 #include "kvmm.h"
 
-/* Largest guest physical address + 1: what the helper's table can hold. */
-#define KVMM_GPA_LIMIT		BIT_ULL(MMU_MIRROR_SVA_BITS)
+static_assert(KVMM_GPA_BITS <= MMU_MIRROR_SVA_BITS);
 
-/* The checks that need no VM state, in the order KVM makes them. */
+/*
+ * The checks that need no VM state, in the order KVM makes them; the
+ * guest address limit is x86's kvm_mmu_max_gfn() check in
+ * kvm_arch_prepare_memory_region().
+ */
 static int kvmm_check_memslot(const struct kvmm_memslot *mem)
 {
 	u64 gpa = mem->guest_phys_addr;
@@ -172,7 +175,8 @@ static int kvmm_move_slot(struct kvmm_vm *vm, struct kvmm_slot *slot,
  * @vm->slots_sem for write, then the helper's windows_sem; waits for a
  * running invalidation of the mm to end when a window is removed.
  * Return: 0 on success (also when nothing changes); -EINVAL for bad
- * flags, ids, alignment, ranges, for deleting an unused slot and for
+ * flags, ids, alignment, ranges (also a guest range ending above
+ * KVMM_GPA_LIMIT), for deleting an unused slot and for
  * changing anything but the guest address of a slot; -EEXIST when the
  * guest range overlaps another slot; -ESRCH if the owner's mm has exited;
  * -ENOMEM.

@@ -156,7 +156,15 @@ out:
 	return ret;
 }
 
-/* Execute one access, chunk by chunk. */
+/*
+ * Execute one access, chunk by chunk.  An access that reaches past
+ * KVMM_GPA_LIMIT is refused as a whole before anything is copied: no
+ * memslot lies there, and the helper's table would alias the address to
+ * a lower one.  A pending signal stops the access before its next chunk,
+ * so that even a run whose accesses all hit the table (up to 4 GiB of
+ * copying, no fault, no sleep) reacts within one chunk, as KVM's vCPU
+ * loop checks for signals before every guest entry.
+ */
 static int kvmm_vcpu_access(struct kvmm_vcpu *vcpu,
 			    const struct kvmm_access *acc)
 {
@@ -171,8 +179,12 @@ static int kvmm_vcpu_access(struct kvmm_vcpu *vcpu,
 	if (!acc->len || acc->len > KVMM_MAX_ACCESS_LEN ||
 	    acc->gpa + acc->len < acc->gpa)
 		return -EINVAL;
+	if (acc->gpa + acc->len > KVMM_GPA_LIMIT)
+		return -EFAULT;
 
 	for (off = 0; off < acc->len; off += n) {
+		if (signal_pending(current))
+			return -EINTR;
 		n = min_t(u32, acc->len - off, KVMM_CHUNK);
 		if (access && copy_from_user(vcpu->bounce, data + off, n))
 			return -EFAULT;
@@ -182,6 +194,7 @@ static int kvmm_vcpu_access(struct kvmm_vcpu *vcpu,
 			return ret;
 		if (!access && copy_to_user(data + off, vcpu->bounce, n))
 			return -EFAULT;
+		cond_resched();
 	}
 	return 0;
 }
@@ -191,9 +204,12 @@ static int kvmm_vcpu_access(struct kvmm_vcpu *vcpu,
  * @vm: the VM
  * @run: the block, copied from userspace; its output fields are filled
  *
- * Runs the accesses in order until one fails or all completed.  Several
- * runs may execute on one VM at the same time (several vCPUs); memslot
- * updates and invalidations may race them freely.
+ * Runs the accesses in order until one fails, a signal is pending or
+ * all completed.  Signals are checked before every chunk of KVMM_CHUNK
+ * bytes of every access and before every fault; an interrupted run stops
+ * with -EINTR at the access it was in, which may be partly done.
+ * Several runs may execute on one VM at the same time (several vCPUs);
+ * memslot updates and invalidations may race them freely.
  *
  * Context: process context of the VM owner, may sleep; takes
  * @vm->slots_sem for read per chunk of KVMM_CHUNK bytes, and the helper's

@@ -24,8 +24,9 @@
 
 /*
  * The secondary TLB of this software VM is the table itself, so there is
- * nothing to drop; count the flush so that tests can see one per
- * invalidation.  Called under the mirror's spinlock.
+ * nothing to drop; count the flush, so that tests can check what the
+ * driver sees: one call per invalidation that removed entries, whatever
+ * the number of memslots it covered.  Called under the mirror's spinlock.
  */
 static void kvmm_flush(struct mmu_mirror *mirror)
 {

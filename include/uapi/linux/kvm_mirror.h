@@ -29,6 +29,14 @@
 /* Memslot ids are 0 .. KVMM_MAX_SLOTS - 1. */
 #define KVMM_MAX_SLOTS		32
 
+/*
+ * Guest physical addresses are below 2^KVMM_GPA_BITS, as on x86 without
+ * a smaller host MAXPHYADDR: a memslot must end at or below that limit
+ * (-EINVAL otherwise), and a vCPU access that reaches past it fails with
+ * -EFAULT before it reads or writes anything.
+ */
+#define KVMM_GPA_BITS		52
+
 /* struct kvmm_memslot flags */
 #define KVMM_MEM_READONLY	0x1U	/* guest writes fail with -EPERM */
 
@@ -90,15 +98,21 @@ struct kvmm_access {
  *	raced them: the mapping was removed again between the fault and the
  *	access, or the fault kept losing the race and was started over
  * @completed: (out) accesses that completed; on error, the index of the
- *	access that failed
+ *	access that failed or was interrupted
  * @error: (out) 0, or the negative errno that stopped the run: -EFAULT
- *	for a guest address in no memslot (or backed by no host mapping) or
- *	a bad @data pointer, -EPERM for a store to a read-only memslot or
- *	host mapping, -EINVAL for a bad access, -EINTR on a pending signal,
- *	-ESRCH once the VM owner's address space has exited
+ *	for a guest address in no memslot (or backed by no host mapping),
+ *	for an access reaching past 2^KVMM_GPA_BITS, or a bad @data
+ *	pointer; -EPERM for a store to a read-only memslot or host mapping;
+ *	-EINVAL for a bad access; -EINTR on a pending signal; -ESRCH once
+ *	the VM owner's address space has exited
  *
  * Accesses run in order.  The output fields are written back once the
- * block itself was accepted; the ioctl then returns @error.
+ * block itself was accepted; the ioctl then returns @error.  A pending
+ * signal is noticed before every 64 KiB of every access, also when no
+ * access faults; the access it interrupts may be partly done (a prefix
+ * of a store written, of a load's buffer filled), the ones before it are
+ * complete and none after it has started.  An access reaching past
+ * 2^KVMM_GPA_BITS is refused before any of it is done.
  */
 struct kvmm_run {
 	__u64	accesses;
@@ -132,8 +146,9 @@ struct kvmm_run {
  * @pages_pinned: pages currently pinned (KVMM_VM_PINNED only)
  * @entries: entries currently present in the secondary table
  * @table_nodes: secondary table nodes currently allocated
- * @tlb_flushes: flushes the VM performed (counted by the VM's flush
- *	callback; equals @flushes)
+ * @tlb_flushes: calls of the VM's own flush callback: one per
+ *	invalidation (or memslot removal) that removed entries, however
+ *	many memslots it covered
  * @nr_slots: memslots currently present
  * @vm_flags: the KVMM_CREATE_VM flags
  */

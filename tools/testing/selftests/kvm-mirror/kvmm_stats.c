@@ -74,7 +74,7 @@ static int case_fault_counts(void)
 	return KTAP_PASS;
 }
 
-/* Proves: DONTNEED, munmap and mprotect of mapped ranges each flush exactly once. */
+/* Proves: DONTNEED, munmap and mprotect of mapped ranges each call the VM's flush exactly once. */
 static int case_one_flush_per_invalidation(void)
 {
 	const unsigned long n = 1024;
@@ -100,7 +100,6 @@ static int case_one_flush_per_invalidation(void)
 	kv_dump_stats("after DONTNEED", &s1);
 	CHECK_EQ(s1.invalidations[KV_EV_CLEAR] - s0.invalidations[KV_EV_CLEAR],
 		 1);
-	CHECK_EQ(s1.flushes - s0.flushes, 1);
 	CHECK_EQ(s1.tlb_flushes - s0.tlb_flushes, 1);
 	CHECK_EQ(s1.entries_zapped - s0.entries_zapped, n);
 	CHECK_EQ(s1.pages_zapped - s0.pages_zapped, n);
@@ -111,7 +110,7 @@ static int case_one_flush_per_invalidation(void)
 	CHECK_SYS(madvise(mem, n * KV_PAGE, MADV_DONTNEED));
 	CHECK_EQ(kv_stats(vm, &s1), 0);
 	CHECK_EQ(kv_inval_total(&s1) - kv_inval_total(&s0), 1);
-	CHECK_EQ(s1.flushes - s0.flushes, 0);
+	CHECK_EQ(s1.tlb_flushes - s0.tlb_flushes, 0);
 
 	/* Ten separate DONTNEEDs of one mapped page each: ten flushes. */
 	CHECK_EQ(kv_read(vm, GPA0, buf, 64 * KV_PAGE, &run), 0);
@@ -120,7 +119,7 @@ static int case_one_flush_per_invalidation(void)
 		CHECK_SYS(madvise(mem + i * 4 * KV_PAGE, KV_PAGE,
 				  MADV_DONTNEED));
 	CHECK_EQ(kv_stats(vm, &s1), 0);
-	CHECK_EQ(s1.flushes - s0.flushes, 10);
+	CHECK_EQ(s1.tlb_flushes - s0.tlb_flushes, 10);
 	CHECK_EQ(s1.pages_zapped - s0.pages_zapped, 10);
 
 	/* mprotect of a writable mapping: PROTECTION_VMA, one flush. */
@@ -130,7 +129,7 @@ static int case_one_flush_per_invalidation(void)
 	CHECK_EQ(kv_stats(vm, &s1), 0);
 	CHECK_EQ(s1.invalidations[KV_EV_PROTECTION_VMA] -
 		 s0.invalidations[KV_EV_PROTECTION_VMA], 1);
-	CHECK_EQ(s1.flushes - s0.flushes, 1);
+	CHECK_EQ(s1.tlb_flushes - s0.tlb_flushes, 1);
 	CHECK_EQ(s1.pages_zapped - s0.pages_zapped, n);
 	/* The vCPU wrote every page: all of them were marked dirty. */
 	CHECK_EQ(s1.dirty_propagated - s0.dirty_propagated, n);
@@ -142,10 +141,110 @@ static int case_one_flush_per_invalidation(void)
 	CHECK_EQ(kv_stats(vm, &s1), 0);
 	CHECK_EQ(s1.invalidations[KV_EV_UNMAP] - s0.invalidations[KV_EV_UNMAP],
 		 1);
-	CHECK_EQ(s1.flushes - s0.flushes, 1);
+	CHECK_EQ(s1.tlb_flushes - s0.tlb_flushes, 1);
 	CHECK_EQ(s1.pages_zapped - s0.pages_zapped, n);
 	CHECK_EQ(s1.entries, 0);
-	CHECK_EQ(s1.flushes, s1.tlb_flushes);
+	CHECK_SYS(close(vm));
+	return KTAP_PASS;
+}
+
+#define GPA_ALIAS	0x80000000ULL
+
+/*
+ * Map all @n pages of both slots (GPA0 and GPA_ALIAS, one host range) in
+ * the secondary table; KTAP_PASS when both read generation @gen.
+ */
+static int map_both(int vm, char *buf, unsigned long n, uint64_t gen)
+{
+	struct kvmm_run run;
+
+	CHECK_EQ(kv_read(vm, GPA0, buf, n * KV_PAGE, &run), 0);
+	CHECK(!kv_check("slot 0", buf, n, gen), "wrong data");
+	CHECK_EQ(kv_read(vm, GPA_ALIAS, buf, n * KV_PAGE, &run), 0);
+	CHECK(!kv_check("alias slot", buf, n, gen), "wrong data");
+	return KTAP_PASS;
+}
+
+/* Proves: the VM's flush callback runs once per munmap that removed entries: once over two aliasing slots, N times for N munmaps, never when nothing was mapped. */
+static int case_flush_callback_per_unmap(void)
+{
+	const unsigned long n = 64, nr_unmaps = 8;
+	char *mem = mt_map_aligned(n * KV_PAGE, n * KV_PAGE, 0);
+	char *buf = kv_map(n * KV_PAGE);
+	struct kvmm_stats s0, s1;
+	struct kvmm_run run;
+	unsigned long i;
+	int vm, ret;
+
+	CHECK(mem && buf, "mmap: %s", strerror(errno));
+	kv_fill(mem, n, 7);
+	CREATE_VM(vm, 0);
+	CHECK_EQ(kv_set_slot(vm, 0, 0, GPA0, n * KV_PAGE, mem), 0);
+	CHECK_EQ(kv_set_slot(vm, 1, 0, GPA_ALIAS, n * KV_PAGE, mem), 0);
+
+	/* One munmap under both slots: both zapped, one flush. */
+	ret = map_both(vm, buf, n, 7);
+	if (ret)
+		return ret;
+	CHECK_EQ(kv_stats(vm, &s0), 0);
+	CHECK_EQ(s0.entries, 2 * n);
+	CHECK_SYS(munmap(mem, n * KV_PAGE));
+	CHECK_EQ(kv_stats(vm, &s1), 0);
+	kv_dump_stats("after munmap under two slots", &s1);
+	CHECK_EQ(s1.invalidations[KV_EV_UNMAP] - s0.invalidations[KV_EV_UNMAP],
+		 1);
+	CHECK_EQ(s1.tlb_flushes - s0.tlb_flushes, 1);
+	CHECK_EQ(s1.pages_zapped - s0.pages_zapped, 2 * n);
+	CHECK_EQ(s1.entries, 0);
+	CHECK_EQ(kv_read(vm, GPA0, buf, KV_PAGE, &run), -EFAULT);
+	CHECK_EQ(kv_read(vm, GPA_ALIAS, buf, KV_PAGE, &run), -EFAULT);
+
+	/* nr_unmaps munmaps of one mapped page each: one flush each. */
+	CHECK_EQ(kv_remap_at(mem, n * KV_PAGE), 0);
+	kv_fill(mem, n, 8);
+	ret = map_both(vm, buf, n, 8);
+	if (ret)
+		return ret;
+	CHECK_EQ(kv_stats(vm, &s0), 0);
+	for (i = 0; i < nr_unmaps; i++)
+		CHECK_SYS(munmap(mem + 2 * i * KV_PAGE, KV_PAGE));
+	CHECK_EQ(kv_stats(vm, &s1), 0);
+	CHECK_EQ(s1.invalidations[KV_EV_UNMAP] - s0.invalidations[KV_EV_UNMAP],
+		 nr_unmaps);
+	CHECK_EQ(s1.tlb_flushes - s0.tlb_flushes, nr_unmaps);
+	CHECK_EQ(s1.pages_zapped - s0.pages_zapped, 2 * nr_unmaps);
+	CHECK_EQ(s1.entries, 2 * (n - nr_unmaps));
+
+	/*
+	 * Memory in both slots but not in the secondary table: the munmap
+	 * is seen and costs no flush.  Mapping fresh memory over the range
+	 * zaps what was left, so nothing is mapped afterwards.
+	 */
+	CHECK_EQ(kv_remap_at(mem, n * KV_PAGE), 0);
+	kv_fill(mem, n, 9);
+	CHECK_EQ(kv_stats(vm, &s0), 0);
+	CHECK_EQ(s0.entries, 0);
+	CHECK_SYS(munmap(mem + n / 2 * KV_PAGE, n / 2 * KV_PAGE));
+	CHECK_EQ(kv_stats(vm, &s1), 0);
+	CHECK_EQ(s1.invalidations[KV_EV_UNMAP] - s0.invalidations[KV_EV_UNMAP],
+		 1);
+	CHECK_EQ(s1.tlb_flushes - s0.tlb_flushes, 0);
+
+	/* Half of it mapped through one slot: an munmap of the other half, none; of that half, one. */
+	CHECK_EQ(kv_remap_at(mem + n / 2 * KV_PAGE, n / 2 * KV_PAGE), 0);
+	CHECK_EQ(kv_read(vm, GPA0, buf, n / 2 * KV_PAGE, &run), 0);
+	CHECK(!kv_check("first half", buf, n / 2, 9), "wrong data");
+	CHECK_EQ(kv_stats(vm, &s0), 0);
+	CHECK_EQ(s0.entries, n / 2);
+	CHECK_SYS(munmap(mem + n / 2 * KV_PAGE, n / 2 * KV_PAGE));
+	CHECK_EQ(kv_stats(vm, &s1), 0);
+	CHECK_EQ(s1.tlb_flushes - s0.tlb_flushes, 0);
+	CHECK_SYS(munmap(mem, n / 2 * KV_PAGE));
+	CHECK_EQ(kv_stats(vm, &s1), 0);
+	CHECK_EQ(s1.invalidations[KV_EV_UNMAP] - s0.invalidations[KV_EV_UNMAP],
+		 2);
+	CHECK_EQ(s1.tlb_flushes - s0.tlb_flushes, 1);
+	CHECK_EQ(s1.entries, 0);
 	CHECK_SYS(close(vm));
 	return KTAP_PASS;
 }
@@ -171,7 +270,7 @@ static int case_unrelated_invalidations(void)
 	CHECK_SYS(munmap(other, n * KV_PAGE));
 	CHECK_EQ(kv_stats(vm, &s1), 0);
 	CHECK_EQ(kv_inval_total(&s1), kv_inval_total(&s0));
-	CHECK_EQ(s1.flushes, s0.flushes);
+	CHECK_EQ(s1.tlb_flushes, s0.tlb_flushes);
 	CHECK_EQ(s1.entries, n);
 	CHECK_SYS(close(vm));
 	return KTAP_PASS;
@@ -213,7 +312,7 @@ static int case_aging_and_reclaim(void)
 	/* Reclaim unmaps page by page: one invalidation, one flush each. */
 	CHECK_EQ(s2.invalidations[KV_EV_CLEAR] - s1.invalidations[KV_EV_CLEAR],
 		 n);
-	CHECK_EQ(s2.flushes - s1.flushes, n);
+	CHECK_EQ(s2.tlb_flushes - s1.tlb_flushes, n);
 
 	memset(buf, 0, n * KV_PAGE);
 	CHECK_EQ(kv_read(vm, GPA0, buf, n * KV_PAGE, &run), 0);
@@ -251,7 +350,7 @@ static int case_pinned_counters(void)
 	kv_fill(mem, n, 6);
 	CHECK_EQ(kv_stats(vm, &s1), 0);
 	CHECK_EQ(kv_inval_total(&s1), 0);
-	CHECK_EQ(s1.flushes, 0);
+	CHECK_EQ(s1.tlb_flushes, 0);
 	CHECK_EQ(s1.entries, n);
 	CHECK_EQ(kv_read(vm, GPA0, buf, n * KV_PAGE, &run), 0);
 	CHECK_EQ(run.faults, 0);
@@ -263,7 +362,7 @@ static int case_pinned_counters(void)
 	CHECK_EQ(kv_stats(vm, &s1), 0);
 	CHECK_EQ(s1.pages_pinned, 0);
 	CHECK_EQ(s1.entries, 0);
-	CHECK_EQ(s1.flushes, 1);
+	CHECK_EQ(s1.tlb_flushes, 1);
 	CHECK_EQ(s1.nr_slots, 0);
 
 	/* A new slot sees the new memory. */
@@ -329,6 +428,7 @@ static int case_debugfs(void)
 static const struct ktap_case cases[] = {
 	KTAP_CASE(fault_counts),
 	KTAP_CASE(one_flush_per_invalidation),
+	KTAP_CASE(flush_callback_per_unmap),
 	KTAP_CASE(unrelated_invalidations),
 	KTAP_CASE(aging_and_reclaim),
 	KTAP_CASE(pinned_counters),

@@ -235,7 +235,8 @@ static const struct ktap_case cases[] = {
 	{ "helper_same_race", test_helper_same_race },
 };
 
-int main(void)
+int main(int argc, char **argv)
 {
-	return ktap_model_main(cases, ARRAY_SIZE(cases), 256, true);
+	return ktap_model_main(argc, argv, cases, ARRAY_SIZE(cases),
+			       256, true);
 }

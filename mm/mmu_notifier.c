@@ -16,29 +16,49 @@
  * invalidations are active, the tree is walked without the lock, so an
  * insert or remove is deferred to a list and applied by that last end.
  *
- * Subscriptions made by mmu_notifier_get() are reference counted; the
- * last mmu_notifier_put() unlinks one and queues it on mn_free_list.
- * mmu_notifier_synchronize() waits for an SRCU grace period and then
- * hands the queued ones to their free_notifier callback.
+ * Subscriptions made by mmu_notifier_get() are reference counted
+ * (mm/mmu_notifier_get.c); the modes and the test probes are in
+ * mm/model_notifier.c.
  *
  * Order inside one invalidation start: every overlapping interval
- * callback first, then every classic invalidate_range_start.  The
- * mmu_mirror helper depends on this (its classic callback issues the one
- * flush for what the interval callbacks removed).  Keep it.
+ * callback first, in tree order (by start address), then every classic
+ * invalidate_range_start.  An interval callback that refuses a
+ * non-blockable range stops the walk: the interval side is ended and
+ * -EAGAIN returned without any classic callback, as in Linux 6.1.
  *
- * Differences from Linux 6.1, on purpose:
- *  - registration holds mmap_lock for write instead of mm_take_all_locks():
- *    every invalidation of the model runs under mmap_lock.  Reclaim,
- *    which will not, must exclude registration when it is added.
- *  - when a classic subscriber fails a non-blockable start, the interval
- *    side is ended too, so the sequence count cannot stay odd forever.
+ * Registration holds mmap_lock for write and mm->rmap_lock for write, the
+ * model's mm_take_all_locks(): every invalidation runs under one of the
+ * two (reverse-map walkers such as reclaim and migration hold only
+ * rmap_lock), so none is between its start and its end meanwhile.
+ *
+ * Two modes (<model/notifier.h>, chosen once at program start):
+ *
+ * MODEL_CORE_MODEL, the default, differs from Linux 6.1 on purpose:
+ *  - when a classic subscriber fails a non-blockable start after the
+ *    interval side had started, the interval side is ended too, so the
+ *    sequence count cannot stay odd forever;
+ *  - at the end of an invalidation, the classic subscribers' ends run
+ *    before the interval side is ended (6.1: the other way round);
  *  - a subscription's release is called once even if unregister races
- *    the exit path.
- *  - the free after the last mmu_notifier_put() runs at the next
- *    mmu_notifier_synchronize(), not on an SRCU callback of its own: the
- *    model's SRCU has no call_srcu().
+ *    the exit path;
+ *  - classic subscribers are called in registration order (6.1: newest
+ *    first);
+ *  - an interval insert while invalidations run is always deferred to the
+ *    last end (6.1 inserts at once when none of them is invalidating an
+ *    interval subscription);
  *  - extension: interval subscriptions with an age callback take part in
  *    the aging hooks.  Model only; the shared sources must not use it.
+ *
+ * MODEL_CORE_LINUX_6_1 does none of that and behaves as 6.1 in each of
+ * these points; a start it leaves open is counted, so that a test can
+ * assert the hang without waiting and then end it
+ * (model_notifier_end_open_starts()).
+ *
+ * In both modes, the free after the last mmu_notifier_put() runs at the
+ * next mmu_notifier_synchronize(), not on an SRCU callback of its own (the
+ * model's SRCU has no call_srcu()), and interval callbacks run in a
+ * non-blocking section when the range is not blockable (6.1 does not
+ * check that).
  */
 #include <linux/err.h>
 #include <linux/mm.h>
@@ -50,52 +70,9 @@
 #include <linux/srcu.h>
 #include <linux/wait.h>
 #include <model/checker.h>
+#include "mmu_notifier_internal.h"
 
-/* Protects list walks and keeps subscriptions alive across callbacks. */
-DEFINE_STATIC_SRCU(mn_srcu);
-
-/*
- * Subscriptions put for the last time, waiting for a grace period and
- * their free_notifier (entries linked by free_item).  mn_free_lock guards
- * the list; mn_free_mutex makes one mmu_notifier_synchronize() at a time
- * drain it, so a caller cannot return while another still frees entries
- * that were queued before it was called.
- */
-static LIST_HEAD(mn_free_list);
-static DEFINE_SPINLOCK(mn_free_lock);
-static DEFINE_MUTEX(mn_free_mutex);
-
-/**
- * struct mmu_notifier_subscriptions - notifier state of one mm
- * @list: classic subscriptions; changed under @lock, walked under mn_srcu
- * @has_itree: an interval notifier may exist; set once, never cleared
- * @lock: protects @list changes, @invalidate_seq,
- *	@active_invalidate_ranges, @itree changes and @deferred_list
- * @invalidate_seq: odd while interval invalidations are in progress;
- *	read without @lock by waiters
- * @active_invalidate_ranges: invalidations between start and end; while
- *	non-zero the tree is not changed
- * @itree: interval subscriptions
- * @wq: waiters for @invalidate_seq to move on
- * @deferred_list: interval subscriptions whose insert or remove waits for
- *	the last active invalidation to end
- */
-struct mmu_notifier_subscriptions {
-	struct list_head list;
-	bool has_itree;
-	spinlock_t lock;	/* never held across a callback */
-	unsigned long invalidate_seq;
-	unsigned long active_invalidate_ranges;
-	struct rb_root_cached itree;
-	wait_queue_head_t wq;
-	struct list_head deferred_list;
-};
-
-static bool mn_itree_is_invalidating(struct mmu_notifier_subscriptions *subs)
-{
-	lockdep_assert_held(&subs->lock);
-	return subs->invalidate_seq & 1;
-}
+DEFINE_SRCU(mn_srcu);
 
 /*
  * Begin an invalidation of the interval side: count it as active and, if
@@ -142,7 +119,7 @@ mn_itree_inv_next(struct mmu_interval_notifier *interval_sub,
  * the sequence even, applies the deferred inserts and removes and wakes
  * whoever waits in read_begin or remove.
  */
-static void mn_itree_inv_end(struct mmu_notifier_subscriptions *subs)
+void mn_itree_inv_end(struct mmu_notifier_subscriptions *subs)
 {
 	struct mmu_interval_notifier *sub, *next;
 
@@ -234,12 +211,33 @@ static bool mn_claim_release(struct mmu_notifier_subscriptions *subs,
 	return claimed;
 }
 
-/* Unlink @sub unless already unlinked; subs->lock held. */
-static void mn_hlist_unlink(struct mmu_notifier *sub)
+/*
+ * May the exit path call @sub's release?  Linux 6.1 calls it for every
+ * subscription on the list, even one whose unregister already called it.
+ */
+static bool mn_release_by_exit(struct mmu_notifier_subscriptions *subs,
+			       struct mmu_notifier *sub)
 {
+	return mn_linux61() || mn_claim_release(subs, sub);
+}
+
+/*
+ * May unregister call @sub's release?  Linux 6.1 calls it while the exit
+ * path has not unlinked the subscription yet, even if that path is
+ * calling it right now.
+ */
+static bool mn_release_by_unregister(struct mmu_notifier_subscriptions *subs,
+				     struct mmu_notifier *sub)
+{
+	bool linked;
+
+	if (!mn_linux61())
+		return mn_claim_release(subs, sub);
+	spin_lock(&subs->lock);
 	/* list_del_rcu() leaves LIST_POISON2 in prev: already unlinked. */
-	if (sub->list.prev != LIST_POISON2)
-		list_del_rcu(&sub->list);
+	linked = sub->list.prev != LIST_POISON2;
+	spin_unlock(&subs->lock);
+	return linked;
 }
 
 static void mn_hlist_release(struct mmu_notifier_subscriptions *subs,
@@ -250,7 +248,7 @@ static void mn_hlist_release(struct mmu_notifier_subscriptions *subs,
 
 	id = srcu_read_lock(&mn_srcu);
 	list_for_each_entry_rcu(sub, &subs->list, list)
-		if (mn_claim_release(subs, sub) && sub->ops->release)
+		if (mn_release_by_exit(subs, sub) && sub->ops->release)
 			sub->ops->release(sub, mm);
 
 	spin_lock(&subs->lock);
@@ -316,20 +314,25 @@ static int mn_itree_invalidate(struct mmu_notifier_subscriptions *subs,
 	return 0;
 }
 
+static void mn_call_end(struct mmu_notifier *sub,
+			const struct mmu_notifier_range *range)
+{
+	if (!sub->ops->invalidate_range_end)
+		return;
+	if (!mmu_notifier_range_blockable(range))
+		non_block_start();
+	sub->ops->invalidate_range_end(sub, range);
+	if (!mmu_notifier_range_blockable(range))
+		non_block_end();
+}
+
 static void mn_hlist_end_all(struct mmu_notifier_subscriptions *subs,
 			     const struct mmu_notifier_range *range)
 {
 	struct mmu_notifier *sub;
 
-	list_for_each_entry_rcu(sub, &subs->list, list) {
-		if (!sub->ops->invalidate_range_end)
-			continue;
-		if (!mmu_notifier_range_blockable(range))
-			non_block_start();
-		sub->ops->invalidate_range_end(sub, range);
-		if (!mmu_notifier_range_blockable(range))
-			non_block_end();
-	}
+	list_for_each_entry_rcu(sub, &subs->list, list)
+		mn_call_end(sub, range);
 }
 
 static int mn_hlist_invalidate_start(struct mmu_notifier_subscriptions *subs,
@@ -372,15 +375,34 @@ static int mn_hlist_invalidate_start(struct mmu_notifier_subscriptions *subs,
 	return ret;
 }
 
+/*
+ * A classic subscriber refused after the interval side had started.  The
+ * model ends the interval side.  Linux 6.1 returns without ending it: the
+ * sequence stays odd, so read_begin on a subscription this invalidation
+ * reached, and any remove, wait forever; count it as an open start.
+ */
+static void mn_itree_start_refused(struct mmu_notifier_subscriptions *subs)
+{
+	if (!mn_linux61()) {
+		mn_itree_inv_end(subs);
+		return;
+	}
+	spin_lock(&subs->lock);
+	subs->open_starts++;
+	spin_unlock(&subs->lock);
+}
+
 /**
  * __mmu_notifier_invalidate_range_start() - tell subscribers a range changes
  * @range: the invalidation
  *
  * Interval callbacks first, then classic invalidate_range_start.  On
- * failure (only possible when not blockable) everything started is ended
- * again before returning.
+ * failure (only possible when not blockable) the classic subscribers that
+ * have an end get it; the interval side is ended too, except in Linux 6.1
+ * mode when a classic subscriber refused (see mn_itree_start_refused()).
  *
- * Context: mmap_lock held in the model; may sleep iff @range is blockable.
+ * Context: mmap_lock or (reverse-map walkers) mm->rmap_lock held, which
+ * excludes registration; may sleep iff @range is blockable.
  * Return: 0, or -EAGAIN if a subscriber refused a non-blockable range.
  */
 int __mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range)
@@ -399,7 +421,7 @@ int __mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range)
 		ret = mn_hlist_invalidate_start(subs, range);
 		if (ret) {
 			if (itree)
-				mn_itree_inv_end(subs);
+				mn_itree_start_refused(subs);
 			return ret;
 		}
 	}
@@ -408,9 +430,42 @@ int __mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range)
 	return 0;
 }
 
+static void mn_call_invalidate_range(struct mmu_notifier *sub,
+				     const struct mmu_notifier_range *range)
+{
+	if (sub->ops->invalidate_range)
+		sub->ops->invalidate_range(sub, range->mm, range->start,
+					   range->end);
+}
+
+/*
+ * The classic side of an end: every invalidate_range, then every end; in
+ * Linux 6.1 mode each subscriber's invalidate_range and end in turn.
+ */
+static void mn_hlist_invalidate_end(struct mmu_notifier_subscriptions *subs,
+				    const struct mmu_notifier_range *range)
+{
+	struct mmu_notifier *sub;
+	int id;
+
+	id = srcu_read_lock(&mn_srcu);
+	list_for_each_entry_rcu(sub, &subs->list, list) {
+		mn_call_invalidate_range(sub, range);
+		if (mn_linux61())
+			mn_call_end(sub, range);
+	}
+	if (!mn_linux61())
+		mn_hlist_end_all(subs, range);
+	srcu_read_unlock(&mn_srcu, id);
+}
+
 /**
  * __mmu_notifier_invalidate_range_end() - the range change is complete
  * @range: the invalidation passed to the successful start
+ *
+ * The classic subscribers' ends run before the interval side is ended
+ * (read sections of the interval subscriptions may start again); in
+ * Linux 6.1 mode after it.
  *
  * Context: as for the start.
  */
@@ -418,17 +473,12 @@ void __mmu_notifier_invalidate_range_end(struct mmu_notifier_range *range)
 {
 	struct mmu_notifier_subscriptions *subs =
 		range->mm->notifier_subscriptions;
-	struct mmu_notifier *sub;
-	int id;
+	bool itree = READ_ONCE(subs->has_itree);
 
-	id = srcu_read_lock(&mn_srcu);
-	list_for_each_entry_rcu(sub, &subs->list, list)
-		if (sub->ops->invalidate_range)
-			sub->ops->invalidate_range(sub, range->mm, range->start,
-						   range->end);
-	mn_hlist_end_all(subs, range);
-	srcu_read_unlock(&mn_srcu, id);
-	if (READ_ONCE(subs->has_itree))
+	if (itree && mn_linux61())
+		mn_itree_inv_end(subs);
+	mn_hlist_invalidate_end(subs, range);
+	if (itree && !mn_linux61())
 		mn_itree_inv_end(subs);
 	checker_invalidate_end(range);
 }
@@ -497,7 +547,8 @@ static int mn_young(struct mm_struct *mm, unsigned long start,
 
 	id = srcu_read_lock(&mn_srcu);
 	young = mn_hlist_young(subs, mm, start, end, op);
-	if (READ_ONCE(subs->has_itree) &&
+	/* The interval aging extension does not exist in Linux 6.1. */
+	if (READ_ONCE(subs->has_itree) && !mn_linux61() &&
 	    !(young && op == MMU_NOTIFIER_AGE_TEST))
 		young |= mn_itree_young(subs, start, end, op);
 	srcu_read_unlock(&mn_srcu, id);
@@ -511,7 +562,8 @@ static int mn_young(struct mm_struct *mm, unsigned long start,
  * @end: address after the range
  *
  * Asks the classic subscribers' clear_flush_young and the age callback
- * of every overlapping interval subscription (model-only extension).
+ * of every overlapping interval subscription (model-only extension; not
+ * in Linux 6.1 mode).
  *
  * Context: page-table lock held; must not sleep.
  * Return: non-zero if any subscriber saw an accessed bit.
@@ -574,45 +626,68 @@ static struct mmu_notifier_subscriptions *mn_subscriptions_alloc(void)
 	return subs;
 }
 
+/* Link a classic subscription; 6.1 puts the newest first. */
+static void mn_hlist_add(struct mmu_notifier_subscriptions *subs,
+			 struct mmu_notifier *subscription)
+{
+	spin_lock(&subs->lock);
+	if (mn_linux61())
+		list_add_rcu(&subscription->list, &subs->list);
+	else
+		list_add_tail_rcu(&subscription->list, &subs->list);
+	spin_unlock(&subs->lock);
+}
+
 /**
  * __mmu_notifier_register() - subscribe with mmap_lock held for write
  * @subscription: the subscription with ops set, or NULL to only prepare
  *	the mm for interval notifiers
  * @mm: the mm; its address space must be live (mm_users > 0)
  *
- * Takes an mmgrab() reference that mmu_notifier_unregister() drops.
+ * Takes an mmgrab() reference that mmu_notifier_unregister() drops.  The
+ * change is made under @mm's rmap_lock for write as well, as Linux makes
+ * it under mm_take_all_locks(): with mmap_lock, that excludes every
+ * invalidation, so none starts without a subscriber that sees its end.
  *
- * Context: process context, mmap_lock held for write; may sleep.
+ * Context: process context, mmap_lock held for write; may sleep; takes
+ * @mm's rmap_lock for write.
  * Return: 0, -ESRCH if the address space is gone, -ENOMEM.
  */
 int __mmu_notifier_register(struct mmu_notifier *subscription,
 			    struct mm_struct *mm)
 {
 	struct mmu_notifier_subscriptions *subs = mm->notifier_subscriptions;
+	struct mmu_notifier_subscriptions *new = NULL;
 
 	mmap_assert_write_locked(mm);
 	might_sleep();
 	if (WARN_ON(atomic_read(&mm->mm_users) <= 0))
 		return -ESRCH;
+	/* Allocated before the locks, as in Linux. */
 	if (!subs) {
-		subs = mn_subscriptions_alloc();
-		if (!subs)
+		new = mn_subscriptions_alloc();
+		if (!new)
 			return -ENOMEM;
+	}
+	if (subscription) {
+		mmgrab(mm);
+		subscription->mm = mm;
+		subscription->released = false;
+		subscription->users = 1;
+		INIT_LIST_HEAD(&subscription->free_item);
+	}
+
+	down_write(&mm->rmap_lock);
+	if (new) {
+		subs = new;
 		/* Pairs with the acquire load in mm_has_notifiers(). */
 		smp_store_release(&mm->notifier_subscriptions, subs);
 	}
-	if (!subscription) {
+	if (subscription)
+		mn_hlist_add(subs, subscription);
+	else
 		WRITE_ONCE(subs->has_itree, true);
-		return 0;
-	}
-	mmgrab(mm);
-	subscription->mm = mm;
-	subscription->released = false;
-	subscription->users = 1;
-	INIT_LIST_HEAD(&subscription->free_item);
-	spin_lock(&subs->lock);
-	list_add_tail_rcu(&subscription->list, &subs->list);
-	spin_unlock(&subs->lock);
+	up_write(&mm->rmap_lock);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(__mmu_notifier_register);
@@ -653,7 +728,7 @@ void mmu_notifier_unregister(struct mmu_notifier *subscription,
 	struct mmu_notifier_subscriptions *subs = mm->notifier_subscriptions;
 
 	might_sleep();
-	if (mn_claim_release(subs, subscription) &&
+	if (mn_release_by_unregister(subs, subscription) &&
 	    subscription->ops->release) {
 		int id = srcu_read_lock(&mn_srcu);
 
@@ -669,151 +744,6 @@ void mmu_notifier_unregister(struct mmu_notifier *subscription,
 }
 EXPORT_SYMBOL_GPL(mmu_notifier_unregister);
 
-/* Take a reference on the subscription of @ops, if there is one. */
-static struct mmu_notifier *
-mn_find_get(struct mmu_notifier_subscriptions *subs,
-	    const struct mmu_notifier_ops *ops)
-{
-	struct mmu_notifier *sub;
-	struct mmu_notifier *found = NULL;
-
-	spin_lock(&subs->lock);
-	list_for_each_entry(sub, &subs->list, list) {
-		if (sub->ops != ops)
-			continue;
-		if (sub->users == UINT_MAX) {
-			found = ERR_PTR(-EOVERFLOW);
-		} else {
-			sub->users++;
-			found = sub;
-		}
-		break;
-	}
-	spin_unlock(&subs->lock);
-	return found;
-}
-
-/**
- * mmu_notifier_get_locked() - the one subscription of @ops on @mm
- * @ops: the callbacks, with @alloc_notifier and @free_notifier set; the
- *	pointer identifies the subscription
- * @mm: the mm; its address space must be live
- *
- * If @mm has a subscription with @ops, takes another reference on it.
- * Otherwise allocates one with @ops->alloc_notifier() and registers it
- * with one reference; if the registration fails, @ops->free_notifier()
- * gets it back.  Every successful call is paired with mmu_notifier_put().
- * While a reference is held, the subscription's mm stays allocated.
- *
- * Context: process context, mmap_lock held for write; may sleep.
- * Return: the subscription, or an ERR_PTR(): the error of
- * @ops->alloc_notifier(), -EOVERFLOW when the reference count is full,
- * or as for __mmu_notifier_register().
- */
-struct mmu_notifier *
-mmu_notifier_get_locked(const struct mmu_notifier_ops *ops,
-			struct mm_struct *mm)
-{
-	struct mmu_notifier *sub;
-	int ret;
-
-	mmap_assert_write_locked(mm);
-	might_sleep();
-	if (mm->notifier_subscriptions) {
-		sub = mn_find_get(mm->notifier_subscriptions, ops);
-		if (sub)
-			return sub;
-	}
-	sub = ops->alloc_notifier(mm);
-	if (IS_ERR(sub))
-		return sub;
-	sub->ops = ops;
-	ret = __mmu_notifier_register(sub, mm);
-	if (ret) {
-		ops->free_notifier(sub);
-		return ERR_PTR(ret);
-	}
-	return sub;
-}
-EXPORT_SYMBOL_GPL(mmu_notifier_get_locked);
-
-/**
- * mmu_notifier_put() - drop a reference taken by mmu_notifier_get()
- * @subscription: the subscription
- *
- * The last reference unlinks the subscription (no release is called for
- * it; that happens only at exit) and queues it to be freed: after an SRCU
- * grace period, its @free_notifier callback runs and its mm reference is
- * dropped.  In the model that happens in the next
- * mmu_notifier_synchronize().  The caller must have dropped all its
- * secondary mappings and must not create new ones.
- *
- * Context: any context that may take a spinlock, including the release
- * callback of @subscription; does not sleep.
- */
-void mmu_notifier_put(struct mmu_notifier *subscription)
-{
-	struct mmu_notifier_subscriptions *subs =
-		subscription->mm->notifier_subscriptions;
-
-	spin_lock(&subs->lock);
-	if (WARN_ON(!subscription->users) || --subscription->users) {
-		spin_unlock(&subs->lock);
-		return;
-	}
-	mn_hlist_unlink(subscription);
-	spin_unlock(&subs->lock);
-
-	spin_lock(&mn_free_lock);
-	list_add_tail(&subscription->free_item, &mn_free_list);
-	spin_unlock(&mn_free_lock);
-}
-EXPORT_SYMBOL_GPL(mmu_notifier_put);
-
-/**
- * mmu_notifier_synchronize() - run the frees queued by mmu_notifier_put()
- *
- * Description: Waits for an SRCU grace period, so no callback of a queued
- * subscription still runs, then calls ops->free_notifier() for every
- * subscription queued before the call and drops its mm reference.  On
- * return all of them are freed.  A module using mmu_notifier_get() calls
- * this in its exit function.
- *
- * Context: process context, may sleep; not from a callback.
- */
-void mmu_notifier_synchronize(void)
-{
-	struct mmu_notifier *sub, *next;
-	LIST_HEAD(batch);
-
-	might_sleep();
-	mutex_lock(&mn_free_mutex);
-	spin_lock(&mn_free_lock);
-	while (!list_empty(&mn_free_list)) {
-		sub = list_first_entry(&mn_free_list, struct mmu_notifier,
-				       free_item);
-		list_del(&sub->free_item);
-		list_add_tail(&sub->free_item, &batch);
-	}
-	spin_unlock(&mn_free_lock);
-
-	/* Every entry of batch was unlinked before this grace period. */
-	synchronize_srcu(&mn_srcu);
-
-	list_for_each_entry_safe(sub, next, &batch, free_item) {
-		struct mm_struct *mm = sub->mm;
-
-		list_del(&sub->free_item);
-		/* free_notifier runs from an SRCU callback in Linux. */
-		non_block_start();
-		sub->ops->free_notifier(sub);
-		non_block_end();
-		mmdrop(mm);
-	}
-	mutex_unlock(&mn_free_mutex);
-}
-EXPORT_SYMBOL_GPL(mmu_notifier_synchronize);
-
 static int
 __mmu_interval_notifier_insert(struct mmu_interval_notifier *interval_sub,
 			       struct mm_struct *mm,
@@ -825,6 +755,9 @@ __mmu_interval_notifier_insert(struct mmu_interval_notifier *interval_sub,
 
 	if (!length || __builtin_add_overflow(start, length - 1, &last))
 		return -EOVERFLOW;
+	/* The caller holds an mm_users reference (a caller bug otherwise). */
+	if (WARN_ON(atomic_read(&mm->mm_users) <= 0))
+		return -EINVAL;
 	interval_sub->mm = mm;
 	interval_sub->ops = ops;
 	RB_CLEAR_NODE(&interval_sub->interval_tree.rb);
@@ -834,7 +767,18 @@ __mmu_interval_notifier_insert(struct mmu_interval_notifier *interval_sub,
 	mmgrab(mm);
 
 	spin_lock(&subs->lock);
-	if (subs->active_invalidate_ranges) {
+	if (subs->active_invalidate_ranges && mn_linux61() &&
+	    !mn_itree_is_invalidating(subs)) {
+		/*
+		 * Linux 6.1: none of the running invalidations is in the
+		 * tree, so insert at once; the odd sequence makes read_begin
+		 * on the new subscription wait until they have all ended.
+		 */
+		WRITE_ONCE(subs->invalidate_seq, subs->invalidate_seq | 1);
+		interval_tree_insert(&interval_sub->interval_tree,
+				     &subs->itree);
+		interval_sub->invalidate_seq = subs->invalidate_seq;
+	} else if (subs->active_invalidate_ranges) {
 		/*
 		 * Walkers may be in the tree: defer the insert to the last
 		 * end, which needs an odd sequence to notice.  Until then
@@ -867,7 +811,8 @@ __mmu_interval_notifier_insert(struct mmu_interval_notifier *interval_sub,
  * Takes an mmgrab() reference that mmu_interval_notifier_remove() drops.
  *
  * Context: process context, may sleep; may take mmap_lock for write.
- * Return: 0, -EOVERFLOW for an empty or wrapping range, -ESRCH, -ENOMEM.
+ * Return: 0, -EOVERFLOW for an empty or wrapping range, -ESRCH, -ENOMEM,
+ * -EINVAL (with a warning) if the caller holds no mm_users reference.
  */
 int mmu_interval_notifier_insert(struct mmu_interval_notifier *interval_sub,
 				 struct mm_struct *mm, unsigned long start,
@@ -903,7 +848,8 @@ EXPORT_SYMBOL_GPL(mmu_interval_notifier_insert);
  * mmap_lock for write.
  *
  * Context: process context, mmap_lock held for write; may sleep.
- * Return: 0, -EOVERFLOW for an empty or wrapping range, -ESRCH, -ENOMEM.
+ * Return: 0, -EOVERFLOW for an empty or wrapping range, -ESRCH, -ENOMEM,
+ * -EINVAL (with a warning) if the caller holds no mm_users reference.
  */
 int
 mmu_interval_notifier_insert_locked(struct mmu_interval_notifier *interval_sub,
@@ -981,6 +927,7 @@ void __mmu_notifier_subscriptions_destroy(struct mm_struct *mm)
 	WARN_ON(!list_empty(&subs->list));
 	WARN_ON(!RB_EMPTY_ROOT(&subs->itree));
 	WARN_ON(!list_empty(&subs->deferred_list));
+	WARN_ON(subs->active_invalidate_ranges);
 	kfree(subs);
 	mm->notifier_subscriptions = NULL;
 }

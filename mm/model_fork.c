@@ -100,7 +100,10 @@ static int dup_vma(struct mm_struct *child, struct vm_area_struct *vma)
 		return -ENOMEM;
 	*new = *vma;
 	new->vm_mm = child;
+	/* The child's frames are on the LRU: reclaim may walk its VMAs. */
+	down_write(&child->rmap_lock);
 	list_add_tail(&new->vm_list, &child->vmas);
+	up_write(&child->rmap_lock);
 
 	mmu_notifier_range_init(&range, MMU_NOTIFY_PROTECTION_PAGE, 0, vma,
 				vma->vm_mm, vma->vm_start, vma->vm_end);

@@ -5,10 +5,30 @@
  * Counterparts of mm/hmm.c and mm/gup.c for anonymous VMAs.  Both fault
  * like a CPU access would.  hmm_range_fault() rechecks the interval
  * notifier's sequence before each page and returns -EBUSY once an
- * invalidation has begun after mmu_interval_read_begin().
+ * invalidation has begun after mmu_interval_read_begin().  A test can
+ * have a hook of its own run at the start of every hmm_range_fault()
+ * (model_set_hmm_fault_hook()), to act at a known point of a fault.
  */
 #include <linux/hmm.h>
 #include "model_internal.h"
+
+/* The hook and its argument; set by a test while no fault runs. */
+static model_hmm_hook_fn hmm_hook;
+static void *hmm_hook_arg;
+
+/**
+ * model_set_hmm_fault_hook() - run a test function inside hmm_range_fault()
+ * @fn: called at the start of every later hmm_range_fault(), with the
+ *	range and @arg, mmap_lock held for read; may sleep; NULL to stop
+ * @arg: passed to @fn
+ *
+ * Context: process context, while no hmm_range_fault() runs.
+ */
+void model_set_hmm_fault_hook(model_hmm_hook_fn fn, void *arg)
+{
+	__atomic_store_n(&hmm_hook_arg, arg, __ATOMIC_RELAXED);
+	__atomic_store_n(&hmm_hook, fn, __ATOMIC_RELEASE);
+}
 
 static u64 model_pte_get(struct mm_struct *mm, unsigned long addr)
 {
@@ -37,7 +57,11 @@ int hmm_range_fault(struct hmm_range *range)
 	struct mm_struct *mm = range->notifier->mm;
 	unsigned long addr = range->start;
 
+	model_hmm_hook_fn hook = __atomic_load_n(&hmm_hook, __ATOMIC_ACQUIRE);
+
 	mmap_assert_locked(mm);
+	if (hook)
+		hook(range, __atomic_load_n(&hmm_hook_arg, __ATOMIC_RELAXED));
 	while (addr < range->end) {
 		unsigned long i = (addr - range->start) >> PAGE_SHIFT;
 		unsigned long req = ((range->hmm_pfns[i] &

@@ -48,6 +48,8 @@ bool model_is_zero_pfn(unsigned long pfn);
 int model_do_munmap(struct mm_struct *mm, unsigned long start,
 		    unsigned long end);
 void model_vma_link(struct mm_struct *mm, struct vm_area_struct *new);
+struct vm_area_struct *model_rmap_vma_lookup(struct mm_struct *mm,
+					     unsigned long addr);
 int model_vma_split_range(struct mm_struct *mm, unsigned long start,
 			  unsigned long end);
 unsigned long model_get_unmapped_area(struct mm_struct *mm,

@@ -279,11 +279,12 @@ void model_change_protection(struct vm_area_struct *vma, unsigned long start,
  * model_free_pgtables() - free every table below the pgd
  * @mm: the mm, with no ptes left
  *
- * Context: exit_mmap(), mmap_lock held for write.
+ * Context: exit_mmap(), mmap_lock and rmap_lock held for write.
  */
 void model_free_pgtables(struct mm_struct *mm)
 {
 	mmap_assert_write_locked(mm);
+	lockdep_assert_held_write(&mm->rmap_lock);
 	pt_walk(mm, mm->pgd, MODEL_PT_LEVELS - 1, 0, 0, ~0UL, PT_FREE, NULL);
 }
 

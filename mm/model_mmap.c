@@ -19,13 +19,20 @@
  *	mremap		MMU_NOTIFY_UNMAP over the old range while moving,
  *			then munmap of it (model_mremap.c)
  *	reclaim		young hooks, MMU_NOTIFY_CLEAR over each page
- *			unmapped (model_vmscan.c)
- *	migration	MMU_NOTIFY_MIGRATE over the range (model_migrate.c)
+ *			unmapped, without mmap_lock (model_vmscan.c)
+ *	migration	MMU_NOTIFY_CLEAR over each page moved, without
+ *			mmap_lock (model_migrate.c)
  *	OOM reaper	non-blockable MMU_NOTIFY_UNMAP per VMA
  *			(model_oom_kill.c)
  *
  * Every mm sits on mm_list from creation until its last mmdrop(), so
  * reclaim can check that a frame's anon_mm is still a live mm.
+ *
+ * Reverse-map walkers (reclaim, migration) do not take mmap_lock, as in
+ * Linux: they hold mm->rmap_lock for read, which stands for the anon_vma
+ * locks.  So every change of the VMA list (and of a VMA's bounds) and the
+ * freeing of page tables is made with rmap_lock held for write as well,
+ * inside mmap_lock; model_rmap_vma_lookup() is the walkers' lookup.
  */
 #include "model_internal.h"
 
@@ -46,6 +53,7 @@ struct mm_struct *model_mm_create(void)
 		return NULL;
 	}
 	init_rwsem(&mm->mmap_lock);
+	init_rwsem(&mm->rmap_lock);
 	spin_lock_init(&mm->page_table_lock);
 	atomic_set(&mm->mm_users, 1);
 	atomic_set(&mm->mm_count, 1);
@@ -100,6 +108,26 @@ struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr)
 }
 
 /**
+ * model_rmap_vma_lookup() - the VMA containing an address, for an rmap walk
+ * @mm: the mm
+ * @addr: user address
+ *
+ * Context: @mm's rmap_lock held (for read is enough), mmap_lock not needed.
+ * Return: the VMA, or NULL.
+ */
+struct vm_area_struct *model_rmap_vma_lookup(struct mm_struct *mm,
+					     unsigned long addr)
+{
+	struct vm_area_struct *vma;
+
+	lockdep_assert_held(&mm->rmap_lock);
+	list_for_each_entry(vma, &mm->vmas, vm_list)
+		if (vma->vm_end > addr)
+			return vma->vm_start <= addr ? vma : NULL;
+	return NULL;
+}
+
+/**
  * vma_lookup() - the VMA containing an address
  * @mm: the mm
  * @addr: user address
@@ -119,15 +147,19 @@ void model_vma_link(struct mm_struct *mm, struct vm_area_struct *new)
 {
 	struct vm_area_struct *vma;
 
+	mmap_assert_write_locked(mm);
+	down_write(&mm->rmap_lock);
 	list_for_each_entry(vma, &mm->vmas, vm_list)
 		if (vma->vm_start > new->vm_start)
 			break;
 	list_add_tail(&new->vm_list, &vma->vm_list);
+	up_write(&mm->rmap_lock);
 }
 
 /* Split @vma at @addr; the new VMA covers [addr, old end). */
 static int vma_split(struct vm_area_struct *vma, unsigned long addr)
 {
+	struct mm_struct *mm = vma->vm_mm;
 	struct vm_area_struct *new;
 
 	if (addr <= vma->vm_start || addr >= vma->vm_end)
@@ -137,8 +169,10 @@ static int vma_split(struct vm_area_struct *vma, unsigned long addr)
 		return -ENOMEM;
 	*new = *vma;
 	new->vm_start = addr;
+	down_write(&mm->rmap_lock);
 	vma->vm_end = addr;
 	list_add(&new->vm_list, &vma->vm_list);
+	up_write(&mm->rmap_lock);
 	return 0;
 }
 
@@ -157,17 +191,27 @@ int model_vma_split_range(struct mm_struct *mm, unsigned long start,
 	return ret;
 }
 
-static void vma_remove_range(struct mm_struct *mm, unsigned long start,
-			     unsigned long end)
+/* Unlink and free the VMAs inside [start, end); rmap_lock held for write. */
+static void vma_remove_range_locked(struct mm_struct *mm, unsigned long start,
+				    unsigned long end)
 {
 	struct vm_area_struct *vma, *next;
 
+	lockdep_assert_held_write(&mm->rmap_lock);
 	list_for_each_entry_safe(vma, next, &mm->vmas, vm_list) {
 		if (vma->vm_start >= start && vma->vm_end <= end) {
 			list_del(&vma->vm_list);
 			kfree(vma);
 		}
 	}
+}
+
+static void vma_remove_range(struct mm_struct *mm, unsigned long start,
+			     unsigned long end)
+{
+	down_write(&mm->rmap_lock);
+	vma_remove_range_locked(mm, start, end);
+	up_write(&mm->rmap_lock);
 }
 
 /**
@@ -407,8 +451,11 @@ static void exit_mmap(struct mm_struct *mm)
 	model_zap_range(mm, 0, ULONG_MAX, &tlb);
 	mmu_notifier_invalidate_range_end(&range);
 	model_gather_flush(&tlb);
+	/* As free_pgtables(): no rmap walker may still be in the tables. */
+	down_write(&mm->rmap_lock);
 	model_free_pgtables(mm);
-	vma_remove_range(mm, 0, ULONG_MAX);
+	vma_remove_range_locked(mm, 0, ULONG_MAX);
+	up_write(&mm->rmap_lock);
 	mmap_write_unlock(mm);
 }
 

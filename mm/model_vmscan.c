@@ -15,6 +15,12 @@
  *    the page, then under the page-table lock the data goes to a swap
  *    slot and the pte becomes a swap entry.
  *
+ * Both steps are reverse-map walks: as in Linux they take no mmap_lock
+ * (not even MADV_PAGEOUT's, which it holds anyway) but the mm's rmap_lock
+ * for read, the anon_vma lock's stand-in; the reference check only
+ * trylocks it (folio_referenced() with try_lock) and keeps the frame when
+ * it is contended.
+ *
  * MADV_PAGEOUT first clears the young bits of the ptes it walks (without
  * the secondary MMUs, as Linux 6.1) and then reclaims the frames it
  * isolated, so a frame a secondary MMU accessed survives the first call
@@ -25,8 +31,9 @@
  * exclusive again; pinned frames are skipped (Linux fails to unmap
  * exclusive pinned anonymous pages too).
  *
- * Lock order: mmap_lock (read) -> page_table_lock -> lru_lock; swap_lock
- * is taken alone or under page_table_lock.
+ * Lock order: mmap_lock (read, MADV_PAGEOUT) -> rmap_lock (read) ->
+ * page_table_lock -> lru_lock; swap_lock is taken alone or under
+ * page_table_lock.
  */
 #include "model_internal.h"
 
@@ -168,71 +175,97 @@ static bool unmap_to_swap(struct vm_area_struct *vma, u64 *pte,
 	return done;
 }
 
-/* Age and maybe unmap @page in @mm at @addr; mmap_lock held. */
-static enum reclaim_result reclaim_in_mm(struct mm_struct *mm,
-					 unsigned long addr,
-					 struct page *page)
+/* The pte mapping @page at @addr, or NULL; rmap_lock held. */
+static u64 *rmap_pte(struct mm_struct *mm, unsigned long addr,
+		     struct vm_area_struct **vmap)
 {
-	struct vm_area_struct *vma = vma_lookup(mm, addr);
-	u64 *pte = vma ? model_pte_slot(mm, addr, false) : NULL;
-	bool young;
+	struct vm_area_struct *vma = model_rmap_vma_lookup(mm, addr);
 
-	if (!pte)
-		return RECLAIM_KEEP;
-	spin_lock(&mm->page_table_lock);
-	if (!pte_maps(*pte, page)) {
-		spin_unlock(&mm->page_table_lock);
-		return RECLAIM_KEEP;	/* stale reverse map */
-	}
-	young = *pte & MODEL_PTE_YOUNG;
-	*pte &= ~MODEL_PTE_YOUNG;
-	spin_unlock(&mm->page_table_lock);
-	/* ptep_clear_flush_young_notify(): the secondary MMUs' view too. */
-	if (mmu_notifier_clear_flush_young(mm, addr, addr + PAGE_SIZE))
-		young = true;
-	if (young)
-		return RECLAIM_ACTIVATE;
-	return unmap_to_swap(vma, pte, addr, page) ? RECLAIM_DONE :
-						     RECLAIM_KEEP;
+	*vmap = vma;
+	return vma ? model_pte_slot(mm, addr, false) : NULL;
 }
 
 /*
- * shrink_folio_list() for one isolated frame.  @locked_mm is an mm whose
- * mmap_lock the caller holds (MADV_PAGEOUT); any other mm is trylocked,
- * as rmap walks from reclaim never wait.
+ * folio_referenced() for @page at @addr of @mm: test and clear the pte's
+ * young bit and the secondary MMUs'.  A contended rmap_lock counts as
+ * referenced (the frame is kept), as Linux's try_lock walk does.
  */
-static enum reclaim_result reclaim_one(struct page *page,
-				       struct mm_struct *locked_mm)
+static bool page_referenced(struct mm_struct *mm, unsigned long addr,
+			    struct page *page, bool *mapped)
+{
+	struct vm_area_struct *vma;
+	bool young = false;
+	u64 *pte;
+
+	*mapped = false;
+	if (!down_read_trylock(&mm->rmap_lock))
+		return true;
+	pte = rmap_pte(mm, addr, &vma);
+	if (pte) {
+		spin_lock(&mm->page_table_lock);
+		*mapped = pte_maps(*pte, page);
+		young = *mapped && (*pte & MODEL_PTE_YOUNG);
+		if (*mapped)
+			*pte &= ~MODEL_PTE_YOUNG;
+		spin_unlock(&mm->page_table_lock);
+	}
+	/* ptep_clear_flush_young_notify(): the secondary MMUs' view too. */
+	if (*mapped && mmu_notifier_clear_flush_young(mm, addr,
+						      addr + PAGE_SIZE))
+		young = true;
+	up_read(&mm->rmap_lock);
+	return young;
+}
+
+/* try_to_unmap() of @page at @addr of @mm: true if it went to swap. */
+static bool try_to_unmap(struct mm_struct *mm, unsigned long addr,
+			 struct page *page)
+{
+	struct vm_area_struct *vma;
+	bool done = false;
+	u64 *pte;
+
+	down_read(&mm->rmap_lock);
+	pte = rmap_pte(mm, addr, &vma);
+	if (pte)
+		done = unmap_to_swap(vma, pte, addr, page);
+	up_read(&mm->rmap_lock);
+	return done;
+}
+
+/*
+ * shrink_folio_list() for one isolated frame: two reverse-map walks, no
+ * mmap_lock.  The frame's reverse map names its mm and address; a stale
+ * one (the mm exited, the pte moved) finds no pte mapping the frame.
+ */
+static enum reclaim_result reclaim_one(struct page *page)
 {
 	struct mm_struct *mm = READ_ONCE(page->anon_mm);
 	unsigned long addr = READ_ONCE(page->index) << PAGE_SHIFT;
 	enum reclaim_result ret = RECLAIM_KEEP;
+	bool mapped;
 
 	if (!mm || page_mapcount(page) != 1 || atomic_read(&page->pincount))
 		return RECLAIM_KEEP;
-	if (mm == locked_mm)
-		return reclaim_in_mm(mm, addr, page);
 	mm = model_mm_tryget(mm);
 	if (!mm)
 		return RECLAIM_KEEP;
-	if (mmap_read_trylock(mm)) {
-		if (atomic_read(&mm->mm_users))
-			ret = reclaim_in_mm(mm, addr, page);
-		mmap_read_unlock(mm);
-	}
+	if (page_referenced(mm, addr, page, &mapped))
+		ret = RECLAIM_ACTIVATE;
+	else if (mapped && try_to_unmap(mm, addr, page))
+		ret = RECLAIM_DONE;
 	mmdrop(mm);
 	return ret;
 }
 
 /* Reclaim the isolated frames on @list; returns how many went. */
-static unsigned long reclaim_list(struct list_head *list,
-				  struct mm_struct *locked_mm)
+static unsigned long reclaim_list(struct list_head *list)
 {
 	unsigned long done = 0;
 	struct page *page, *next;
 
 	list_for_each_entry_safe(page, next, list, lru) {
-		if (reclaim_one(page, locked_mm) == RECLAIM_DONE) {
+		if (reclaim_one(page) == RECLAIM_DONE) {
 			list_del(&page->lru);
 			put_page(page);	/* frees the frame */
 			done++;
@@ -251,7 +284,8 @@ static unsigned long reclaim_list(struct list_head *list,
  * secondary MMU) goes to the LRU tail with its young bits cleared, so a
  * second scan reclaims it if nobody touched it meanwhile.
  *
- * Context: process context, no locks held; may sleep.
+ * Context: process context, no locks held; may sleep; takes the rmap_lock
+ * of the frames' mms, never their mmap_lock.
  * Return: frames reclaimed.
  */
 unsigned long model_reclaim(unsigned long nr_to_scan)
@@ -276,7 +310,7 @@ unsigned long model_reclaim(unsigned long nr_to_scan)
 		spin_unlock(&lru_lock);
 		if (list_empty(&list))
 			break;
-		done += reclaim_list(&list, NULL);
+		done += reclaim_list(&list);
 	}
 	return done;
 }
@@ -343,7 +377,7 @@ int model_madvise_pageout(struct mm_struct *mm, unsigned long addr,
 		for (; s < e; s += PAGE_SIZE) {
 			pageout_pte(mm, s, &list);
 			if (++n == MODEL_RECLAIM_BATCH || s + PAGE_SIZE == e) {
-				reclaim_list(&list, mm);
+				reclaim_list(&list);
 				n = 0;
 			}
 		}

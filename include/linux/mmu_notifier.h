@@ -13,11 +13,17 @@
  * Ordering guarantee relied upon by mm/mmu_mirror_core.c: for one
  * invalidation, mmu_notifier_invalidate_range_start() calls the
  * invalidate callback of every overlapping interval notifier before the
- * invalidate_range_start callback of any classic notifier.
+ * invalidate_range_start callback of any classic notifier.  If an
+ * interval callback refuses a non-blockable range, no classic callback is
+ * called at all.
  *
- * Locks, outermost first: mm->mmap_lock, then the subscriptions' internal
- * spinlock (never held across a callback).  Callbacks run inside an SRCU
- * read-side section of the notifier core.
+ * The core has a mode that behaves as Linux 6.1's where the model's
+ * differs (<model/notifier.h>); the comments below say where.
+ *
+ * Locks, outermost first: mm->mmap_lock, mm->rmap_lock (the reverse-map
+ * walkers' lock, which registration takes for write), then the
+ * subscriptions' internal spinlock (never held across a callback).
+ * Callbacks run inside an SRCU read-side section of the notifier core.
  */
 #ifndef _LINUX_MMU_NOTIFIER_H
 #define _LINUX_MMU_NOTIFIER_H
@@ -82,8 +88,10 @@ struct mmu_notifier_range {
  * struct mmu_notifier_ops - callbacks of a classic notifier
  * @release: the mm is exiting (or this subscription is unregistered while
  *	the mm still lives).  Called once, before the pages are unmapped,
- *	without mmap_lock.  May sleep.  Must drop every secondary mapping;
- *	after it returns, no invalidate_range_* calls follow.
+ *	without mmap_lock; in Linux 6.1 (and the core's 6.1 mode) a second
+ *	time when mmu_notifier_unregister() races the exit path.  May sleep.
+ *	Must drop every secondary mapping; after it returns, no
+ *	invalidate_range_* calls follow.
  * @clear_flush_young: clear the accessed bits of [start, end) and flush;
  *	return non-zero if any was set.  Called under the page-table lock:
  *	must not sleep.
@@ -95,10 +103,13 @@ struct mmu_notifier_range {
  *	of the same invalidation.  May sleep only if
  *	mmu_notifier_range_blockable(); otherwise it must not sleep and may
  *	return -EAGAIN, in which case it must have no @invalidate_range_end
- *	(the core then ends the subscribers that succeeded).  Returns 0 or
- *	-EAGAIN.
+ *	(the core then ends the subscribers that succeeded; Linux 6.1 does
+ *	not end the interval side then, see <model/notifier.h>).  Returns 0
+ *	or -EAGAIN.  Linux 6.1 calls the classic subscribers newest first.
  * @invalidate_range_end: the change of @range is complete; paired with
- *	every successful @invalidate_range_start.
+ *	every successful @invalidate_range_start.  Called before the
+ *	interval side of the invalidation ends; in Linux 6.1 after, so
+ *	interval read sections may already have begun again.
  * @invalidate_range: the CPU TLB was flushed for [start, end); must not
  *	sleep.
  * @alloc_notifier: for mmu_notifier_get() only: allocate a subscription
@@ -183,7 +194,8 @@ enum mmu_notifier_age_op {
  *	true.
  * @age: optional; MODEL ONLY, Linux 6.1 has no such member, so code built
  *	for the kernel too (the mmu_mirror helper, the clients' cores) must
- *	neither set nor rely on it.  Called by the aging hooks
+ *	neither set nor rely on it; the core's Linux 6.1 mode never calls
+ *	it.  Called by the aging hooks
  *	(mmu_notifier_clear_flush_young(), mmu_notifier_clear_young(),
  *	mmu_notifier_test_young()) for every interval subscription that
  *	overlaps [@start, @end), after the classic subscribers' aging

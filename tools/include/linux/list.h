@@ -77,6 +77,18 @@ static inline void list_add_tail_rcu(struct list_head *new,
 	head->prev = new;
 }
 
+/* As list_add_tail_rcu(), at the head. */
+static inline void list_add_rcu(struct list_head *new, struct list_head *head)
+{
+	struct list_head *next = head->next;
+
+	new->next = next;
+	new->prev = head;
+	next->prev = new;
+	/* Pairs with the acquire load in list_next_rcu(). */
+	smp_store_release(&head->next, new);
+}
+
 /* Unlink; readers still on @entry can walk on to its successor. */
 static inline void list_del_rcu(struct list_head *entry)
 {

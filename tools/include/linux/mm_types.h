@@ -60,6 +60,12 @@ struct mmu_notifier_subscriptions;
  * struct mm_struct - a model address space
  * @mmap_lock: protects @vmas and @mmap_base; read for faults, write for
  *	changes of the VMA layout and notifier registration
+ * @rmap_lock: stands for the anon_vma and i_mmap locks of all the mm's
+ *	VMAs: reverse-map walkers (reclaim, migration) hold it for read
+ *	instead of @mmap_lock; VMA list changes and page-table freeing hold
+ *	it for write inside @mmap_lock, and so does notifier registration,
+ *	as mm_take_all_locks() does in Linux.  A walker under it may look up
+ *	VMAs and keep pointers into the page tables.
  * @mm_users: users of the address space; dropping the last one tears the
  *	mappings down (exit_mmap)
  * @mm_count: references to the structure; the users together hold one
@@ -76,6 +82,7 @@ struct mmu_notifier_subscriptions;
  */
 struct mm_struct {
 	struct rw_semaphore mmap_lock;
+	struct rw_semaphore rmap_lock;
 	atomic_t mm_users;
 	atomic_t mm_count;
 	struct mmu_notifier_subscriptions *notifier_subscriptions;

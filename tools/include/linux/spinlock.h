@@ -3,7 +3,8 @@
  * Model shim: spinlock_t on a pthread mutex with an owner.  Interrupts do
  * not exist in the model, so the _irq and _irqsave variants are plain.
  * Taking a spinlock twice, or releasing one the thread does not hold,
- * aborts.
+ * aborts.  A test may have the hold times of one lock measured
+ * (model_spin_hold_track() in <model/shim.h>).
  */
 #ifndef _LINUX_SPINLOCK_H
 #define _LINUX_SPINLOCK_H
@@ -11,13 +12,19 @@
 #include <pthread.h>
 #include <linux/lockdep.h>
 
+struct model_lock_hold;
+
 typedef struct spinlock {
 	pthread_mutex_t mutex;
 	unsigned int owner;	/* model_thread_id() of the holder, or 0 */
 	const char *name;
+	/* Hold-time tracking; both changed only by the holder. */
+	struct model_lock_hold *hold;	/* where to account, or NULL */
+	u64 since_ns;			/* when the holder took it */
 } spinlock_t;
 
-#define __SPIN_LOCK_UNLOCKED(n)	{ PTHREAD_MUTEX_INITIALIZER, 0, #n }
+#define __SPIN_LOCK_UNLOCKED(n)	{ .mutex = PTHREAD_MUTEX_INITIALIZER, \
+				  .name = #n }
 #define DEFINE_SPINLOCK(n)	spinlock_t n = __SPIN_LOCK_UNLOCKED(n)
 
 void model_spin_init(spinlock_t *lock, const char *name);

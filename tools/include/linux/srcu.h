@@ -18,9 +18,10 @@ struct srcu_struct {
 	struct mutex gp_mutex;	/* serialises synchronize_srcu() */
 };
 
-#define DEFINE_STATIC_SRCU(n)						\
-	static struct srcu_struct n = { { 0, 0 }, 0,			\
-					__MUTEX_INITIALIZER(n.gp_mutex) }
+#define DEFINE_SRCU(n)							\
+	struct srcu_struct n = { { 0, 0 }, 0,				\
+				 __MUTEX_INITIALIZER(n.gp_mutex) }
+#define DEFINE_STATIC_SRCU(n)	static DEFINE_SRCU(n)
 
 int init_srcu_struct(struct srcu_struct *ssp);
 void cleanup_srcu_struct(struct srcu_struct *ssp);

@@ -11,7 +11,12 @@
  *      at every invalidation end and at checkpoints (where an entry must
  *      also agree with the CPU page table, which catches reused frames);
  *  (c) checker_compare(): data read through an entry equals the CPU's;
- *  (d) checker_teardown_ok(): nothing allocated, every frame free.
+ *  (d) checker_teardown_ok(): nothing allocated, every frame free;
+ *  (e) every entry lies inside a window of its source (for a mirror: the
+ *      secondary range of one of its windows), since nothing else tells
+ *      an invalidation to remove it: checked by every check that covers
+ *      all host addresses (invalidation end, frame free, checkpoints),
+ *      which walk a mirror's whole table.
  *
  * A violation prints a "# checker:" diagnostic and is counted; the KTAP
  * harness fails the test that caused a violation it did not expect.
@@ -35,6 +40,9 @@ struct page;
  *	exempt from (a) and from the page-table comparison
  * @has_gen: @gen is valid
  * @gen: frame generation the source saw when it installed the entry
+ * @orphan: no window of the source holds the entry, a violation of (e);
+ *	@hva then holds the entry's secondary address, and only the checks
+ *	that need no host address ((b) by frame) look at it further
  */
 struct checker_entry {
 	unsigned long hva;
@@ -43,6 +51,7 @@ struct checker_entry {
 	bool pinned;
 	bool has_gen;
 	u64 gen;
+	bool orphan;
 };
 
 typedef void (*checker_visit_fn)(const struct checker_entry *e, void *arg);

@@ -46,9 +46,40 @@ bool model_debugfs_for_each(const char *dir, const char *file, bool nowait,
  */
 void model_uaccess_fail_nth(unsigned long nth);
 
-/* Locking (tools/lib/model/locking.c). */
+/*
+ * Locking (tools/lib/model/locking.c).  model_locks_held() counts the
+ * spinlocks, mutexes and rw_semaphores the calling thread holds (SRCU and
+ * RCU read sections are not locks); model_locks_print() prints their names,
+ * one line each, after @prefix.
+ */
 unsigned int model_locks_held(void);
+void model_locks_print(const char *prefix);
 /* False while the thread holds a spinlock or is in non_block_start(). */
 bool model_may_sleep(void);
+
+/**
+ * struct model_lock_hold - hold times of one tracked spinlock
+ * @max_ns: longest single hold
+ * @total_ns: all holds together
+ * @holds: number of holds
+ *
+ * Filled by every spin_unlock() of a lock tracked with
+ * model_spin_hold_track(); read with model_lock_hold_max_ns().  Times are
+ * the holder's CPU time (model_thread_cpu_ns()), so a hold does not grow
+ * when the host preempts the holder, as a kernel spinlock holder is not
+ * preempted.
+ */
+struct model_lock_hold {
+	u64 max_ns;
+	u64 total_ns;
+	u64 holds;
+};
+
+struct spinlock;
+u64 model_thread_cpu_ns(void);
+void model_spin_hold_track(struct spinlock *lock,
+			   struct model_lock_hold *hold);
+void model_lock_hold_reset(struct model_lock_hold *hold);
+u64 model_lock_hold_max_ns(struct model_lock_hold *hold);
 
 #endif /* _MODEL_SHIM_H */

@@ -46,7 +46,10 @@ unsigned long model_lru_size(void);
 unsigned long model_swap_used(void);
 void model_swap_exit(void);
 
-/* Migration and OOM (mm/model_migrate.c, mm/model_oom_kill.c). */
+/*
+ * Migration and OOM (mm/model_migrate.c, mm/model_oom_kill.c).  Reclaim
+ * and migration walk the reverse map and take no mmap_lock.
+ */
 long model_migrate_range(struct mm_struct *mm, unsigned long start,
 			 unsigned long end);
 int model_oom_reap(struct mm_struct *mm);
@@ -60,6 +63,11 @@ static inline long model_mm_swap(struct mm_struct *mm)
 {
 	return atomic_long_read(&mm->swap_ents);
 }
+
+/* Test hook of hmm_range_fault() (mm/model_hmm.c). */
+struct hmm_range;
+typedef void (*model_hmm_hook_fn)(struct hmm_range *range, void *arg);
+void model_set_hmm_fault_hook(model_hmm_hook_fn fn, void *arg);
 
 /* CPU and page tables (mm/model_memory.c). */
 int model_cpu_access(struct mm_struct *mm, unsigned long addr, void *buf,

@@ -7,7 +7,10 @@
  * The mmu_mirror source finds every live mirror through the debugfs
  * registry, where mmu_mirror_debugfs_add() left the mirror as the private
  * data of its "stats" file; the registry lock keeps the mirror alive
- * while its table is walked under mirror->lock.
+ * while its table is walked under mirror->lock.  A check over all host
+ * addresses walks the whole table, not just the windows' parts of it, and
+ * maps each leaf back through the window that holds its secondary
+ * address: a leaf that no window holds is an orphan, invariant (e).
  *
  * Lock order: sources_lock (a pthread rwlock, read side in the checks) ->
  * the debugfs tree lock -> mirror->lock.  Contexts that may not sleep use
@@ -40,7 +43,7 @@ static bool checker_verbose = true;
 static atomic_long_t violations;
 static atomic_long_t expected;
 static atomic_long_t reports;
-static atomic_long_t by_kind[3];	/* violations of (a), (b), (c) */
+static atomic_long_t by_kind[5];	/* violations of (a)..(e); (d) unused */
 
 static void checker_rdlock(void)
 {
@@ -76,9 +79,9 @@ checker_report(char kind, const char *src, const struct checker_entry *e,
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	printf("# checker: VIOLATION (%c) %s: source %s,", kind, msg, src);
-	printf(" entry hva %#lx pfn %lu (%lu page%s%s)\n", e->hva, e->pfn,
-	       e->npages, e->npages == 1 ? "" : "s",
-	       e->pinned ? ", pinned" : "");
+	printf(" entry %s %#lx pfn %lu (%lu page%s%s)\n",
+	       e->orphan ? "sva" : "hva", e->hva, e->pfn, e->npages,
+	       e->npages == 1 ? "" : "s", e->pinned ? ", pinned" : "");
 	fflush(stdout);
 }
 
@@ -137,7 +140,19 @@ struct checker_walk {
 	unsigned long end;
 	unsigned long pfn;
 	void *priv;
+	checker_visit_fn visit;
 };
+
+/* (e) for every orphan a source reports, then the check's own visitor. */
+static void checker_visit(const struct checker_entry *e, void *arg)
+{
+	struct checker_walk *w = arg;
+
+	if (e->orphan)
+		checker_report('e', w->src, e,
+			       "lies in no window: no invalidation can reach it");
+	w->visit(e, w);
+}
 
 static void checker_for_each(struct mm_struct *mm, unsigned long start,
 			     unsigned long end, checker_visit_fn visit,
@@ -148,10 +163,12 @@ static void checker_for_each(struct mm_struct *mm, unsigned long start,
 
 	if (!READ_ONCE(checker_on))
 		return;
+	w->visit = visit;
 	checker_rdlock();
 	for (i = 0; i < nr_sources; i++) {
 		w->src = sources[i].name;
-		sources[i].fn(sources[i].ctx, mm, start, end, nowait, visit, w);
+		sources[i].fn(sources[i].ctx, mm, start, end, nowait,
+			      checker_visit, w);
 	}
 	checker_unlock();
 }
@@ -162,7 +179,8 @@ static void visit_mapped_in_range(const struct checker_entry *e, void *arg)
 	struct checker_walk *w = arg;
 	unsigned long end = e->hva + e->npages * PAGE_SIZE;
 
-	if (e->pinned || end <= w->start || e->hva >= w->end)
+	/* An orphan translates no known host address; (e) reported it. */
+	if (e->orphan || e->pinned || end <= w->start || e->hva >= w->end)
 		return;
 	checker_report('a', w->src, e,
 		       "maps a page of [%#lx, %#lx) after invalidate_range_start returned",
@@ -330,7 +348,7 @@ unsigned long checker_checkpoint(struct mm_struct *mm)
 	if (l.nr && mmget_not_zero(mm)) {
 		mmap_read_lock(mm);
 		for (i = 0; i < l.nr; i++)
-			if (!l.v[i].e.pinned)
+			if (!l.v[i].e.pinned && !l.v[i].e.orphan)
 				checker_pte_agrees(mm, &l.v[i]);
 		mmap_read_unlock(mm);
 		mmput(mm);
@@ -363,6 +381,8 @@ unsigned long checker_compare(struct mm_struct *mm, const char *source)
 	for (i = 0; i < l.nr; i++) {
 		const struct checker_entry *e = &l.v[i].e;
 
+		if (e->orphan)
+			continue;
 		for (j = 0; j < e->npages; j++) {
 			void *dev = page_address(pfn_to_page(e->pfn + j));
 			unsigned long hva = e->hva + j * PAGE_SIZE;
@@ -426,14 +446,14 @@ unsigned long checker_violations(void)
 
 /**
  * checker_count() - violations of one invariant found so far
- * @inv: 'a', 'b' or 'c'
+ * @inv: 'a', 'b', 'c' or 'e'
  *
  * Context: any.
  * Return: the count, including expected ones.
  */
 unsigned long checker_count(char inv)
 {
-	if (inv < 'a' || inv > 'c')
+	if (inv < 'a' || inv > 'e')
 		return 0;
 	return atomic_long_read(&by_kind[inv - 'a']);
 }
@@ -471,42 +491,6 @@ void checker_set_verbose(bool verbose)
 	WRITE_ONCE(checker_verbose, verbose);
 }
 
-/* Walk the leaves of a mirror's table under [lo, hi) of @win. */
-static void mirror_walk_node(struct mmu_mirror_window *win, const u64 *node,
-			     unsigned int level, u64 base, u64 lo, u64 hi,
-			     checker_visit_fn visit, void *arg)
-{
-	unsigned int shift = PAGE_SHIFT + level * MMU_MIRROR_FANOUT_SHIFT;
-	u64 span = 1ULL << shift;
-	unsigned int i = lo > base ? (lo - base) >> shift : 0;
-
-	for (; i < MMU_MIRROR_FANOUT && base + i * span < hi; i++) {
-		u64 sbase = base + i * span, e = node[i];
-		struct checker_entry ce;
-
-		if (!e)
-			continue;
-		if (e & MMU_MIRROR_E_TABLE) {
-			const u64 *child = (const u64 *)(unsigned long)
-					   (e & ~MMU_MIRROR_E_FLAGS);
-
-			if (level)
-				mirror_walk_node(win, child, level - 1, sbase,
-						 lo, hi, visit, arg);
-			continue;
-		}
-		if (!(e & MMU_MIRROR_E_PRESENT))
-			continue;
-		ce = (struct checker_entry){
-			.hva = win->hva + (unsigned long)(sbase - win->sva),
-			.pfn = e >> PAGE_SHIFT,
-			.npages = level ? MMU_MIRROR_HUGE_PAGES : 1,
-			.pinned = e & MMU_MIRROR_E_PINNED,
-		};
-		visit(&ce, arg);
-	}
-}
-
 struct mirror_walk {
 	struct mm_struct *mm;
 	unsigned long start;
@@ -516,6 +500,67 @@ struct mirror_walk {
 	void *arg;
 };
 
+/*
+ * One leaf at secondary address @sva: its host address comes from the
+ * window holding @sva, which must hold the whole leaf; otherwise it is an
+ * orphan (its hva field then carries @sva).  mirror->lock held.
+ */
+static void mirror_visit_leaf(struct mmu_mirror *mirror, u64 sva, u64 e,
+			      unsigned long npages, struct mirror_walk *w)
+{
+	struct mmu_mirror_window *win = mmu_mirror_window_by_sva(mirror, sva);
+	u64 send = sva + npages * PAGE_SIZE;
+	struct checker_entry ce = {
+		.hva = (unsigned long)sva,
+		.pfn = e >> PAGE_SHIFT,
+		.npages = npages,
+		.pinned = e & MMU_MIRROR_E_PINNED,
+	};
+
+	if (!win || send > win->sva + win->size) {
+		ce.orphan = true;
+	} else {
+		ce.hva = win->hva + (unsigned long)(sva - win->sva);
+		if (ce.hva >= w->end || ce.hva + npages * PAGE_SIZE <= w->start)
+			return;
+	}
+	w->visit(&ce, w->arg);
+}
+
+/* Walk the leaves of a mirror's table that overlap secondary [lo, hi). */
+static void mirror_walk_node(struct mmu_mirror *mirror, const u64 *node,
+			     unsigned int level, u64 base, u64 lo, u64 hi,
+			     struct mirror_walk *w)
+{
+	unsigned int shift = PAGE_SHIFT + level * MMU_MIRROR_FANOUT_SHIFT;
+	u64 span = 1ULL << shift;
+	unsigned int i = lo > base ? (lo - base) >> shift : 0;
+
+	for (; i < MMU_MIRROR_FANOUT && base + i * span < hi; i++) {
+		u64 sbase = base + i * span, e = node[i];
+
+		if (!e)
+			continue;
+		if (e & MMU_MIRROR_E_TABLE) {
+			const u64 *child = (const u64 *)(unsigned long)
+					   (e & ~MMU_MIRROR_E_FLAGS);
+
+			if (level)
+				mirror_walk_node(mirror, child, level - 1,
+						 sbase, lo, hi, w);
+			continue;
+		}
+		if (e & MMU_MIRROR_E_PRESENT)
+			mirror_visit_leaf(mirror, sbase, e,
+					  level ? MMU_MIRROR_HUGE_PAGES : 1, w);
+	}
+}
+
+/*
+ * Every leaf that may translate a host address in [w->start, w->end).  A
+ * check over all host addresses walks the whole table, so that it also
+ * finds leaves no window holds; a narrower one only the windows' parts.
+ */
 static void mirror_walk_one(void *data, void *arg)
 {
 	struct mmu_mirror *mirror = data;
@@ -531,16 +576,24 @@ static void mirror_walk_one(void *data, void *arg)
 		else if (!spin_trylock(&mirror->lock))
 			return;
 	}
+	if (!mirror->root)
+		goto out;
+	if (!w->start && w->end == ULONG_MAX) {
+		mirror_walk_node(mirror, mirror->root, MMU_MIRROR_LEVELS - 1, 0,
+				 0, 1ULL << MMU_MIRROR_SVA_BITS, w);
+		goto out;
+	}
 	list_for_each_entry(win, &mirror->windows, list) {
 		unsigned long lo = max(w->start, win->hva);
 		unsigned long hi = min(w->end, win->hva + win->size);
 
 		if (lo >= hi)
 			continue;
-		mirror_walk_node(win, mirror->root, MMU_MIRROR_LEVELS - 1, 0,
+		mirror_walk_node(mirror, mirror->root, MMU_MIRROR_LEVELS - 1, 0,
 				 win->sva + (lo - win->hva),
-				 win->sva + (hi - win->hva), w->visit, w->arg);
+				 win->sva + (hi - win->hva), w);
 	}
+out:
 	if (!held)
 		spin_unlock(&mirror->lock);
 }

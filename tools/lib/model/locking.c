@@ -6,7 +6,12 @@
  * Each thread keeps a stack of the locks it holds.  lockdep_assert_held()
  * looks the lock up there, so it checks the calling thread, not just
  * "somebody".  might_sleep() aborts if the stack holds a spinlock or the
- * thread is inside non_block_start()/non_block_end().
+ * thread is inside non_block_start()/non_block_end().  SRCU and RCU read
+ * sections are not locks and are not on the stack.
+ *
+ * A spinlock can have its hold times measured: model_spin_hold_track()
+ * points it at a struct model_lock_hold, and every unlock accounts the
+ * holder's CPU time since the matching lock there.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -115,9 +120,32 @@ bool model_lock_held_exclusive(const void *lock)
 	return h && h->mode != MODEL_LOCK_SHARED;
 }
 
+/**
+ * model_locks_held() - how many locks the calling thread holds
+ *
+ * Spinlocks, mutexes and rw_semaphores (either mode) count; SRCU and RCU
+ * read sections do not.
+ *
+ * Context: any.
+ * Return: the number of locks on the thread's held-lock stack.
+ */
 unsigned int model_locks_held(void)
 {
 	return self.nr_held;
+}
+
+/**
+ * model_locks_print() - print the calling thread's held locks
+ * @prefix: printed before each lock name (e.g. "# held: ")
+ *
+ * Context: any; prints to stdout, innermost lock last.
+ */
+void model_locks_print(const char *prefix)
+{
+	unsigned int i;
+
+	for (i = 0; i < self.nr_held; i++)
+		printf("%s%s\n", prefix, self.held[i].name);
 }
 
 void model_lockdep_failed(const char *what, const char *file, int line)
@@ -208,28 +236,122 @@ static void owned_unlock(pthread_mutex_t *m, unsigned int *owner,
 	check_pthread(pthread_mutex_unlock(m));
 }
 
+/**
+ * model_thread_cpu_ns() - CPU time the calling thread has used
+ *
+ * Hold times are measured with it: a kernel spinlock holder cannot be
+ * preempted, so time the host scheduler gave to other threads meanwhile
+ * is not part of a hold.
+ *
+ * Context: any.
+ * Return: nanoseconds.
+ */
+u64 model_thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	check_pthread(clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts));
+	return (u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
 void model_spin_init(spinlock_t *lock, const char *name)
 {
 	check_pthread(pthread_mutex_init(&lock->mutex, NULL));
 	lock->owner = 0;
 	lock->name = name;
+	lock->hold = NULL;
+	lock->since_ns = 0;
+}
+
+/* The lock was just taken: start timing the hold if it is tracked. */
+static void spin_hold_begin(spinlock_t *lock)
+{
+	if (lock->hold)
+		lock->since_ns = model_thread_cpu_ns();
+}
+
+/* The lock is about to be released: account the hold. */
+static void spin_hold_end(spinlock_t *lock)
+{
+	struct model_lock_hold *hold = lock->hold;
+	u64 ns, max;
+
+	if (!hold)
+		return;
+	ns = model_thread_cpu_ns() - lock->since_ns;
+	__atomic_add_fetch(&hold->total_ns, ns, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&hold->holds, 1, __ATOMIC_RELAXED);
+	max = __atomic_load_n(&hold->max_ns, __ATOMIC_RELAXED);
+	while (ns > max &&
+	       !__atomic_compare_exchange_n(&hold->max_ns, &max, ns, false,
+					    __ATOMIC_RELAXED,
+					    __ATOMIC_RELAXED))
+		;
 }
 
 void spin_lock(spinlock_t *lock)
 {
 	owned_lock(&lock->mutex, &lock->owner, lock, MODEL_LOCK_SPIN,
 		   lock->name);
+	spin_hold_begin(lock);
 }
 
 bool spin_trylock(spinlock_t *lock)
 {
-	return owned_trylock(&lock->mutex, &lock->owner, lock,
-			     MODEL_LOCK_SPIN, lock->name);
+	if (!owned_trylock(&lock->mutex, &lock->owner, lock,
+			   MODEL_LOCK_SPIN, lock->name))
+		return false;
+	spin_hold_begin(lock);
+	return true;
 }
 
 void spin_unlock(spinlock_t *lock)
 {
+	spin_hold_end(lock);
 	owned_unlock(&lock->mutex, &lock->owner, lock, lock->name);
+}
+
+/**
+ * model_spin_hold_track() - measure how long a spinlock is held
+ * @lock: the lock
+ * @hold: where every later hold of @lock is accounted, or NULL to stop;
+ *	it must outlive the tracking, and may outlive @lock itself (the
+ *	figures stay readable after the lock's owner freed it)
+ *
+ * Context: process context, @lock not held by the caller; takes @lock.
+ */
+void model_spin_hold_track(spinlock_t *lock, struct model_lock_hold *hold)
+{
+	spin_lock(lock);
+	lock->hold = hold;
+	lock->since_ns = model_thread_cpu_ns();
+	/* With tracking on, this short hold is the first one accounted. */
+	spin_unlock(lock);
+}
+
+/**
+ * model_lock_hold_reset() - forget the holds accounted so far
+ * @hold: the figures
+ *
+ * Context: any; no tracked lock may be held meanwhile.
+ */
+void model_lock_hold_reset(struct model_lock_hold *hold)
+{
+	__atomic_store_n(&hold->max_ns, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&hold->total_ns, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&hold->holds, 0, __ATOMIC_RELAXED);
+}
+
+/**
+ * model_lock_hold_max_ns() - the longest hold accounted
+ * @hold: the figures
+ *
+ * Context: any.
+ * Return: nanoseconds.
+ */
+u64 model_lock_hold_max_ns(struct model_lock_hold *hold)
+{
+	return __atomic_load_n(&hold->max_ns, __ATOMIC_RELAXED);
 }
 
 void model_mutex_init(struct mutex *lock, const char *name)

@@ -6,7 +6,8 @@
  * returned without the sequence-count retry.  An invalidation placed
  * between its hmm_range_fault() and its install, on another thread,
  * leaves a stale entry that the checker must report.  The real helper
- * under the same race must not be reported.
+ * under the same race must not be reported.  An entry planted in a
+ * mirror's table outside every window must be reported as (e).
  */
 #include <pthread.h>
 #include <sched.h>
@@ -17,6 +18,7 @@
 #include <model/checker.h>
 #include <model/shim.h>
 #include <model/vm.h>
+#include "../../../mm/mmu_mirror_internal.h"
 #include "ktap.h"
 #include "lib/naive_client.h"
 
@@ -227,15 +229,72 @@ static bool test_helper_same_race(void)
 	return true;
 }
 
+/* Secondary address of the planted entry: no window is there. */
+#define ORPHAN_SVA	(1ULL << 44)
+
+/* Proves: an entry outside every window is reported as (e). */
+static bool test_orphan_entry(void)
+{
+	struct mmu_mirror_node_cache cache = { };
+	struct mmu_mirror_zap zap = { };
+	unsigned long addr, before, before_e, at_checkpoint, found, found_e;
+	struct mmu_mirror *mirror;
+	struct mm_struct *mm;
+	unsigned long pfn;
+	int ret;
+
+	mm = setup(&addr);
+	KTAP_CHECK(mm);
+	mirror = mmu_mirror_create(mm, &test_ops, 0, "orphan", NULL);
+	KTAP_CHECK(!IS_ERR(mirror));
+	KTAP_CHECK(!IS_ERR(mmu_mirror_window_add(mirror, addr,
+						 NPAGES * PAGE_SIZE, addr,
+						 0)));
+	/* Entries inside the window are fine and not reported. */
+	KTAP_CHECK(mmu_mirror_fault(mirror, addr, NPAGES * PAGE_SIZE, 0) == 0);
+	KTAP_CHECK(checker_checkpoint(mm) == 0);
+
+	pfn = model_pte_pfn(model_pte_read(mm, addr));
+	KTAP_CHECK(mmu_mirror_cache_topup(&cache) == 0);
+	before = checker_violations();
+	before_e = checker_count('e');
+	spin_lock(&mirror->lock);
+	ret = mmu_mirror_pt_install(mirror, ORPHAN_SVA, pfn, 0, false, &cache,
+				    &zap);
+	spin_unlock(&mirror->lock);
+	checker_checkpoint(mm);
+	at_checkpoint = checker_count('e') - before_e;
+	/* Any invalidation's end walks the whole table too. */
+	model_madvise_dontneed(mm, addr + PAGE_SIZE, PAGE_SIZE);
+	found = checker_violations() - before;
+	found_e = checker_count('e') - before_e;
+	printf("# orphan: %lu (e) at the checkpoint, %lu in all\n",
+	       at_checkpoint, found_e);
+	checker_expect(found);
+
+	/* No invalidation can take it out: do it by hand. */
+	spin_lock(&mirror->lock);
+	mmu_mirror_pt_zap(mirror, ORPHAN_SVA, ORPHAN_SVA + PAGE_SIZE, &zap);
+	spin_unlock(&mirror->lock);
+	mmu_mirror_cache_drain(&cache);
+	mmu_mirror_destroy(mirror);
+	mmput(mm);
+	KTAP_CHECK(ret == 0);
+	KTAP_CHECK(at_checkpoint >= 1 && found_e > at_checkpoint);
+	KTAP_CHECK(found == found_e);
+	return true;
+}
 
 static const struct ktap_case cases[] = {
 	{ "naive_stale_after_end", test_naive_stale_after_end },
 	{ "naive_install_during_invalidation",
 	  test_naive_install_during_invalidation },
 	{ "helper_same_race", test_helper_same_race },
+	{ "orphan_entry", test_orphan_entry },
 };
 
-int main(void)
+int main(int argc, char **argv)
 {
-	return ktap_model_main(cases, ARRAY_SIZE(cases), 256, true);
+	return ktap_model_main(argc, argv, cases, ARRAY_SIZE(cases),
+			       256, true);
 }

@@ -335,7 +335,8 @@ static const struct ktap_case cases[] = {
 	{ "pinned_mode", test_pinned_mode },
 };
 
-int main(void)
+int main(int argc, char **argv)
 {
-	return ktap_model_main(cases, ARRAY_SIZE(cases), 1024, true);
+	return ktap_model_main(argc, argv, cases, ARRAY_SIZE(cases),
+			       1024, true);
 }

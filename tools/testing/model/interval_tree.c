@@ -112,7 +112,8 @@ static const struct ktap_case cases[] = {
 	{ "duplicates_and_nesting", test_duplicates_and_nesting },
 };
 
-int main(void)
+int main(int argc, char **argv)
 {
-	return ktap_model_main(cases, ARRAY_SIZE(cases), 64, false);
+	return ktap_model_main(argc, argv, cases, ARRAY_SIZE(cases),
+			       64, false);
 }

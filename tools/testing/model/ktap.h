@@ -4,13 +4,21 @@
  *
  * A test function returns true on success; KTAP_CHECK() prints the
  * failing condition as a diagnostic and fails the test.
+ *
+ * Every program takes the harness options:
+ *
+ *	--core=model		the model's notifier core (the default)
+ *	--core=linux-6.1	the core behaving as Linux 6.1's where they
+ *				differ (<model/notifier.h>)
  */
 #ifndef _MODEL_KTAP_H
 #define _MODEL_KTAP_H
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 #include <model/checker.h>
+#include <model/notifier.h>
 #include <model/shim.h>
 #include <model/vm.h>
 
@@ -66,6 +74,7 @@ static inline int ktap_run(const struct ktap_case *cases, unsigned int n)
 
 	checker_init();
 	printf("KTAP version 1\n1..%u\n", n + 1);
+	printf("# notifier core: %s\n", model_notifier_core_name());
 	for (i = 0; i <= n; i++) {
 		unsigned long bad = checker_unexpected();
 		const char *name = "harness_teardown";
@@ -92,16 +101,51 @@ static inline int ktap_run(const struct ktap_case *cases, unsigned int n)
 }
 
 /*
- * main() of a model test program: @nr_frames physical frames, the
- * modules of the shared sources loaded if @modules, the cases, teardown.
- * Returns the exit status: 0 all passed, 1 a case failed, 2 no setup.
+ * Take the harness options out of @argv (see the top of this file), so
+ * that a program with options of its own sees only those.  Returns 0, or
+ * -EINVAL after printing the usage for a bad harness option.
  */
-static inline int ktap_model_main(const struct ktap_case *cases,
+static inline int ktap_harness_args(int *argc, char **argv)
+{
+	int i, kept = 1;
+
+	for (i = 1; i < *argc; i++) {
+		const char *arg = argv[i];
+
+		if (strncmp(arg, "--core=", 7)) {
+			argv[kept++] = argv[i];
+			continue;
+		}
+		if (model_notifier_set_core(arg + 7)) {
+			fprintf(stderr, "%s: --core=model or --core=linux-6.1\n",
+				argv[0]);
+			return -EINVAL;
+		}
+	}
+	*argc = kept;
+	argv[kept] = NULL;
+	return 0;
+}
+
+/*
+ * main() of a model test program: the harness options from @argv (any
+ * other argument is an error), @nr_frames physical frames, the modules of
+ * the shared sources loaded if @modules, the cases, teardown.  Returns
+ * the exit status: 0 all passed, 1 a case failed, 2 bad usage or no setup.
+ */
+static inline int ktap_model_main(int argc, char **argv,
+				  const struct ktap_case *cases,
 				  unsigned int n, unsigned long nr_frames,
 				  bool modules)
 {
 	int ret;
 
+	if (ktap_harness_args(&argc, argv))
+		return 2;
+	if (argc > 1) {
+		fprintf(stderr, "%s: unknown argument %s\n", argv[0], argv[1]);
+		return 2;
+	}
 	if (model_phys_init(nr_frames))
 		return 2;
 	if (modules && model_modules_init()) {

@@ -258,7 +258,8 @@ static const struct ktap_case cases[] = {
 	{ "alloc_failures", test_alloc_failures },
 };
 
-int main(void)
+int main(int argc, char **argv)
 {
-	return ktap_model_main(cases, ARRAY_SIZE(cases), 1024, true);
+	return ktap_model_main(argc, argv, cases, ARRAY_SIZE(cases),
+			       1024, true);
 }

@@ -551,7 +551,8 @@ static const struct ktap_case cases[] = {
 	{ "seed_table", test_seed_table },
 };
 
-int main(void)
+int main(int argc, char **argv)
 {
-	return ktap_model_main(cases, ARRAY_SIZE(cases), NR_FRAMES, true);
+	return ktap_model_main(argc, argv, cases, ARRAY_SIZE(cases),
+			       NR_FRAMES, true);
 }

@@ -5,7 +5,8 @@
  * CPU threads store per-page generation stamps, device threads fault and
  * access the same pages through a mirror and check what they read, and a
  * mutator thread unmaps and remaps, changes protections, discards pages,
- * and, where the model VM has them, pages out, forks and migrates.  The
+ * and, where the model VM has them, pages out, reclaims, forks and
+ * migrates.  The
  * invariant checker is on throughout; at the end, with everything quiet,
  * the mirror's data must equal the CPU's.
  *
@@ -213,12 +214,19 @@ static void mutate_op(struct stress_thread *t)
 		model_madvise_pageout(s->mm, start, len);
 		break;
 	default:
-		if (rnd(t) % 2) {
+		/* Reclaim and migration walk the rmap, without mmap_lock. */
+		switch (rnd(t) % 3) {
+		case 0:
 			model_migrate_range(s->mm, start, start + len);
-		} else {
+			break;
+		case 1:
+			model_reclaim(n);
+			break;
+		default:
 			child = model_fork(s->mm);
 			if (!IS_ERR_OR_NULL(child))
 				mmput(child);
+			break;
 		}
 		break;
 	}
@@ -331,9 +339,14 @@ static int parse_args(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	if (ktap_harness_args(&argc, argv))
+		return 2;
 	if (parse_args(argc, argv)) {
-		fprintf(stderr, "usage: %s [--seed N] [--ops N]\n", argv[0]);
+		fprintf(stderr,
+			"usage: %s [--seed N] [--ops N] [--core=...]\n",
+			argv[0]);
 		return 2;
 	}
-	return ktap_model_main(cases, ARRAY_SIZE(cases), 1024, true);
+	return ktap_model_main(1, argv, cases, ARRAY_SIZE(cases),
+			       1024, true);
 }

@@ -8,6 +8,8 @@
  * which invalidations arrived, that entries went away, and that data read
  * through the mirror after the refault equals what the CPU sees.
  */
+#include <pthread.h>
+#include <unistd.h>
 #include <linux/hmm.h>
 #include <linux/mmu_mirror.h>
 #include <linux/mmu_notifier.h>
@@ -264,8 +266,9 @@ static bool test_migrate(void)
 		old_gen[i] = atomic64_read(&page->generation);
 	}
 	KTAP_CHECK(model_migrate_range(s.mm, s.addr, s.addr + LEN) == NPAGES);
+	/* One reverse-map walk per frame, as NUMA balancing migrates. */
 	mmu_mirror_get_stats(s.mirror, &st);
-	KTAP_CHECK(st.invalidations[MMU_NOTIFY_MIGRATE] == 1);
+	KTAP_CHECK(st.invalidations[MMU_NOTIFY_CLEAR] == NPAGES);
 	KTAP_CHECK(st.entries == 0);
 	KTAP_CHECK(device_sees(&s, s.addr, want, LEN));
 	KTAP_CHECK(!mmu_mirror_snapshot(s.mirror, s.addr, NPAGES, pfns));
@@ -302,6 +305,147 @@ static bool test_oom_reap(void)
 	return true;
 }
 
+struct holder {
+	struct mm_struct *mm;
+	pthread_t thread;
+	int held;
+	int go;
+};
+
+static void *hold_mmap_lock(void *p)
+{
+	struct holder *h = p;
+
+	mmap_write_lock(h->mm);
+	__atomic_store_n(&h->held, 1, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&h->go, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	mmap_write_unlock(h->mm);
+	return NULL;
+}
+
+/* Proves: reclaim and migration work while mmap_lock is held for write. */
+static bool test_rmap_walks_without_mmap_lock(void)
+{
+	struct holder h = { };
+	struct mmu_mirror_stats st;
+	unsigned long reclaimed;
+	long migrated;
+	struct setup s;
+
+	KTAP_CHECK(setup(&s, "rmap", 8));
+	h.mm = s.mm;
+	KTAP_CHECK(!pthread_create(&h.thread, NULL, hold_mmap_lock, &h));
+	while (!__atomic_load_n(&h.held, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	migrated = model_migrate_range(s.mm, s.addr, s.addr + LEN);
+	/* The first scan only ages the CPU-young ptes. */
+	reclaimed = model_reclaim(model_lru_size());
+	reclaimed += model_reclaim(model_lru_size());
+	mmu_mirror_get_stats(s.mirror, &st);
+	__atomic_store_n(&h.go, 1, __ATOMIC_RELEASE);
+	KTAP_CHECK(!pthread_join(h.thread, NULL));
+	KTAP_CHECK(migrated == NPAGES && reclaimed == NPAGES);
+	KTAP_CHECK(st.entries == 0 && model_mm_swap(s.mm) == NPAGES);
+	KTAP_CHECK(device_sees(&s, s.addr, want, LEN));
+	teardown(&s);
+	KTAP_CHECK(model_frames_used() == 0 && model_swap_used() == 0);
+	return true;
+}
+
+/* A classic subscriber whose first start waits for the test's go. */
+static int slow_entered, slow_go;
+static unsigned long late_starts, late_ends;
+
+static int slow_start(struct mmu_notifier *mn,
+		      const struct mmu_notifier_range *range)
+{
+	if (!__atomic_exchange_n(&slow_entered, 1, __ATOMIC_ACQ_REL))
+		while (!__atomic_load_n(&slow_go, __ATOMIC_ACQUIRE))
+			usleep(1000);
+	return 0;
+}
+
+static int late_start(struct mmu_notifier *mn,
+		      const struct mmu_notifier_range *range)
+{
+	__atomic_add_fetch(&late_starts, 1, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+static void late_end(struct mmu_notifier *mn,
+		     const struct mmu_notifier_range *range)
+{
+	__atomic_add_fetch(&late_ends, 1, __ATOMIC_SEQ_CST);
+}
+
+static const struct mmu_notifier_ops slow_ops = {
+	.invalidate_range_start = slow_start,
+};
+
+static const struct mmu_notifier_ops late_ops = {
+	.invalidate_range_start = late_start,
+	.invalidate_range_end = late_end,
+};
+
+static void *migrate_thread(void *p)
+{
+	struct setup *s = p;
+
+	model_migrate_range(s->mm, s->addr, s->addr + LEN);
+	return NULL;
+}
+
+struct reg_arg {
+	struct mmu_notifier *mn;
+	struct mm_struct *mm;
+	int ret;
+	int done;
+};
+
+static void *register_thread(void *p)
+{
+	struct reg_arg *r = p;
+
+	r->ret = mmu_notifier_register(r->mn, r->mm);
+	__atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Proves: registration waits for an rmap walk inside an invalidation. */
+static bool test_register_waits_for_rmap_walk(void)
+{
+	/* As mm_take_all_locks(): no end without its start for @late. */
+	struct mmu_notifier slow = { .ops = &slow_ops };
+	struct mmu_notifier late = { .ops = &late_ops };
+	struct reg_arg r = { .mn = &late };
+	pthread_t walker, reg;
+	bool waited;
+	struct setup s;
+
+	KTAP_CHECK(setup(&s, "rmap-reg", 9));
+	KTAP_CHECK(!mmu_notifier_register(&slow, s.mm));
+	slow_entered = slow_go = 0;
+	late_starts = late_ends = 0;
+	r.mm = s.mm;
+	KTAP_CHECK(!pthread_create(&walker, NULL, migrate_thread, &s));
+	while (!__atomic_load_n(&slow_entered, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	KTAP_CHECK(!pthread_create(&reg, NULL, register_thread, &r));
+	usleep(100000);
+	waited = !__atomic_load_n(&r.done, __ATOMIC_ACQUIRE);
+	__atomic_store_n(&slow_go, 1, __ATOMIC_RELEASE);
+	KTAP_CHECK(!pthread_join(walker, NULL));
+	KTAP_CHECK(!pthread_join(reg, NULL));
+	printf("# register %s, late subscriber: %lu starts, %lu ends\n",
+	       waited ? "waited" : "did not wait", late_starts, late_ends);
+	KTAP_CHECK(waited && r.ret == 0);
+	KTAP_CHECK(late_starts == late_ends);
+	mmu_notifier_unregister(&late, s.mm);
+	mmu_notifier_unregister(&slow, s.mm);
+	teardown(&s);
+	return true;
+}
 
 static const struct ktap_case cases[] = {
 	{ "pageout_swapin", test_pageout_swapin },
@@ -311,9 +455,12 @@ static const struct ktap_case cases[] = {
 	{ "mremap", test_mremap },
 	{ "migrate", test_migrate },
 	{ "oom_reap", test_oom_reap },
+	{ "rmap_walks_without_mmap_lock", test_rmap_walks_without_mmap_lock },
+	{ "register_waits_for_rmap_walk", test_register_waits_for_rmap_walk },
 };
 
-int main(void)
+int main(int argc, char **argv)
 {
-	return ktap_model_main(cases, ARRAY_SIZE(cases), 1024, true);
+	return ktap_model_main(argc, argv, cases, ARRAY_SIZE(cases),
+			       1024, true);
 }

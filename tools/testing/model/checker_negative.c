@@ -274,7 +274,8 @@ static bool test_orphan_entry(void)
 
 	/* No invalidation can take it out: do it by hand. */
 	spin_lock(&mirror->lock);
-	mmu_mirror_pt_zap(mirror, ORPHAN_SVA, ORPHAN_SVA + PAGE_SIZE, &zap);
+	mmu_mirror_pt_zap(mirror, ORPHAN_SVA, ORPHAN_SVA + PAGE_SIZE, ULONG_MAX,
+			  &zap);
 	spin_unlock(&mirror->lock);
 	mmu_mirror_cache_drain(&cache);
 	mmu_mirror_destroy(mirror);

@@ -18,7 +18,7 @@
  *
  * Subscriptions made by mmu_notifier_get() are reference counted
  * (mm/mmu_notifier_get.c); the modes and the test probes are in
- * mm/model_notifier.c.
+ * mm/mmu_notifier_model.c.
  *
  * Order inside one invalidation start: every overlapping interval
  * callback first, in tree order (by start address), then every classic
@@ -69,10 +69,38 @@
 #include <linux/spinlock.h>
 #include <linux/srcu.h>
 #include <linux/wait.h>
-#include <model/checker.h>
 #include "mmu_notifier_internal.h"
 
 DEFINE_SRCU(mn_srcu);
+
+/* The debug observer of every invalidation; NULL when there is none. */
+static const struct mmu_notifier_observer *mn_observer;
+
+/**
+ * mmu_notifier_set_observer() - set the debug observer of invalidations
+ * @observer: the observer, or NULL to remove it
+ *
+ * Model build only.  Invalidations that are running when the observer
+ * changes may or may not report to it.
+ *
+ * Context: any context.
+ */
+void mmu_notifier_set_observer(const struct mmu_notifier_observer *observer)
+{
+	WRITE_ONCE(mn_observer, observer);
+}
+
+static void mn_observe(const struct mmu_notifier_range *range, bool end)
+{
+	const struct mmu_notifier_observer *obs = READ_ONCE(mn_observer);
+
+	if (!obs)
+		return;
+	if (end && obs->invalidate_end)
+		obs->invalidate_end(range);
+	else if (!end && obs->invalidate_start)
+		obs->invalidate_start(range);
+}
 
 /*
  * Begin an invalidation of the interval side: count it as active and, if
@@ -425,8 +453,8 @@ int __mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range)
 			return ret;
 		}
 	}
-	/* Every subscriber has let go of the range: check that it did. */
-	checker_invalidate_start(range);
+	/* Every subscriber has let go of the range: let the observer see. */
+	mn_observe(range, false);
 	return 0;
 }
 
@@ -480,7 +508,7 @@ void __mmu_notifier_invalidate_range_end(struct mmu_notifier_range *range)
 	mn_hlist_invalidate_end(subs, range);
 	if (itree && !mn_linux61())
 		mn_itree_inv_end(subs);
-	checker_invalidate_end(range);
+	mn_observe(range, true);
 }
 
 /* Ask the classic subscribers; a test stops at the first young answer. */

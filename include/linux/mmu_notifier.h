@@ -341,6 +341,24 @@ mmu_interval_check_retry(struct mmu_interval_notifier *interval_sub,
 	return READ_ONCE(interval_sub->invalidate_seq) != seq;
 }
 
+/**
+ * struct mmu_notifier_observer - a debug hook on every invalidation
+ * @invalidate_start: called when __mmu_notifier_invalidate_range_start()
+ *	is about to return 0, after every subscriber's start
+ * @invalidate_end: called at the end of
+ *	__mmu_notifier_invalidate_range_end(), after every subscriber's end
+ *
+ * Model build only: Linux has no such hook.  It lets a test bench (the
+ * model's invariant checker) watch what the subscribers left behind
+ * without the core knowing about it.  At most one observer is set.
+ */
+struct mmu_notifier_observer {
+	void (*invalidate_start)(const struct mmu_notifier_range *range);
+	void (*invalidate_end)(const struct mmu_notifier_range *range);
+};
+
+void mmu_notifier_set_observer(const struct mmu_notifier_observer *observer);
+
 void __mmu_notifier_release(struct mm_struct *mm);
 void __mmu_notifier_subscriptions_destroy(struct mm_struct *mm);
 int __mmu_notifier_invalidate_range_start(struct mmu_notifier_range *range);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Model shim: the core-VM interface the shared code uses, implemented by
- * the model in mm/model_*.c.
+ * the model core VM in tools/lib/model/vm/.
  */
 #ifndef _LINUX_MM_H
 #define _LINUX_MM_H

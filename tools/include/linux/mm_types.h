@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Model shim: the core VM's objects as the model (mm/model_*.c) builds
+ * Model shim: the core VM's objects as the model (tools/lib/model/vm/) builds
  * them.  Only fields the model or the shared code use exist.
  */
 #ifndef _LINUX_MM_TYPES_H

@@ -83,9 +83,11 @@ unsigned long checker_checkpoint(struct mm_struct *mm);
 unsigned long checker_compare(struct mm_struct *mm, const char *source);
 bool checker_teardown_ok(void);
 
-/* Hooks of the model core (mm/mmu_notifier.c, mm/model_page_alloc.c). */
-void checker_invalidate_start(const struct mmu_notifier_range *range);
-void checker_invalidate_end(const struct mmu_notifier_range *range);
+/*
+ * Hook of the model core VM (tools/lib/model/vm/page_alloc.c).  The
+ * notifier core knows nothing of the checker: checker_init() sets it as
+ * the core's observer (mmu_notifier_set_observer()).
+ */
 void checker_frame_free(struct page *page);
 
 #endif /* _MODEL_CHECKER_H */

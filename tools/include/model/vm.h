@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * model/vm.h - entry points of the model core VM for tests and drivers
+ * model/vm.h - entry points of the model core VM (tools/lib/model/vm/)
+ * for tests and drivers
  *
  * The model stands in for the kernel's core VM: physical frames, address
  * spaces with anonymous private VMAs, 4-level page tables, CPU accesses
@@ -17,14 +18,14 @@
 
 #include <linux/mm.h>
 
-/* Physical memory (mm/model_page_alloc.c). */
+/* Physical memory (vm/page_alloc.c). */
 int model_phys_init(unsigned long nr_frames);
 void model_phys_exit(void);
 unsigned long model_frames_used(void);
 struct page *model_alloc_page(void);
 struct page *model_zero_page(void);
 
-/* Address spaces (mm/model_mmap.c). */
+/* Address spaces (vm/mmap.c). */
 struct mm_struct *model_mm_create(void);
 unsigned long model_mmap(struct mm_struct *mm, unsigned long addr,
 			 unsigned long len, unsigned long vm_prot);
@@ -38,7 +39,7 @@ struct mm_struct *model_fork(struct mm_struct *mm);
 unsigned long model_mremap(struct mm_struct *mm, unsigned long old_addr,
 			   unsigned long len, unsigned long new_addr);
 
-/* Reclaim and swap (mm/model_vmscan.c, mm/model_swap.c). */
+/* Reclaim and swap (vm/vmscan.c, vm/swap.c). */
 int model_madvise_pageout(struct mm_struct *mm, unsigned long addr,
 			  unsigned long len);
 unsigned long model_reclaim(unsigned long nr_to_scan);
@@ -47,8 +48,8 @@ unsigned long model_swap_used(void);
 void model_swap_exit(void);
 
 /*
- * Migration and OOM (mm/model_migrate.c, mm/model_oom_kill.c).  Reclaim
- * and migration walk the reverse map and take no mmap_lock.
+ * Migration and OOM (vm/migrate.c, vm/oom_kill.c).  Reclaim and migration
+ * walk the reverse map and take no mmap_lock.
  */
 long model_migrate_range(struct mm_struct *mm, unsigned long start,
 			 unsigned long end);
@@ -64,12 +65,12 @@ static inline long model_mm_swap(struct mm_struct *mm)
 	return atomic_long_read(&mm->swap_ents);
 }
 
-/* Test hook of hmm_range_fault() (mm/model_hmm.c). */
+/* Test hook of hmm_range_fault() (vm/hmm.c). */
 struct hmm_range;
 typedef void (*model_hmm_hook_fn)(struct hmm_range *range, void *arg);
 void model_set_hmm_fault_hook(model_hmm_hook_fn fn, void *arg);
 
-/* CPU and page tables (mm/model_memory.c). */
+/* CPU and page tables (vm/memory.c). */
 int model_cpu_access(struct mm_struct *mm, unsigned long addr, void *buf,
 		     size_t len, bool write);
 int model_handle_fault(struct vm_area_struct *vma, unsigned long addr,

@@ -187,13 +187,12 @@ static void visit_mapped_in_range(const struct checker_entry *e, void *arg)
 		       w->start, w->end);
 }
 
-/**
- * checker_invalidate_start() - check invariant (a)
- * @range: the invalidation whose start just returned successfully
- *
- * Context: the invalidating thread, after all subscribers ran.
+/*
+ * Invariant (a), when an invalidation's start is about to return
+ * successfully (the notifier core's observer hook, after all subscribers
+ * ran, in the invalidating thread).
  */
-void checker_invalidate_start(const struct mmu_notifier_range *range)
+static void checker_invalidate_start(const struct mmu_notifier_range *range)
 {
 	struct checker_walk w = { .start = range->start, .end = range->end };
 
@@ -226,13 +225,8 @@ static void visit_frames_live(const struct checker_entry *e, void *arg)
 	}
 }
 
-/**
- * checker_invalidate_end() - check invariant (b) for an mm
- * @range: the invalidation that just ended
- *
- * Context: the invalidating thread.
- */
-void checker_invalidate_end(const struct mmu_notifier_range *range)
+/* Invariant (b) for an mm, when an invalidation has ended (observer). */
+static void checker_invalidate_end(const struct mmu_notifier_range *range)
 {
 	struct checker_walk w = { };
 
@@ -619,9 +613,15 @@ static void mirror_source(void *ctx, struct mm_struct *mm,
  */
 void checker_init(void)
 {
+	static const struct mmu_notifier_observer observer = {
+		.invalidate_start = checker_invalidate_start,
+		.invalidate_end = checker_invalidate_end,
+	};
+
 	if (READ_ONCE(checker_on))
 		return;
 	if (checker_register_source("mmu_mirror", mirror_source, NULL))
 		model_bug(__FILE__, __LINE__, "checker: no source slot");
+	mmu_notifier_set_observer(&observer);
 	WRITE_ONCE(checker_on, true);
 }

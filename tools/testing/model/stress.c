@@ -27,32 +27,6 @@
 #include <model/vm.h>
 #include "ktap.h"
 
-/*
- * Swap-out, fork and migration came with swap ptes in the model VM; the
- * stress uses them when they are there.
- */
-#ifdef MODEL_PTE_SWAP
-#define STRESS_VM_EXTRAS	1
-#else
-#define STRESS_VM_EXTRAS	0
-static int model_madvise_pageout(struct mm_struct *mm, unsigned long addr,
-				 unsigned long len)
-{
-	return model_madvise_dontneed(mm, addr, len);
-}
-
-static struct mm_struct *model_fork(struct mm_struct *mm)
-{
-	return NULL;
-}
-
-static long model_migrate_range(struct mm_struct *mm, unsigned long start,
-				unsigned long end)
-{
-	return 0;
-}
-#endif
-
 #define NPAGES		32
 #define NCPU		2
 #define NDEV		2
@@ -267,8 +241,6 @@ static bool test_stress(void)
 
 	printf("# seed %lu, %lu ops per thread\n", opt_seed, opt_ops);
 	printf("# rerun: stress --seed %lu --ops %lu\n", opt_seed, opt_ops);
-	printf("# pageout, fork, migration: %s\n",
-	       STRESS_VM_EXTRAS ? "used" : "not in this model VM");
 	s.mm = model_mm_create();
 	KTAP_CHECK(s.mm);
 	s.addr = model_mmap(s.mm, 0, NPAGES * PAGE_SIZE, VM_READ | VM_WRITE);

@@ -12,7 +12,7 @@
  * with the pte; mm->rss_anon counts mapped frames, mm->swap_ents swap
  * ptes.
  */
-#include "model_internal.h"
+#include "internal.h"
 
 static inline unsigned int pt_index(unsigned long addr, unsigned int level)
 {

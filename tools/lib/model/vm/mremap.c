@@ -9,7 +9,7 @@
  * do_munmap(), which sends its own MMU_NOTIFY_UNMAP, as in Linux.
  * Secondary MMUs refault the new range.
  */
-#include "model_internal.h"
+#include "internal.h"
 
 /* Move the pte at @old to @new; mmap_lock held for write. */
 static int move_one_pte(struct mm_struct *mm, unsigned long old,

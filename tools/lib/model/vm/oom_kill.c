@@ -9,7 +9,7 @@
  * skipped and the reap reports -EAGAIN so the caller can try again, as
  * the reaper does.
  */
-#include "model_internal.h"
+#include "internal.h"
 
 /**
  * model_oom_reap() - free the anonymous memory of an OOM victim

@@ -35,7 +35,7 @@
  * page_table_lock -> lru_lock; swap_lock is taken alone or under
  * page_table_lock.
  */
-#include "model_internal.h"
+#include "internal.h"
 
 #define MODEL_RECLAIM_BATCH	32
 

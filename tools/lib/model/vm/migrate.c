@@ -14,7 +14,7 @@
  * subscriber cannot tell apart.  Frames shared with another mm (after
  * fork) or pinned stay where they are.
  */
-#include "model_internal.h"
+#include "internal.h"
 
 /*
  * Isolate the exclusive, unpinned frame mapped at @addr, with a

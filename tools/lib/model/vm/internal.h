@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * model_internal.h - shared internals of the model core VM (mm/model_*.c)
+ * internal.h - shared internals of the model core VM (tools/lib/model/vm/)
  *
  * Page tables: four levels of 512 u64 entries (pgd 39, pud 30, pmd 21,
  * pte 12 bits of shift).  A table entry holds the next table's address

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * model_notifier.c - the modes and the test probes of the model's MMU
+ * mmu_notifier_model.c - the modes and the test probes of the model's MMU
  * notifier core (<model/notifier.h>)
  *
  * MODEL BUILD ONLY; Linux has nothing of this.  The mode is chosen once,

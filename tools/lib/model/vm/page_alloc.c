@@ -10,7 +10,7 @@
  */
 #include <stdlib.h>
 #include <model/checker.h>
-#include "model_internal.h"
+#include "internal.h"
 
 #define MODEL_FREE_POISON	0x6b
 

@@ -34,7 +34,7 @@
  * freeing of page tables is made with rmap_lock held for write as well,
  * inside mmap_lock; model_rmap_vma_lookup() is the walkers' lookup.
  */
-#include "model_internal.h"
+#include "internal.h"
 
 #define MODEL_MMAP_BASE	0x10000000UL
 

@@ -12,7 +12,7 @@
  * slot; a pinned frame is copied for the child at once, as
  * page_try_dup_anon_rmap() refuses to share it.
  */
-#include "model_internal.h"
+#include "internal.h"
 
 /* Give the child its own copy of a pinned frame; mmap_locks held. */
 static int copy_pinned(struct vm_area_struct *dst_vma, unsigned long addr,

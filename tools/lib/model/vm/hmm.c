@@ -10,7 +10,7 @@
  * (model_set_hmm_fault_hook()), to act at a known point of a fault.
  */
 #include <linux/hmm.h>
-#include "model_internal.h"
+#include "internal.h"
 
 /* The hook and its argument; set by a test while no fault runs. */
 static model_hmm_hook_fn hmm_hook;

@@ -14,7 +14,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
-#include "model_internal.h"
+#include "internal.h"
 
 static int swap_fd = -1;		/* under swap_lock */
 static unsigned short *swap_map;	/* users per slot, under swap_lock */

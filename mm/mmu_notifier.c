@@ -18,7 +18,7 @@
  *
  * Subscriptions made by mmu_notifier_get() are reference counted
  * (mm/mmu_notifier_get.c); the modes and the test probes are in
- * mm/mmu_notifier_model.c.
+ * tools/lib/model/notifier.c.
  *
  * Order inside one invalidation start: every overlapping interval
  * callback first, in tree order (by start address), then every classic

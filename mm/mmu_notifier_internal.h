@@ -2,7 +2,7 @@
 /*
  * mmu_notifier_internal.h - private declarations of the model's MMU
  * notifier core (mm/mmu_notifier.c, mm/mmu_notifier_get.c,
- * mm/mmu_notifier_model.c)
+ * tools/lib/model/notifier.c)
  *
  * MODEL BUILD ONLY, like the rest of the core.
  */

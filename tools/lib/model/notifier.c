@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mmu_notifier_model.c - the modes and the test probes of the model's MMU
+ * notifier.c - the modes and the test probes of the model's MMU
  * notifier core (<model/notifier.h>)
  *
  * MODEL BUILD ONLY; Linux has nothing of this.  The mode is chosen once,
@@ -8,7 +8,7 @@
  * and never wait.
  */
 #include <linux/mm.h>
-#include "mmu_notifier_internal.h"
+#include "../../../mm/mmu_notifier_internal.h"
 
 static enum model_notifier_core mn_core = MODEL_CORE_MODEL;
 

@@ -55,8 +55,9 @@
 #define MIRROR_PAGES	(MIRROR_LEN / ND_PAGE)
 #define MIRROR_TAG	0x33
 #define MIRROR_GPA	KV_GIB
-#define HOG_LEN		(1024 * ND_MIB)
 #define CG_LIMIT	(64 * ND_MIB)
+/* Far beyond the limit, well within the guest's memory. */
+#define HOG_LEN		(4 * CG_LIMIT)
 #define CG_ROOT		"/sys/fs/cgroup"
 #define CGROUP2_MAGIC	0x63677270
 #define PRINTK_SYSCTL	"/proc/sys/kernel/printk"
@@ -209,7 +210,8 @@ static void klog_note(struct klog *k, const char *msg)
 /* Take in every record logged so far. */
 static void klog_drain(struct klog *k)
 {
-	char rec[2048], *msg, *nl;
+	/* A smaller buffer than a record's would fail on it forever. */
+	char rec[8192], *msg, *nl;
 	ssize_t n;
 
 	while (k->fd >= 0) {
@@ -305,7 +307,7 @@ static void victim_hog(void)
 		_exit(KTAP_FAIL);
 	madvise(p, HOG_LEN, MADV_NOHUGEPAGE);
 	for (off = 0; off < HOG_LEN; off += ND_PAGE)
-		*(volatile char *)(p + off) = 1;
+		__atomic_store_n(p + off, 1, __ATOMIC_RELAXED);
 	ktap_diag("victim: %lu MiB touched and not killed", HOG_LEN >> 20);
 	_exit(KTAP_FAIL);
 }
@@ -327,7 +329,7 @@ static void victim_main(int cmd, int reply, const char *cg_procs)
 	if (!ret)
 		ret = victim_mirror(p, buf, &nd, &vm);
 	if (ret) {
-		ktap_diag("victim: setting up the mirrors: %s", strerror(-ret));
+		ktap_diag("victim: setting up: %s", strerror(-ret));
 		dprintf(reply, "E %d\n", -ret);
 		_exit(KTAP_FAIL);
 	}
@@ -345,6 +347,7 @@ static int victim_reply(struct victim *v, int *nd, int *vm, double secs)
 	char line[64];
 	size_t len = 0;
 	ssize_t n;
+	int err;
 
 	while (len < sizeof(line) - 1 && !memchr(line, '\n', len)) {
 		if (poll(&pfd, 1, (int)(secs * 1000)) != 1)
@@ -355,9 +358,11 @@ static int victim_reply(struct victim *v, int *nd, int *vm, double secs)
 		len += n;
 	}
 	line[len] = '\0';
-	if (sscanf(line, "R %d %d", nd, vm) != 2)
-		return -EIO;
-	return 0;
+	if (sscanf(line, "R %d %d", nd, vm) == 2)
+		return 0;
+	if (sscanf(line, "E %d", &err) == 1 && err > 0)
+		return -err;
+	return -EIO;
 }
 
 /* Duplicate the victim's descriptor @fd into this process; fd or -errno. */
@@ -393,13 +398,23 @@ static int victim_launch(struct victim *v, const char *cg_procs)
 	return write(v->cmd, "g", 1) == 1 ? 0 : -errno;
 }
 
+/* No victim, no descriptor. */
+static void victim_init(struct victim *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->pidfd = -1;
+	v->cmd = -1;
+	v->reply = -1;
+	v->nd = -1;
+	v->vm = -1;
+}
+
 /* Start a victim with both mirrors populated; 0 or KTAP_FAIL. */
 static int victim_start(struct victim *v, const char *cg_procs)
 {
 	int nd, vm, ret;
 
-	memset(v, 0, sizeof(*v));
-	v->pidfd = v->cmd = v->reply = v->nd = v->vm = -1;
+	victim_init(v);
 	ret = victim_launch(v, cg_procs);
 	if (!ret)
 		ret = victim_reply(v, &nd, &vm, 60);
@@ -425,6 +440,7 @@ static int victim_wait_exit_stop(struct victim *v, int *status, double secs)
 	const int exit_stop = SIGTRAP | (PTRACE_EVENT_EXIT << 8);
 
 	for (;;) {
+		*status = 0;	/* as if gone, should waitpid() fail */
 		if (!ktap_wait_for(v->pid, status, secs))
 			return -ETIMEDOUT;
 		if (!WIFSTOPPED(*status)) {
@@ -468,8 +484,7 @@ static void victim_cleanup(struct victim *v)
 	if (v->pid > 0) {
 		kill(v->pid, SIGKILL);
 		ptrace(PTRACE_DETACH, v->pid, 0, 0);
-		ktap_wait_for(v->pid, &status, 30);
-		v->pid = 0;
+		ktap_wait_for(v->pid, &status, 10);
 	}
 	if (v->cmd >= 0)
 		close(v->cmd);
@@ -481,7 +496,7 @@ static void victim_cleanup(struct victim *v)
 		close(v->nd);
 	if (v->vm >= 0)
 		close(v->vm);
-	v->cmd = v->reply = v->pidfd = v->nd = v->vm = -1;
+	victim_init(v);
 }
 
 static int mirror_stats(const struct victim *v, struct mirror_stats *s,
@@ -546,7 +561,7 @@ static int kill_to_exit_stop(struct victim *v)
 	return KTAP_PASS;
 }
 
-/* Proves: an exit without the reaper empties both mirrors blockably only */
+/* Proves: an exit the reaper missed empties both mirrors, nonblock stays 0 */
 static int case_exit_is_blockable(void)
 {
 	struct mirror_stats s0, s1;
@@ -601,7 +616,7 @@ static int mrelease_victim(struct victim *v)
 	return check_reaped(&s0, &s1);
 }
 
-/* Proves: process_mrelease reaps a killed victim both mirrors map, frees */
+/* Proves: process_mrelease() frees memory both mirrors map; they zap it */
 static int case_mrelease_reaps_mirrors(void)
 {
 	struct mirror_stats s;
@@ -659,6 +674,7 @@ static int file_has_word(const char *path, const char *word)
 /* The group with a memory limit and no swap; KTAP_PASS, _FAIL or _SKIP. */
 static int cg_create(struct oom_run *r)
 {
+	static int attempt;
 	struct statfs sfs;
 	char limit[32];
 	int ret;
@@ -671,7 +687,8 @@ static int cg_create(struct oom_run *r)
 	if (!file_has_word(CG_ROOT "/cgroup.controllers", "memory"))
 		return ktap_skip_case("no memory controller");
 	CHECK_EQ(write_str(CG_ROOT "/cgroup.subtree_control", "+memory"), 0);
-	snprintf(r->cg, sizeof(r->cg), CG_ROOT "/ndemo-oom.%d", getpid());
+	snprintf(r->cg, sizeof(r->cg), CG_ROOT "/ndemo-oom.%d.%d", getpid(),
+		 ++attempt);
 	CHECK(!mkdir(r->cg, 0755), "mkdir %s: %s", r->cg, strerror(errno));
 	snprintf(limit, sizeof(limit), "%lu\n", CG_LIMIT);
 	CHECK_EQ(write_str(cg_file(r, "memory.max"), limit), 0);
@@ -727,9 +744,9 @@ static int oom_provoke(struct oom_run *r)
 
 	console_quiet();
 	CHECK(write(r->v.cmd, "h", 1) == 1, "cannot start the victim's hog");
-	ret = victim_wait_exit_stop(&r->v, &status, 60);
+	ret = victim_wait_exit_stop(&r->v, &status, 30);
 	if (ret == -ETIMEDOUT) {
-		ktap_diag("the victim was not killed within 60 s");
+		ktap_diag("the victim was not killed within 30 s");
 		return SCN_RETRY;
 	}
 	CHECK(ret == 1, "the victim exited with status %#x instead of being held in do_exit",
@@ -740,6 +757,12 @@ static int oom_provoke(struct oom_run *r)
 	CHECK(mt_proc_value(cg_file(r, "memory.events"), "oom_kill") == 1,
 	      "the victim was not killed by the memcg OOM killer");
 	CHECK_EQ(mirror_stats(&r->v, &r->stopped, "killed, in do_exit"), 0);
+	/* The kill was after t0, the reaper comes 2 s after the kill. */
+	if (ktap_now() - t0 < 1.9)
+		CHECK(check_mapped(&r->stopped) == KTAP_PASS,
+		      "the mirrors changed before the reaper could act");
+	else
+		ktap_diag("too slow to see the mirrors before the reaper");
 	if (!klog_wait_reaper(&r->log, 30)) {
 		ktap_diag("no word from the OOM reaper within 30 s");
 		return SCN_RETRY;
@@ -757,10 +780,10 @@ static int oom_check_reaped(struct oom_run *r)
 	long long anon = proc_status_kb(r->v.pid, "RssAnon");
 	char state = proc_state(r->v.pid);
 
+	ktap_diag("after the reaper: victim state %c, RssAnon %lld kB, memory.current %lld bytes",
+		  state, anon, current);
 	CHECK(!r->log.unable, "the OOM reaper could not reap the victim");
 	CHECK(r->log.reaped, "no \"reaped process\" message");
-	ktap_diag("after the reap: victim state %c, RssAnon %lld kB, memory.current %lld bytes",
-		  state, anon, current);
 	CHECK(state == 't', "the victim is not held in do_exit any more");
 	CHECK(current >= 0 && current < (long long)(CG_LIMIT / 4),
 	      "memory.current %lld bytes, limit %lu: the memory did not come back",
@@ -792,8 +815,7 @@ static int oom_scenario(void)
 
 	memset(&r, 0, sizeof(r));
 	r.log.fd = -1;
-	r.v.pid = 0;
-	r.v.pidfd = r.v.cmd = r.v.reply = r.v.nd = r.v.vm = -1;
+	victim_init(&r.v);
 	ret = oom_setup(&r);
 	if (!ret)
 		ret = oom_provoke(&r);
@@ -804,7 +826,7 @@ static int oom_scenario(void)
 	return oom_teardown(&r, ret);
 }
 
-/* Proves: memcg OOM kill of a victim both mirrors map: reaped, memory back */
+/* Proves: the OOM reaper frees an OOM victim's mirrored memory, no refusal */
 static int case_memcg_oom_reaped(void)
 {
 	int ret = oom_scenario();
@@ -819,7 +841,7 @@ static int case_memcg_oom_reaped(void)
 static const struct ktap_case cases[] = {
 	KTAP_CASE(exit_is_blockable),
 	KTAP_CASE(mrelease_reaps_mirrors),
-	KTAP_CASE_TMO(memcg_oom_reaped, 240),
+	KTAP_CASE_TMO(memcg_oom_reaped, 200),
 	KTAP_CASE(kernel_not_tainted),
 };
 

@@ -35,9 +35,9 @@
  *   -d  device node (default /dev/hmm_dmirror0)
  *   -l  label printed on every line (default "dev")
  *   -s  unmap region size in MiB (default 8)
- *   -f  fault region size in pages (default 64; THP regions are 2 MiB at
+ *   -f  fault region size in pages (default 256; THP regions are 2 MiB at
  *       least, of which the first PAGES are read)
- *   -r  fault rounds (default 401)
+ *   -r  fault rounds (default 201)
  *   -u  skip the unmap figures
  *   ROUNDS: unmap rounds (default 41)
  */

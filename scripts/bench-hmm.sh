@@ -11,10 +11,16 @@
 # guest runs the benchmark on ours (loaded at boot), unloads it, loads
 # test_hmm and runs the benchmark again.
 #
+# The guest runs with one CPU under QEMU's -icount: its clock counts
+# guest instructions (8 ns each), not host time, so the figures do not
+# move with the host's load and repeat from run to run; "ns" below are
+# such virtual nanoseconds.  BENCH_ICOUNT= (empty) measures host time
+# instead.
+#
 # Prints one table: each figure's median for both devices with its
 # interquartile range, and ours/dmirror.  Absolute times under QEMU's
 # emulation are context only; ratios from one run are the result.
-# BENCH_SIZE_MB (default 8) sets the region size.
+# BENCH_SIZE_MB (default 8) sets the unmap region size.
 
 set -u
 [ $# -ge 1 ] || { echo "usage: $0 BUILD_DIR [ROUNDS]" >&2; exit 2; }
@@ -22,6 +28,7 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 build=$(mkdir -p "$1" && cd "$1" && pwd) || exit 2
 rounds=${2:-41}
 size=${BENCH_SIZE_MB:-8}
+icount=${BENCH_ICOUNT-3}
 case $rounds$size in ''|*[!0-9]*) echo "bench-hmm: ROUNDS and" \
 	"BENCH_SIZE_MB must be numbers" >&2; exit 2 ;; esac
 
@@ -33,13 +40,16 @@ guest="$bench -l ours $rounds && rmmod notifier_demo &&
 insmod /tests/test_hmm.ko && $bench -l dmirror $rounds; rc=\$?;
 rmmod test_hmm; exit \$rc"
 
-O_DIR=$build "$REPO/scripts/qemu-run.sh" --timeout 1800 \
+clock=()
+[ -z "$icount" ] || clock=(--icount "$icount" --smp 1)
+O_DIR=$build "$REPO/scripts/qemu-run.sh" "${clock[@]}" --timeout 1800 \
 	--log "$build/bench-hmm-console.log" \
 	--guest-log "$build/bench-hmm-guest.log" \
 	--kernel-log "$build/bench-hmm-kernel.log" -- "$guest" >/dev/null
 rc=$?
 
-echo "==== mmu_mirror vs test_hmm dmirror, one boot, ${size} MiB regions ===="
+echo "==== mmu_mirror vs test_hmm dmirror, one boot, ${size} MiB regions," \
+     "${icount:+icount $icount, }$(date -u +%F) ===="
 tr -d '\r' <"$build/bench-hmm-guest.log" | sed -n 's/^bench| //p' |
 awk '
 function show(f,   o, m, r) {

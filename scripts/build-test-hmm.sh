@@ -40,8 +40,12 @@ die() {
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 OUTDIR=$(mkdir -p "$1" && cd "$1" && pwd) || die "cannot create '$1'"
 LINUX_SRC=${LINUX_SRC:-$REPO/build/linux-source}
-KVER=${KVER:-$(ls -1 /lib/modules 2>/dev/null | grep -E '^[0-9]' |
-	       sort -V | tail -n 1)}
+newest_kver() {
+	for dir in /lib/modules/[0-9]*; do
+		[ ! -d "$dir" ] || basename "$dir"
+	done | sort -V | tail -n 1
+}
+KVER=${KVER:-$(newest_kver)}
 KDIR=${KDIR:-/lib/modules/$KVER/build}
 [ -d "$KDIR" ] || die "no kernel build tree at '$KDIR'"
 

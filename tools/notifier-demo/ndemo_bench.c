@@ -24,6 +24,9 @@
  *  walk    per page: a SNAPSHOT of the region (hmm_range_fault() without
  *          faulting, one byte out per page), the bare page-table walk the
  *          fault cost is compared with.
+ *  table   our device only (NDEMO_GET_STATS): table bytes per mapped
+ *          4 KiB page and per 2 MiB leaf, and the nodes left after the
+ *          region is unmapped; one measurement each.
  *
  * Output: one line per figure,
  *   bench| LABEL FIGURE MEDIAN Q1 Q3 UNIT
@@ -224,6 +227,48 @@ static void bench_fault(bool thp, double *v[4])
 	report(figure, v[3], fault_rounds, "x");
 }
 
+static bool table_nodes(unsigned long long *nodes)
+{
+	struct ndemo_stats st;
+
+	/* Our device only: test_hmm has no statistics command. */
+	if (ioctl(fd, NDEMO_GET_STATS, &st))
+		return false;
+	*nodes = st.table_nodes;
+	return true;
+}
+
+/*
+ * The device's table memory: bytes of table nodes per mapped 4 KiB page
+ * (or per 2 MiB leaf for THP) of a region, and the nodes left over once
+ * the region is unmapped (0: the table shrank back to where it was).
+ */
+static void bench_memory(bool thp)
+{
+	unsigned long long floor, mapped, left;
+	double units = thp ? region_size / HUGE : region_size / PAGE;
+	char figure[64];
+	char *p;
+
+	if (!table_nodes(&floor))
+		return;
+	p = region(thp);
+	command(NDEMO_READ, p, region_size / PAGE);
+	table_nodes(&mapped);
+	munmap(p, region_size);
+	table_nodes(&left);
+	snprintf(figure, sizeof(figure), "table_bytes_per_%s",
+		 thp ? "2m_leaf" : "4k_page");
+	printf("bench| %s %s %.4g %.4g %.4g B\n", label, figure,
+	       (mapped - floor) * PAGE / units, (mapped - floor) * PAGE / units,
+	       (mapped - floor) * PAGE / units);
+	snprintf(figure, sizeof(figure), "nodes_left_after_unmap_%s",
+		 thp ? "thp" : "4k");
+	printf("bench| %s %s %lld %lld %lld nodes\n", label, figure,
+	       (long long)(left - floor), (long long)(left - floor),
+	       (long long)(left - floor));
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: ndemo_bench [-d DEVICE] [-l LABEL] [-s MIB] "
@@ -295,6 +340,8 @@ int main(int argc, char **argv)
 	}
 	bench_fault(false, v);
 	bench_fault(true, v);
+	bench_memory(false);
+	bench_memory(true);
 	printf("bench| %s done rounds=%d region=%luMiB fault_rounds=%d "
 	       "fault_pages=%lu device=%s\n", label, rounds, region_size >> 20,
 	       fault_rounds, fault_pages, device);

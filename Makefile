@@ -8,7 +8,8 @@
 #                  (ASan+UBSan, TSan), then the selftests in QEMU
 #   make demo      the pinned-versus-notifier experiment and the seed
 #                  experiment (stopped guests under memory pressure) in QEMU
-#   make bench     unmap cost of mirrored vs. unmirrored memory (ratios)
+#   make bench     unmap cost of mirrored vs. unmirrored memory (ratios),
+#                  then our device against test_hmm's dmirror in one boot
 #   make shell     boot the test kernel with everything loaded, get a shell
 #
 # KVER selects the Debian kernel to build against and boot (default: the

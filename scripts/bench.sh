@@ -21,4 +21,5 @@ rc=$?
 echo "==== mmu_mirror: cost of a mirrored range to the core VM ===="
 tr -d '\r' <"$build/bench-guest.log" | sed -n 's/^bench| //p'
 [ $rc -eq 0 ] || echo "bench: FAILED (see $build/bench-console.log)"
+"$REPO/scripts/bench-hmm.sh" "$build" "$rounds" || rc=1
 exit $rc

@@ -1,18 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# mmu-mirror: top-level build.
-#
-#   make deps      install the Debian packages that are missing
-#   make modules   build mmu_mirror.ko and the client modules (kbuild)
-#   make check     every test: static checks, the userspace model tests
-#                  (ASan+UBSan, TSan), then the selftests in QEMU
-#   make demo      the pinned-versus-notifier experiment and the seed
-#                  experiment (stopped guests under memory pressure) in QEMU
-#   make bench     unmap cost of mirrored vs. unmirrored memory (ratios)
-#   make shell     boot the test kernel with everything loaded, get a shell
+# mmu-mirror: top-level build.  "make help" lists the targets and knobs.
 #
 # KVER selects the Debian kernel to build against and boot (default: the
-# newest one installed under /lib/modules); KDIR overrides the build tree.
+# newest one installed under /lib/modules, never the running kernel); KDIR
+# overrides the build tree.  check, demo and bench print one line per
+# stage and keep the build, boot and test output in log files; V=1 prints
+# everything as it comes.
 
 KVER	?= $(shell ls -1 /lib/modules 2>/dev/null | grep -E '^[0-9]' | sort -V | tail -n 1)
 KDIR	?= /lib/modules/$(KVER)/build
@@ -40,10 +34,51 @@ KVMM_SELFTEST_HDRS := $(wildcard tools/testing/selftests/kvm-mirror/*.h) \
 TOOL_SRCS := $(wildcard tools/notifier-demo/*.c tools/kvm-vmm/*.c)
 TOOL_BINS := $(addprefix $(O_DIR)/tools/,$(basename $(notdir $(TOOL_SRCS))))
 
-.PHONY: all deps modules selftests tools hmm-tests check demo bench shell clean \
-	static-checks
+BENCH_ROUNDS ?= 41
+
+# The output of the build steps of check, demo and bench (V=1: shown).
+STAGE	= scripts/stage.sh
+BUILD_LOG := $(O_DIR)/build.log
+
+export V
+
+.PHONY: all help deps modules selftests tools hmm-tests check demo bench \
+	shell clean static-checks
 
 all: modules selftests tools
+
+help:
+	@echo 'mmu-mirror: the mmu_mirror helper and its clients'
+	@echo
+	@echo 'Targets:'
+	@echo '  demo           the pinned-versus-notifier experiment and the seed'
+	@echo '                 experiment in QEMU; prints their tables and verdicts'
+	@echo '  check          every test: static checks, model tests on the host,'
+	@echo '                 selftests in QEMU; ends with "N passed, M failed"'
+	@echo '  bench          unmap cost of mirrored vs. unmirrored memory, in QEMU'
+	@echo '  deps           install the missing Debian packages (apt-get, as root)'
+	@echo '  all            modules, selftests and tools (the default)'
+	@echo '  modules        mmu_mirror.ko, notifier_demo.ko, kvm_mirror.ko (kbuild)'
+	@echo '  selftests      the KTAP selftest binaries, into build/selftests'
+	@echo '  tools          the demo and benchmark binaries, into build/tools'
+	@echo '  hmm-tests      the kernel'"'"'s hmm-tests from linux-source-6.1'
+	@echo '  static-checks  sparse C=2, kernel-doc, checkpatch --strict, coccinelle'
+	@echo '  shell          boot the test kernel with everything loaded, get a shell'
+	@echo '  clean          remove kbuild output and build/'
+	@echo
+	@echo 'Knobs (make VAR=value; current value in brackets):'
+	@printf '  %-18s %s\n' \
+	  KVER "kernel to build for and boot [$(KVER)]" \
+	  '' "(default: the newest under /lib/modules, not the running one)" \
+	  KDIR "its build tree [$(KDIR)]" \
+	  V=1 "show build, boot and test output as it comes (default: a" \
+	  '' "line per stage, the rest in logs under build/)" \
+	  DEMO_MIB "size of the notifier-demo experiment [$${DEMO_MIB:-64} MiB]" \
+	  SEED_SMALL_MIB "small VM of the seed experiment [$${SEED_SMALL_MIB:-32} MiB]" \
+	  SEED_LARGE_MIB "large VM of the seed experiment [$${SEED_LARGE_MIB:-128} MiB]" \
+	  SEED_GUEST_MEM "its QEMU guest's RAM [$${SEED_GUEST_MEM:-768} MiB]" \
+	  BENCH_ROUNDS "rounds per operation of make bench [$(BENCH_ROUNDS)]" \
+	  QEMU_RUN_OPTS "more scripts/qemu-run.sh options for demo, bench [$${QEMU_RUN_OPTS}]"
 
 deps:
 	@scripts/deps.sh
@@ -81,17 +116,28 @@ static-checks: modules
 	@scripts/static-checks.sh $(O_DIR)/static-checks
 
 check: deps
-	@$(MAKE) --no-print-directory modules selftests tools hmm-tests
+	@$(STAGE) "build: modules, selftests, tools, hmm-tests" $(BUILD_LOG) \
+		$(MAKE) --no-print-directory modules selftests tools hmm-tests
 	@scripts/check.sh $(O_DIR)
 
+# Each experiment prints its table; the verdicts, one paragraph per table,
+# come last.
 demo: deps
-	@$(MAKE) --no-print-directory modules tools
-	@rc=0; scripts/demo.sh $(O_DIR) || rc=1; \
-	 scripts/seed-demo.sh $(O_DIR) || rc=1; exit $$rc
+	@$(STAGE) "build: modules, tools" $(BUILD_LOG) \
+		$(MAKE) --no-print-directory modules tools
+	@rm -f $(O_DIR)/demo-verdicts.txt; rc=0; \
+	 export VERDICT_OUT=$(O_DIR)/demo-verdicts.txt; \
+	 scripts/demo.sh $(O_DIR) || rc=1; echo; \
+	 scripts/seed-demo.sh $(O_DIR) || rc=1; \
+	 if [ -s $$VERDICT_OUT ]; then \
+		printf '\n==== What the figures show ====\n\n'; \
+		cat $$VERDICT_OUT; \
+	 fi; exit $$rc
 
 bench: deps
-	@$(MAKE) --no-print-directory modules tools
-	@scripts/bench.sh $(O_DIR)
+	@$(STAGE) "build: modules, tools" $(BUILD_LOG) \
+		$(MAKE) --no-print-directory modules tools
+	@scripts/bench.sh $(O_DIR) $(BENCH_ROUNDS)
 
 shell: modules selftests tools
 	@scripts/qemu-run.sh --shell

@@ -34,6 +34,28 @@ KVMM_SELFTEST_HDRS := $(wildcard tools/testing/selftests/kvm-mirror/*.h) \
 TOOL_SRCS := $(wildcard tools/notifier-demo/*.c tools/kvm-vmm/*.c)
 TOOL_BINS := $(addprefix $(O_DIR)/tools/,$(basename $(notdir $(TOOL_SRCS))))
 
+# Installation.  DESTDIR is a staging root as usual; INSTALL_MOD_PATH (the
+# kbuild name, default DESTDIR) the root under which the modules go.
+VERSION	:= $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' dkms.conf)
+PREFIX	?= /usr/local
+INSTALL_MOD_PATH ?= $(DESTDIR)
+INSTALL_MOD_DIR ?= updates
+DEPMOD	?= depmod
+UAPI_HDRS := $(wildcard include/uapi/linux/*.h)
+MODLIB	 = $(INSTALL_MOD_PATH)/lib/modules/$(KVER)
+# The modules, as paths below the tree's root without .ko: dkms.conf's
+# list, the one place that names them (make check compares it with what
+# kbuild builds).
+MODULE_PATHS := $(shell bash -c '. ./dkms.conf && \
+	for i in "$${!BUILT_MODULE_NAME[@]}"; do \
+		echo "$${BUILT_MODULE_LOCATION[$$i]}$${BUILT_MODULE_NAME[$$i]}"; \
+	done' 2>/dev/null)
+
+# Debian's headers packages carry no signing key: without one, kbuild's
+# attempt to sign at modules_install only prints errors.  dkms signs with
+# its own key instead.
+SIGN_OFF := $(if $(wildcard $(KDIR)/certs/signing_key.x509),,CONFIG_MODULE_SIG_ALL=)
+
 BENCH_ROUNDS ?= 41
 
 # The output of the build steps of check, demo and bench (V=1: shown).
@@ -43,18 +65,19 @@ BUILD_LOG := $(O_DIR)/build.log
 export V
 
 .PHONY: all help deps modules selftests tools hmm-tests check demo bench \
-	shell clean static-checks
+	shell clean static-checks install uninstall
 
 all: modules selftests tools
 
 help:
-	@echo 'mmu-mirror: the mmu_mirror helper and its clients'
+	@echo 'mmu-mirror $(VERSION): the mmu_mirror helper and its clients'
 	@echo
 	@echo 'Targets:'
 	@echo '  demo           the pinned-versus-notifier experiment and the seed'
 	@echo '                 experiment in QEMU; prints their tables and verdicts'
 	@echo '  check          every test: static checks, model tests on the host,'
-	@echo '                 selftests in QEMU; ends with "N passed, M failed"'
+	@echo '                 selftests in QEMU, make install and dkms in scratch'
+	@echo '                 directories; ends with "N passed, M failed"'
 	@echo '  bench          unmap cost of mirrored vs. unmirrored memory, in QEMU'
 	@echo '  deps           install the missing Debian packages (apt-get, as root)'
 	@echo '  all            modules, selftests and tools (the default)'
@@ -64,6 +87,10 @@ help:
 	@echo '  hmm-tests      the kernel'"'"'s hmm-tests from linux-source-6.1'
 	@echo '  static-checks  sparse C=2, kernel-doc, checkpatch --strict, coccinelle'
 	@echo '  shell          boot the test kernel with everything loaded, get a shell'
+	@echo '  install        modules into $$(INSTALL_MOD_PATH)/lib/modules/$$(KVER)/'
+	@echo '                 $$(INSTALL_MOD_DIR), depmod, UAPI headers into'
+	@echo '                 $$(DESTDIR)$$(PREFIX)/include/linux'
+	@echo '  uninstall      remove what install put there, depmod'
 	@echo '  clean          remove kbuild output and build/'
 	@echo
 	@echo 'Knobs (make VAR=value; current value in brackets):'
@@ -73,12 +100,21 @@ help:
 	  KDIR "its build tree [$(KDIR)]" \
 	  V=1 "show build, boot and test output as it comes (default: a" \
 	  '' "line per stage, the rest in logs under build/)" \
+	  DESTDIR "staging root for install and uninstall [$(DESTDIR)]" \
+	  INSTALL_MOD_PATH "root for the modules only [$(INSTALL_MOD_PATH)]" \
+	  INSTALL_MOD_DIR "their directory under lib/modules/KVER [$(INSTALL_MOD_DIR)]" \
+	  PREFIX "headers go to DESTDIR/PREFIX/include/linux [$(PREFIX)]" \
+	  DEPMOD "run by install and uninstall; DEPMOD=: skips it [$(DEPMOD)]" \
 	  DEMO_MIB "size of the notifier-demo experiment [$${DEMO_MIB:-64} MiB]" \
 	  SEED_SMALL_MIB "small VM of the seed experiment [$${SEED_SMALL_MIB:-32} MiB]" \
 	  SEED_LARGE_MIB "large VM of the seed experiment [$${SEED_LARGE_MIB:-128} MiB]" \
 	  SEED_GUEST_MEM "its QEMU guest's RAM [$${SEED_GUEST_MEM:-768} MiB]" \
 	  BENCH_ROUNDS "rounds per operation of make bench [$(BENCH_ROUNDS)]" \
 	  QEMU_RUN_OPTS "more scripts/qemu-run.sh options for demo, bench [$${QEMU_RUN_OPTS}]"
+	@echo
+	@echo 'DKMS (as root; see Documentation/admin-guide/mmu-mirror.rst):'
+	@echo '  dkms add . && dkms build mmu-mirror/$(VERSION) -k $(KVER) &&'
+	@echo '  dkms install mmu-mirror/$(VERSION) -k $(KVER)'
 
 deps:
 	@scripts/deps.sh
@@ -138,6 +174,32 @@ bench: deps
 	@$(STAGE) "build: modules, tools" $(BUILD_LOG) \
 		$(MAKE) --no-print-directory modules tools
 	@scripts/bench.sh $(O_DIR) $(BENCH_ROUNDS)
+
+# kbuild's modules_install cannot run depmod with Debian's headers (no
+# System.map there), so depmod runs here; -b when installing elsewhere
+# than /.
+install: modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(INSTALL_MOD_PATH) \
+		INSTALL_MOD_DIR=$(INSTALL_MOD_DIR) $(SIGN_OFF) modules_install
+	$(DEPMOD) -a $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KVER)
+	install -d $(DESTDIR)$(PREFIX)/include/linux
+	install -m 644 $(UAPI_HDRS) $(DESTDIR)$(PREFIX)/include/linux/
+
+uninstall:
+	@test -n "$(MODULE_PATHS)" || { echo "error: no modules listed in" \
+		"dkms.conf" >&2; exit 1; }
+	rm -f $(foreach m,$(MODULE_PATHS),$(foreach z,.ko .ko.xz .ko.gz .ko.zst,\
+		$(MODLIB)/$(INSTALL_MOD_DIR)/$(m)$(z)))
+	@for d in $(sort $(foreach m,$(MODULE_PATHS),$(dir $(m)))); do \
+		d=$(MODLIB)/$(INSTALL_MOD_DIR)/$$d; \
+		while [ "$$d" != $(MODLIB) ] && rmdir "$$d" 2>/dev/null; do \
+			d=$$(dirname "$$d"); \
+		done; \
+	done
+	test ! -d $(MODLIB) || $(DEPMOD) -a \
+		$(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KVER)
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/include/linux/,\
+		$(notdir $(UAPI_HDRS)))
 
 shell: modules selftests tools
 	@scripts/qemu-run.sh --shell

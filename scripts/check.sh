@@ -13,7 +13,10 @@
 #  3. One QEMU boot (scripts/qemu-run.sh, 900 s limit) running
 #     tools/testing/selftests/notifier-demo/run_all.sh in the guest: every
 #     notifier-demo selftest, then /tests/run_hmm_tests.sh if present.
-#  4. The KTAP results of all programs are counted.  Only column-0 lines
+#  4. scripts/install-check.sh: "install" (make install and uninstall into
+#     scratch directories) and "dkms" (add, build, install, autoinstall,
+#     remove in scratch dkms trees; skipped unless root).
+#  5. The KTAP results of all programs are counted.  Only column-0 lines
 #     between "# PROGRAM <name>" and "# PROGRAM-EXIT <name> <rc>" count:
 #       ok N ...               passed (skipped with "# SKIP")
 #       not ok N ... # TODO    expected failure, not a failure
@@ -26,7 +29,7 @@
 #     finishes.  Each kernel failure report found by qemu-run.sh fails once,
 #     as do a guest that never completes and failed guest setup steps.
 #
-# Output: one line per stage ("[2/4] userspace model tests") and one per
+# Output: one line per stage ("[2/5] userspace model tests") and one per
 # program with its result; what the programs print goes to logs in
 # BUILD_DIR/check/ (V=1 in the environment shows it as it comes).  It ends
 # with a table per stage (the one per program is in summary.txt), the
@@ -59,7 +62,7 @@ export KVER
 
 # shellcheck source=scripts/progress.sh
 . "$REPO/scripts/progress.sh"
-stages=4
+stages=5
 stage_no=0
 : >"$out/host-logs"
 declare -a stage_title=()
@@ -262,6 +265,12 @@ fi
 [ "$setup_errors" = 0 ] ||
 	echo "qemu: $setup_errors guest setup step(s) failed (modules," \
 	     "zram or huge pages; see $out/guest.log)" >>"$extra"
+
+step "make install and dkms (scratch dirs)"
+run_host install "$out/install.log" "$REPO/scripts/install-check.sh" \
+	install "$out/install"
+run_host dkms "$out/dkms.log" "$REPO/scripts/install-check.sh" \
+	dkms "$out/dkms"
 
 # Count the KTAP results.  Prints "R name pass fail skip xfail rc secs" per
 # program, then "F name: what" per failure, "U name" per unfinished

@@ -113,6 +113,8 @@ function rng(w, k, v) {
 	if (v == "-")
 		return
 	v += 0
+	SUM[w, k] += v
+	CNT[w, k]++
 	if (!((w, k) in LO) || v < LO[w, k]) LO[w, k] = v
 	if (!((w, k) in HI) || v > HI[w, k]) HI[w, k] = v
 }
@@ -204,7 +206,7 @@ function joined(    i, s) {
 # The verdicts: one paragraph per table, each sentence from the figures.
 function verdicts(    b, k, s, ok, all, bes, i, m, r) {
 	split("mirror realkvm pinned", bes, " ")
-	s = sprintf("Seed experiment, %d runs. ", nrow)
+	s = sprintf("Seed experiment (%d rows). ", nrow)
 	k = "pageout"
 	for (i = 1; i <= 3; i++) {
 		b = bes[i]
@@ -247,15 +249,28 @@ function verdicts(    b, k, s, ok, all, bes, i, m, r) {
 		s = s "."
 		m = "mirror" SUBSEP k; r = "realkvm" SUBSEP k
 		if ((m in SEEN) && (r in SEEN)) {
-			if (LO["rec", m] > HI["rec", r] && HI["act", m] < LO["act", r])
-				s = s " Idle guests of our client gave the hog more" \
-				      " than real KVM'"'"'s, whose pages sat on the" \
-				      " active list, which reclaim ages last."
-			else if (HI["rec", m] < LO["rec", r])
-				s = s " Our client kept more of its idle guests than" \
-				      " real KVM."
+			am = SUM["rec", m] / CNT["rec", m]
+			ar = SUM["rec", r] / CNT["rec", r]
+			if (am > ar + 10)
+				s = s sprintf(" On average the hog took more of our" \
+					      " client'"'"'s idle guests (%.1f%%) than of" \
+					      " real KVM'"'"'s (%.1f%%)", am, ar)
+			else if (am < ar - 10)
+				s = s sprintf(" On average the hog took less of our" \
+					      " client'"'"'s idle guests (%.1f%%) than of" \
+					      " real KVM'"'"'s (%.1f%%)", am, ar)
 			else
-				s = s " The two overlap under the hog."
+				s = s sprintf(" On average the hog took about as much" \
+					      " of both (%.1f%% and %.1f%%)", am, ar)
+			if (HI["rec", r] - LO["rec", r] > 20 && \
+			    HI["rec", m] - LO["rec", m] <= 5)
+				s = s ", real KVM'"'"'s share varying from run to" \
+				      " run, ours not"
+			if ((("act", r) in LO) && (("act", m) in HI) && \
+			    LO["act", r] > HI["act", m] + 50 && am > ar)
+				s = s "; real KVM'"'"'s pages sat on the active list," \
+				      " which reclaim ages last"
+			s = s "."
 		}
 		s = s " "
 	}

@@ -224,9 +224,17 @@ dkms_state() {
 	md5sum "/lib/modules/$KVER/modules.dep" 2>/dev/null
 }
 
+# dkms_cleanup: remove the scratch trees, and the signing key if dkms made
+# it for this run.
+dkms_cleanup() {
+	rm -rf "$out/tree" "$out/src" "$out/dkms" "$out/installed"
+	[ "$key_made" = 0 ] || rm -f /var/lib/dkms/mok.key /var/lib/dkms/mok.pub
+}
+
+key_made=0
 check_dkms() {
 	local tree=$out/tree src=$out/src dtree=$out/dkms itree=$out/installed
-	local name ver conf before key_made=0 mods got want m vm bad
+	local name ver conf before mods got want m vm bad
 	local -a D
 
 	echo "TAP version 13"
@@ -247,6 +255,11 @@ check_dkms() {
 	before=$(dkms_state)
 	[ -e /var/lib/dkms/mok.key ] || [ -e /var/lib/dkms/mok.pub ] ||
 		key_made=1
+	# Also when interrupted: no scratch tree or key left behind.
+	trap 'dkms_cleanup' EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	trap 'exit 141' PIPE
 	rm -rf "$tree" "$src" "$dtree" "$itree"
 	mkdir -p "$src" "$dtree" "$itree/$KVER"
 	clean_copy "$tree"
@@ -328,8 +341,8 @@ check_dkms() {
 		     "$(tail -n 15 "$out/dkms-remove.log")"
 	fi
 
-	rm -rf "$tree" "$src" "$dtree" "$itree"
-	[ $key_made = 0 ] || rm -f /var/lib/dkms/mok.key /var/lib/dkms/mok.pub
+	dkms_cleanup
+	trap - EXIT
 
 	# Proves: none of this touched the system's dkms tree, /usr/src or
 	# the module tree of KVER (the QEMU tests boot that kernel).

@@ -430,7 +430,7 @@ int main(int argc, char **argv)
 		rounds = atoi(argv[1]);
 	if (rounds < 3 || model_phys_init(1UL << 16) || model_modules_init())
 		return 2;
-	printf("# scale_bench: %d rounds, model core VM, host clock\n",
+	printf("# scale_bench: %d rounds, model core VM, thread CPU time (threads: wall time)\n",
 	       rounds);
 	if (all || !strcmp(what, "windows"))
 		bench_windows();

@@ -59,7 +59,7 @@ data threads _fault_rate >"$build/bench-scale-t.dat"
 	cd "$build" && gnuplot <<'GP'
 set terminal pngcairo size 720,440 noenhanced
 set grid
-set key top left
+set key below
 set style data yerrorlines
 set output 'bench-scale-windows.png'
 set title 'Windows in one mirror (model): median ns/page, bars q1-q3'

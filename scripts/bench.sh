@@ -100,4 +100,5 @@ if [ $rc -ne 0 ]; then
 	show_tail "$build/bench-console.log" 15
 fi
 "$REPO/scripts/bench-hmm.sh" "$build" "$rounds" || rc=1
+"$REPO/scripts/bench-scale.sh" "$build" "$rounds" || rc=1
 exit $rc

@@ -104,7 +104,9 @@ struct kvmm_access {
  *	for an access reaching past 2^KVMM_GPA_BITS, or a bad @data
  *	pointer; -EPERM for a store to a read-only memslot or host mapping;
  *	-EINVAL for a bad access; -EINTR on a pending signal; -ESRCH once
- *	the VM owner's address space has exited
+ *	the VM owner's address space has exited; -ENOMEM, in a pinned VM
+ *	also for pins beyond the owner's RLIMIT_MEMLOCK; -EOPNOTSUPP for a
+ *	store of a pinned VM to a shared file mapping that needs writeback
  *
  * Accesses run in order.  The output fields are written back once the
  * block itself was accepted; the ioctl then returns @error.  A pending

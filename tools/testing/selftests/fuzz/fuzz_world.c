@@ -1,0 +1,1060 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fuzz_world.c - the memory and the files the calls share, and the chaos
+ *
+ * The arena is FZ_NSLOTS slots of 4 MiB and one big slot of 32 MiB at a
+ * fixed address (16 TiB), far below every place the kernel picks for a
+ * mapping of its own, so the fuzzer may unmap, remap and replace anything
+ * in it at any time without ever hitting its own heap or stacks.  Slots
+ * hold anonymous private memory (with and without THP), shared anonymous
+ * memory, shared and private mappings of a memfd and of a file on ext4
+ * (tmpfs when the guest has no ext4), hugetlb, mappings of a dmirror
+ * file, read-only and PROT_NONE memory, and holes.
+ *
+ * The files live in slots too (enum FS_*): dmirror files (two in pinned
+ * mode), /dev/kvm_mirror, VMs with the memslots of the layout in
+ * fuzz_desc.c, dmirror and VM files received from children that have
+ * exited, and files of no mirror device.  A slot's file is replaced by
+ * opening the new one, exchanging the descriptor, bumping the slot's
+ * generation and closing the old one, so a caller can tell that the file
+ * it used changed under it.
+ *
+ * Chaos operations act on the same memory and files while the callers
+ * run: munmap, mmap of another kind, mprotect, madvise (DONTNEED,
+ * PAGEOUT, COLD, FREE, COLLAPSE, REMOVE, ...), populate, mremap, mlock,
+ * truncating and punching the files, fork with children that make calls
+ * and exit or get killed in the middle, children that hand over their
+ * files and exit, close and reopen, signals to the callers, reads of the
+ * helper's debugfs files while mirrors come and go, and compaction.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "fuzz.h"
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE	0x100000
+#endif
+#ifndef MADV_COLD
+#define MADV_COLD		20
+#endif
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT		21
+#endif
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ	22
+#endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE	23
+#endif
+#ifndef MADV_DONTNEED_LOCKED
+#define MADV_DONTNEED_LOCKED	24
+#endif
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE		25
+#endif
+#ifndef MREMAP_DONTUNMAP
+#define MREMAP_DONTUNMAP	4
+#endif
+#ifndef MLOCK_ONFAULT
+#define MLOCK_ONFAULT		0x01
+#endif
+
+#define FZ_MEMFD_SIZE		(16 * FZ_MIB)
+#define FZ_FILE_SIZE		(8 * FZ_MIB)
+#define FZ_HPAGE		(2 * FZ_MIB)
+#define FZ_CLOSED_FD		1000
+
+enum mkind {
+	MK_ANON, MK_THP, MK_ANON_SHARED, MK_MEMFD_SHARED, MK_MEMFD_PRIVATE,
+	MK_FILE_SHARED, MK_FILE_PRIVATE, MK_HUGETLB, MK_DEVICE, MK_RDONLY,
+	MK_NONE, MK_HOLE, MK_NR,
+};
+
+static const char *const mk_names[MK_NR] = {
+	"anon", "thp", "anon-shared", "memfd-shared", "memfd-private",
+	"file-shared", "file-private", "hugetlb", "dmirror", "read-only",
+	"prot-none", "hole",
+};
+
+/* What the slots hold at the start of a phase. */
+static const enum mkind initial_kind[FZ_NSLOTS + 1] = {
+	MK_THP, MK_ANON, MK_ANON_SHARED, MK_ANON, MK_MEMFD_SHARED,
+	MK_FILE_SHARED, MK_ANON, MK_THP, MK_MEMFD_PRIVATE, MK_FILE_PRIVATE,
+	MK_ANON, MK_HUGETLB, MK_DEVICE, MK_RDONLY, MK_NONE, MK_HOLE,
+	MK_DEVICE,
+};
+
+static u64 slot_bytes(unsigned int s)
+{
+	return s == FZ_BIG_SLOT ? FZ_BIG_SIZE : FZ_SLOT_SIZE;
+}
+
+int fz_fd_get(struct fz_world *w, int slot, unsigned int *gen)
+{
+	*gen = atomic_load(&w->fs[slot].gen);
+	return atomic_load(&w->fs[slot].fd);
+}
+
+/* Put @fd into @slot; the old file is closed after the generation moved. */
+static void fd_replace(struct fz_world *w, int slot, int fd)
+{
+	int old;
+
+	if (!w->in_child)
+		pthread_rwlock_rdlock(&w->fd_lock);
+	old = atomic_exchange(&w->fs[slot].fd, fd);
+	atomic_fetch_add(&w->fs[slot].gen, 1);
+	if (old >= 0)
+		close(old);
+	if (!w->in_child)
+		pthread_rwlock_unlock(&w->fd_lock);
+}
+
+/* ---- memory -------------------------------------------------------------- */
+
+static int map_slot(struct fz_world *w, unsigned int s, enum mkind k,
+		    u64 len, struct fz_rng *r)
+{
+	void *base = (void *)(uintptr_t)fz_slot_base(s);
+	int prot = PROT_READ | PROT_WRITE, flags = MAP_FIXED, fd = -1;
+	unsigned int gen;
+	off_t off = 0;
+	void *p;
+
+	if (k == MK_HUGETLB && !w->hugetlb)
+		k = MK_THP;
+	if (k == MK_THP || k == MK_HUGETLB)
+		len = (len + FZ_HPAGE - 1) & ~(FZ_HPAGE - 1);
+	switch (k) {
+	case MK_ANON_SHARED:
+		flags |= MAP_SHARED | MAP_ANONYMOUS;
+		break;
+	case MK_MEMFD_SHARED:
+	case MK_MEMFD_PRIVATE:
+		fd = w->memfd;
+		off = fz_below(r, (FZ_MEMFD_SIZE - len) / FZ_PAGE + 1) * FZ_PAGE;
+		flags |= k == MK_MEMFD_SHARED ? MAP_SHARED : MAP_PRIVATE;
+		break;
+	case MK_FILE_SHARED:
+	case MK_FILE_PRIVATE:
+		fd = w->filefd;
+		if (len > FZ_FILE_SIZE)
+			len = FZ_FILE_SIZE;
+		off = fz_below(r, (FZ_FILE_SIZE - len) / FZ_PAGE + 1) * FZ_PAGE;
+		flags |= k == MK_FILE_SHARED ? MAP_SHARED : MAP_PRIVATE;
+		break;
+	case MK_HUGETLB:
+		flags |= MAP_SHARED | MAP_ANONYMOUS | MAP_HUGETLB;
+		break;
+	case MK_DEVICE:
+		fd = fz_fd_get(w, FS_ND0 + (int)fz_below(r, 4), &gen);
+		flags |= MAP_SHARED;
+		if (len > 16 * FZ_MIB)
+			len = 16 * FZ_MIB;
+		break;
+	case MK_HOLE:
+		return munmap(base, len) ? -errno : 0;
+	case MK_RDONLY:
+		prot = PROT_READ;
+		flags |= MAP_PRIVATE | MAP_ANONYMOUS;
+		break;
+	case MK_NONE:
+		prot = PROT_NONE;
+		flags |= MAP_PRIVATE | MAP_ANONYMOUS;
+		break;
+	default:
+		flags |= MAP_PRIVATE | MAP_ANONYMOUS;
+		break;
+	}
+	p = mmap(base, len, prot, flags, fd, off);
+	if (p == MAP_FAILED)
+		return -errno;
+	if (k == MK_THP)
+		madvise(p, len, MADV_HUGEPAGE);
+	else if (k == MK_ANON)
+		madvise(p, len, MADV_NOHUGEPAGE);
+	return 0;
+}
+
+static int map_initial(struct fz_world *w, struct fz_rng *r)
+{
+	unsigned int s;
+	int ret;
+
+	for (s = 0; s <= FZ_BIG_SLOT; s++) {
+		enum mkind k = initial_kind[s];
+		u64 len = s == FZ_BIG_SLOT ? 16 * FZ_MIB : FZ_SLOT_SIZE;
+		void *base = (void *)(uintptr_t)fz_slot_base(s);
+
+		ret = map_slot(w, s, k, len, r);
+		if (ret && k == MK_HUGETLB) {
+			k = MK_THP;
+			ret = map_slot(w, s, k, len, r);
+		}
+		if (ret && k != MK_HOLE) {
+			fz_out("mapping arena slot %u as %s: %s", s,
+			       mk_names[k], strerror(-ret));
+			return ret;
+		}
+		if (k == MK_RDONLY)
+			madvise(base, FZ_MIB, MADV_POPULATE_READ);
+		else if (k != MK_NONE && k != MK_HOLE && k != MK_DEVICE)
+			madvise(base, s < FZ_NMEMSLOTS ? FZ_MIB : FZ_MIB / 4,
+				MADV_POPULATE_WRITE);
+	}
+	return 0;
+}
+
+/* The end of the user address space: 2^56 with 5-level paging, else 2^47. */
+static u64 find_user_top(void)
+{
+	void *hi = (void *)(1UL << 47);
+	void *p = mmap(hi, FZ_PAGE, PROT_READ,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+
+	if (p == hi) {
+		munmap(p, FZ_PAGE);
+		return (1ULL << 56) - FZ_PAGE;
+	}
+	if (p != MAP_FAILED)
+		munmap(p, FZ_PAGE);
+	return (1ULL << 47) - FZ_PAGE;
+}
+
+/* Is any page of [addr, addr + len) mapped? */
+static bool any_mapped(u64 addr, u64 len)
+{
+	void *want = (void *)(uintptr_t)addr;
+	void *p = mmap(want, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+		       MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return true;
+	munmap(p, len);
+	return p != want;
+}
+
+/* ---- files --------------------------------------------------------------- */
+
+static int open_nd(int minor, bool pinned)
+{
+	char path[32];
+	__u32 mode = NDEMO_MODE_PINNED;
+	int fd;
+
+	snprintf(path, sizeof(path), "/dev/hmm_dmirror%d", minor);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (pinned)
+		ioctl(fd, NDEMO_SET_MODE, &mode);
+	return fd;
+}
+
+static int open_kdev(void)
+{
+	int fd = open("/dev/kvm_mirror", O_RDWR | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/**
+ * fz_vm_populate() - give a VM the memslots of the layout
+ * @w: the world
+ * @vmfd: the VM file
+ */
+void fz_vm_populate(struct fz_world *w, int vmfd)
+{
+	unsigned int s;
+
+	for (s = 0; s < FZ_NMEMSLOTS; s++) {
+		struct kvmm_memslot m = {
+			.slot = s,
+			.flags = fz_memslot_flags(s),
+			.guest_phys_addr = fz_memslot_gpa(s),
+			.memory_size = fz_memslot_size(s),
+			.userspace_addr = fz_memslot_hva(s),
+		};
+
+		ioctl(vmfd, KVMM_SET_MEMSLOT, &m);
+	}
+}
+
+static int create_vm(struct fz_world *w, unsigned long flags)
+{
+	int kdev = open_kdev(), vm;
+
+	if (kdev < 0)
+		return kdev;
+	vm = ioctl(kdev, KVMM_CREATE_VM, flags);
+	vm = vm < 0 ? -errno : vm;
+	close(kdev);
+	if (vm >= 0)
+		fz_vm_populate(w, vm);
+	return vm;
+}
+
+/*
+ * A child opens a dmirror file and creates a VM, uses both, hands them
+ * to the parent and exits: the parent then holds files whose address
+ * space is gone.
+ */
+static void __attribute__((noreturn)) donor(struct fz_world *w,
+					    struct fz_rng *r)
+{
+	char buf[64] __attribute__((aligned(8)));
+	struct ndemo_cmd cmd = {
+		.addr = fz_slot_base(0), .ptr = (uintptr_t)buf, .npages = 1,
+	};
+	struct kvmm_access acc = {
+		.gpa = fz_memslot_gpa(0), .data = (uintptr_t)buf, .len = 8,
+	};
+	struct kvmm_run run = { .accesses = (uintptr_t)&acc, .count = 1 };
+	union {
+		char space[CMSG_SPACE(2 * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	int fds[2], ids[2] = { -1, -1 }, n = 0;
+	struct iovec iov = { .iov_base = ids, .iov_len = sizeof(ids) };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.space, .msg_controllen = sizeof(u.space),
+	};
+	struct cmsghdr *cm;
+
+	fds[0] = open_nd((int)fz_below(r, 2), fz_pct(r, 40));
+	if (fds[0] >= 0) {
+		ioctl(fds[0], NDEMO_SNAPSHOT, &cmd);
+		ids[n++] = FT_ND;
+	}
+	fds[n] = create_vm(w, fz_below(r, 2));
+	if (fds[n] >= 0) {
+		ioctl(fds[n], KVMM_RUN, &run);
+		ids[n++] = FT_VM;
+	}
+	if (!n) {
+		msg.msg_control = NULL;
+		msg.msg_controllen = 0;
+	} else {
+		memset(&u, 0, sizeof(u));
+		msg.msg_controllen = CMSG_SPACE(n * sizeof(int));
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(n * sizeof(int));
+		memcpy(CMSG_DATA(cm), fds, n * sizeof(int));
+	}
+	sendmsg(w->sock[1], &msg, MSG_DONTWAIT);
+	_exit(0);
+}
+
+/* Wait up to @secs for @pid; 0 and *status when reaped, -1 on timeout. */
+static int wait_child(pid_t pid, int *status, double secs)
+{
+	struct timespec ts = { 0, 2 * 1000 * 1000 };
+	int i, n = (int)(secs * 500);
+
+	for (i = 0; i <= n; i++) {
+		pid_t p = waitpid(pid, status, WNOHANG);
+
+		if (p == pid || (p < 0 && errno != EINTR))
+			return 0;
+		nanosleep(&ts, NULL);
+	}
+	return -1;
+}
+
+static void take_donation(struct fz_world *w, struct fz_rng *r, int which)
+{
+	union {
+		char space[CMSG_SPACE(2 * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	int ids[2] = { -1, -1 }, fds[2], n, i;
+	struct iovec iov = { .iov_base = ids, .iov_len = sizeof(ids) };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.space, .msg_controllen = sizeof(u.space),
+	};
+	struct pollfd pfd = { .fd = w->sock[0], .events = POLLIN };
+	struct cmsghdr *cm;
+
+	if (poll(&pfd, 1, 5000) != 1 ||
+	    recvmsg(w->sock[0], &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) <= 0)
+		return;
+	cm = CMSG_FIRSTHDR(&msg);
+	if (!cm || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+		return;
+	n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+	memcpy(fds, CMSG_DATA(cm), n * sizeof(int));
+	for (i = 0; i < n && i < 2; i++) {
+		int slot = ids[i] == FT_ND ? FS_ND_FOREIGN0 : FS_VM_FOREIGN0;
+
+		fd_replace(w, slot + (which >= 0 ? which :
+					     (int)fz_below(r, 2)), fds[i]);
+	}
+}
+
+/*
+ * One donation into foreign slot @which (-1: either); -1 if the donor
+ * did not exit.
+ */
+static int donate(struct fz_world *w, struct fz_rng *r, int which)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return 0;
+	if (pid == 0)
+		donor(w, r);
+	take_donation(w, r, which);
+	return wait_child(pid, &status, 30);
+}
+
+/**
+ * fz_reopen() - replace the file of @slot by a new one of its kind
+ * @w: the world
+ * @slot: FS_ND*, FS_KDEV, FS_VM*, or a foreign slot (a new donation)
+ * @r: random numbers
+ *
+ * Return: 0, or -1 if a donor child did not exit.
+ */
+int fz_reopen(struct fz_world *w, int slot, struct fz_rng *r)
+{
+	int fd;
+
+	switch (slot) {
+	case FS_ND0: case FS_ND1: case FS_ND2: case FS_ND3:
+		fd = open_nd((slot - FS_ND0) / 2, slot == FS_ND1 ||
+			     slot == FS_ND3);
+		break;
+	case FS_KDEV:
+		fd = open_kdev();
+		break;
+	case FS_VM0: case FS_VM1: case FS_VM2:
+		fd = create_vm(w, slot == FS_VM1 ? KVMM_VM_PINNED :
+			       slot == FS_VM2 ? fz_below(r, 2) : 0);
+		break;
+	default:
+		return donate(w, r, -1);
+	}
+	if (fd >= 0)
+		fd_replace(w, slot, fd);
+	return 0;
+}
+
+/**
+ * fz_adopt_vm() - a VM a call created: keep it as vm2 or close it
+ * @w: the world
+ * @fd: the new VM file
+ * @r: random numbers
+ */
+void fz_adopt_vm(struct fz_world *w, int fd, struct fz_rng *r)
+{
+	if (fz_pct(r, 30)) {
+		fz_vm_populate(w, fd);
+		fd_replace(w, FS_VM2, fd);
+	} else {
+		close(fd);
+	}
+}
+
+static void set_slot(struct fz_world *w, int slot, enum fz_ftype t,
+		     unsigned int flags, int fd)
+{
+	w->fs[slot].type = t;
+	w->fs[slot].flags = flags;
+	atomic_store(&w->fs[slot].fd, fd);
+	atomic_store(&w->fs[slot].gen, 0);
+}
+
+static int open_files(struct fz_world *w, struct fz_rng *r)
+{
+	int i, fd, p[2];
+
+	for (i = 0; i < 4; i++) {
+		fd = open_nd(i / 2, i & 1);
+		if (fd < 0) {
+			fz_out("cannot open /dev/hmm_dmirror%d: %s (is notifier_demo.ko loaded?)",
+			       i / 2, strerror(-fd));
+			return fd;
+		}
+		set_slot(w, FS_ND0 + i, FT_ND, (i & 1) ? FZ_FS_PINNED : 0, fd);
+	}
+	fd = open_kdev();
+	if (fd < 0) {
+		fz_out("cannot open /dev/kvm_mirror: %s (is kvm_mirror.ko loaded?)",
+		       strerror(-fd));
+		return fd;
+	}
+	set_slot(w, FS_KDEV, FT_KDEV, 0, fd);
+	for (i = 0; i < 3; i++) {
+		fd = create_vm(w, i == 1 ? KVMM_VM_PINNED : 0);
+		if (fd < 0) {
+			fz_out("KVMM_CREATE_VM: %s", strerror(-fd));
+			return fd;
+		}
+		set_slot(w, FS_VM0 + i, FT_VM, i == 1 ? FZ_FS_PINNED : 0, fd);
+	}
+	for (i = 0; i < 2; i++) {
+		set_slot(w, FS_ND_FOREIGN0 + i, FT_ND, FZ_FS_FOREIGN, -1);
+		set_slot(w, FS_VM_FOREIGN0 + i, FT_VM, FZ_FS_FOREIGN, -1);
+	}
+	if (pipe2(p, O_NONBLOCK | O_CLOEXEC))
+		return -errno;
+	set_slot(w, FS_PIPE_R, FT_WRONG, 0, p[0]);
+	set_slot(w, FS_PIPE_W, FT_WRONG, 0, p[1]);
+	set_slot(w, FS_EVENTFD, FT_WRONG, 0,
+		 eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+	set_slot(w, FS_NULL, FT_WRONG, 0, open("/dev/null", O_RDWR | O_CLOEXEC));
+	if (fcntl(FZ_CLOSED_FD, F_GETFD) != -1)
+		return -EBADFD;
+	set_slot(w, FS_CLOSED, FT_WRONG, 0, FZ_CLOSED_FD);
+	set_slot(w, FS_MINUS1, FT_WRONG, 0, -1);
+
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, w->sock))
+		return -errno;
+	/* Every foreign slot gets a file whose owner has exited. */
+	for (i = 0; i < 2; i++) {
+		if (donate(w, r, i))
+			return -ETIMEDOUT;
+	}
+	for (i = 0; i < 2; i++) {
+		if (atomic_load(&w->fs[FS_ND_FOREIGN0 + i].fd) < 0)
+			fd_replace(w, FS_ND_FOREIGN0 + i, open_nd(i, false));
+		if (atomic_load(&w->fs[FS_VM_FOREIGN0 + i].fd) < 0) {
+			fz_out("no child handed over a VM file");
+			return -ENODEV;
+		}
+	}
+	return 0;
+}
+
+static int open_backing(struct fz_world *w)
+{
+	static const char *const dirs[] = { "/mnt/ext4", "/tmp" };
+	char path[64];
+	unsigned int i;
+
+	w->memfd = memfd_create("mirror-fuzz", MFD_CLOEXEC);
+	if (w->memfd < 0 || ftruncate(w->memfd, FZ_MEMFD_SIZE))
+		return -errno;
+	for (i = 0; i < ARRAY_SIZE(dirs); i++) {
+		snprintf(path, sizeof(path), "%s/mirror-fuzz.%d", dirs[i],
+			 getpid());
+		w->filefd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+				 0600);
+		if (w->filefd < 0)
+			continue;
+		unlink(path);
+		w->file_is_ext4 = i == 0;
+		return ftruncate(w->filefd, FZ_FILE_SIZE) ? -errno : 0;
+	}
+	return -errno;
+}
+
+/**
+ * fz_world_init() - the arena, the backing files and the file slots
+ * @w: the world to set up
+ * @sh: the phase's shared state
+ * @seed: the phase seed
+ * @phase: the phase number
+ *
+ * Context: the worker process, before its threads start.
+ * Return: 0 or a negative errno (with a message).
+ */
+int fz_world_init(struct fz_world *w, struct fz_shared *sh, u64 seed,
+		  unsigned int phase)
+{
+	struct fz_rng r = { fz_mix(seed ^ 0x5eedULL ^ phase) };
+	void *h;
+	int ret;
+
+	w->sh = sh;
+	w->seed = seed;
+	w->phase = phase;
+	pthread_rwlock_init(&w->fd_lock, NULL);
+	fz_user_top = w->user_top = find_user_top();
+	/* Boundary addresses the generator uses must be unreachable. */
+	if (any_mapped(w->user_top - 17 * FZ_PAGE, 17 * FZ_PAGE) ||
+	    any_mapped(FZ_ARENA_BASE - 16 * FZ_MIB, FZ_ARENA_SIZE + 32 * FZ_MIB)) {
+		fz_out("the top of the user address space or the arena is mapped");
+		return -EEXIST;
+	}
+	h = mmap((void *)(uintptr_t)fz_slot_base(11), FZ_HPAGE,
+		 PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS | MAP_HUGETLB | MAP_FIXED_NOREPLACE,
+		 -1, 0);
+	w->hugetlb = h != MAP_FAILED;
+	if (w->hugetlb)
+		munmap(h, FZ_HPAGE);
+	ret = open_backing(w);
+	if (ret) {
+		fz_out("memfd or backing file: %s", strerror(-ret));
+		return ret;
+	}
+	ret = open_files(w, &r);
+	if (ret)
+		return ret;
+	return map_initial(w, &r);
+}
+
+/**
+ * fz_world_fini() - close every file and unmap the arena
+ * @w: the world
+ */
+void fz_world_fini(struct fz_world *w)
+{
+	int i;
+
+	for (i = 0; i < FS_NR; i++) {
+		int fd = atomic_exchange(&w->fs[i].fd, -1);
+
+		if (fd >= 0 && i != FS_CLOSED)
+			close(fd);
+	}
+	close(w->memfd);
+	close(w->filefd);
+	close(w->sock[0]);
+	close(w->sock[1]);
+	munmap((void *)FZ_ARENA_BASE, FZ_ARENA_SIZE);
+}
+
+/**
+ * fz_thread_init() - a thread's ring and guarded buffers
+ * @t: the thread
+ * @w: the world
+ * @id: its ring index
+ * @who: its name in the logs
+ *
+ * Return: 0 or -errno.
+ */
+int fz_thread_init(struct fz_thread *t, struct fz_world *w, int id,
+		   const char *who)
+{
+	size_t g = FZ_PAGE;
+	size_t total = FZ_DATA_SIZE + g + FZ_ARR_SIZE + g + 2 * (FZ_PAGE + g);
+	unsigned char *p;
+
+	memset(t, 0, sizeof(*t));
+	t->w = w;
+	t->id = id;
+	t->ring = &w->sh->ring[id];
+	t->tid = (pid_t)syscall(SYS_gettid);
+	snprintf(t->ring->who, sizeof(t->ring->who), "%s", who);
+	memset(t->ring->rec, 0, sizeof(t->ring->rec));
+	atomic_store(&t->ring->pid, getpid());
+	p = mmap(NULL, total, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	t->b.data = p;
+	p += FZ_DATA_SIZE;
+	mprotect(p, g, PROT_NONE);
+	t->b.arr = p + g;
+	p += g + FZ_ARR_SIZE;
+	mprotect(p, g, PROT_NONE);
+	t->b.arg = p + g;
+	p += g + FZ_PAGE;
+	mprotect(p, g, PROT_NONE);
+	t->b.ro = p + g;
+	mprotect(t->b.ro, FZ_PAGE + g, PROT_NONE);
+	mprotect(t->b.ro, FZ_PAGE, PROT_READ);
+	return 0;
+}
+
+/* ---- chaos --------------------------------------------------------------- */
+
+enum chaos {
+	CH_REMAP, CH_MUNMAP, CH_MPROTECT, CH_MADVISE, CH_POPULATE, CH_MREMAP,
+	CH_MLOCK, CH_TRUNCATE,
+	CH_MEMORY_OPS,		/* the ones above: also in children */
+	CH_FORK_EXIT = CH_MEMORY_OPS, CH_FORK_KILL, CH_DONATE, CH_REOPEN,
+	CH_SIGNAL, CH_DEBUGFS, CH_COMPACT, CH_NR,
+};
+
+static const struct {
+	const char *name;
+	unsigned int weight;
+} chaos_ops[CH_NR] = {
+	[CH_REMAP] = { "mmap", 10 },
+	[CH_MUNMAP] = { "munmap", 6 },
+	[CH_MPROTECT] = { "mprotect", 8 },
+	[CH_MADVISE] = { "madvise", 16 },
+	[CH_POPULATE] = { "populate", 12 },
+	[CH_MREMAP] = { "mremap", 4 },
+	[CH_MLOCK] = { "mlock", 2 },
+	[CH_TRUNCATE] = { "truncate", 3 },
+	[CH_FORK_EXIT] = { "fork+exit", 3 },
+	[CH_FORK_KILL] = { "fork+kill", 2 },
+	[CH_DONATE] = { "fork+donate", 1 },
+	[CH_REOPEN] = { "close+reopen", 5 },
+	[CH_SIGNAL] = { "signal", 4 },
+	[CH_DEBUGFS] = { "debugfs-read", 2 },
+	[CH_COMPACT] = { "compact", 1 },
+};
+
+/* A range in the arena: a page, some pages, a huge page, a whole slot. */
+static void pick_range(struct fz_rng *r, u64 *addr, u64 *len)
+{
+	unsigned int s = fz_pct(r, 10) ? FZ_BIG_SLOT : fz_below(r, FZ_NSLOTS);
+	u64 size = slot_bytes(s), off, l;
+
+	switch (fz_below(r, 4)) {
+	case 0:
+		off = fz_below(r, size / FZ_PAGE) * FZ_PAGE;
+		l = FZ_PAGE;
+		break;
+	case 1:
+		off = fz_below(r, size / FZ_PAGE) * FZ_PAGE;
+		l = (1 + fz_below(r, 32)) * FZ_PAGE;
+		break;
+	case 2:
+		off = fz_below(r, size / FZ_HPAGE) * FZ_HPAGE;
+		l = FZ_HPAGE;
+		break;
+	default:
+		off = 0;
+		l = size;
+		break;
+	}
+	if (fz_pct(r, 5))
+		l += FZ_SLOT_SIZE;		/* into the next slot */
+	*addr = fz_slot_base(s) + off;
+	if (*addr + l > FZ_ARENA_END)
+		l = FZ_ARENA_END - *addr;
+	*len = l;
+}
+
+static const int advices[] = {
+	MADV_DONTNEED, MADV_DONTNEED, MADV_DONTNEED, MADV_PAGEOUT,
+	MADV_PAGEOUT, MADV_PAGEOUT, MADV_COLD, MADV_FREE, MADV_FREE,
+	MADV_WILLNEED, MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_COLLAPSE,
+	MADV_REMOVE, MADV_DONTFORK, MADV_DOFORK, MADV_WIPEONFORK,
+	MADV_KEEPONFORK, MADV_DONTNEED_LOCKED, MADV_POPULATE_READ,
+};
+
+static const int prots[] = {
+	PROT_NONE, PROT_READ, PROT_READ | PROT_WRITE, PROT_READ | PROT_WRITE,
+	PROT_READ | PROT_WRITE | PROT_EXEC,
+};
+
+static long chaos_mremap(struct fz_rng *r, u64 *a)
+{
+	unsigned int s = fz_below(r, FZ_NSLOTS);
+	unsigned int d = (s + 1 + fz_below(r, FZ_NSLOTS - 1)) % FZ_NSLOTS;
+	u64 len = (1 + fz_below(r, FZ_SLOT_SIZE / FZ_PAGE)) * FZ_PAGE;
+	void *src = (void *)(uintptr_t)fz_slot_base(s);
+	void *dst = (void *)(uintptr_t)fz_slot_base(d);
+	void *p;
+
+	a[0] = (uintptr_t)src;
+	a[1] = len;
+	a[2] = (uintptr_t)dst;
+	switch (fz_below(r, 3)) {
+	case 0:
+		p = mremap(src, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
+		break;
+	case 1:
+		p = mremap(src, len, len, MREMAP_MAYMOVE | MREMAP_FIXED |
+			   MREMAP_DONTUNMAP, dst);
+		break;
+	default:
+		a[2] = (1 + fz_below(r, FZ_SLOT_SIZE / FZ_PAGE)) * FZ_PAGE;
+		p = mremap(src, len, a[2], 0);
+		break;
+	}
+	return p == MAP_FAILED ? -1 : 0;
+}
+
+static long chaos_truncate(struct fz_world *w, struct fz_rng *r, u64 *a)
+{
+	bool file = fz_pct(r, 50);
+	int fd = file ? w->filefd : w->memfd;
+	u64 size = file ? FZ_FILE_SIZE : FZ_MEMFD_SIZE;
+	long ret;
+
+	a[0] = file;
+	a[1] = fz_below(r, size / FZ_PAGE) * FZ_PAGE;
+	if (fz_pct(r, 50)) {
+		a[2] = (1 + fz_below(r, 64)) * FZ_PAGE;
+		return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				 (off_t)a[1], (off_t)a[2]);
+	}
+	ret = ftruncate(fd, (off_t)a[1]);
+	sched_yield();
+	if (ftruncate(fd, (off_t)size))
+		ret = -1;
+	return ret;
+}
+
+static void __attribute__((noreturn)) child_main(struct fz_thread *parent,
+						 u64 seed)
+{
+	static struct fz_thread ct;
+	struct fz_shared *sh = parent->w->sh;
+	unsigned int k = atomic_fetch_add(&sh->child_ring, 1) % FZ_CHILD_RINGS;
+	unsigned int i;
+
+	ct = *parent;
+	ct.in_child = true;
+	ct.id = FZ_MAX_CALLERS + FZ_MAX_CHAOS + k;
+	ct.ring = &sh->ring[ct.id];
+	ct.seq = 0;
+	snprintf(ct.ring->who, sizeof(ct.ring->who), "child%u", k);
+	memset(ct.ring->rec, 0, sizeof(ct.ring->rec));
+	atomic_store(&ct.ring->pid, getpid());
+	for (i = 0; i < parent->w->child_calls && !atomic_load(&sh->stop);
+	     i++, ct.seq++) {
+		struct fz_call c;
+
+		ct.rng.s = fz_mix(seed + i);
+		if (fz_pct(&ct.rng, 15)) {
+			fz_chaos_op(&ct);
+			continue;
+		}
+		fz_gen_call(&ct, &c);
+		if (fz_exec(&ct, &c))
+			_exit(3);
+	}
+	_exit(0);
+}
+
+static long chaos_fork(struct fz_thread *t, bool kill_it, u64 *a)
+{
+	struct fz_shared *sh = t->w->sh;
+	u64 seed = fz_next(&t->rng);
+	int status = 0;
+	pid_t pid;
+
+	atomic_fetch_add(&sh->forks, 1);
+	pthread_rwlock_wrlock(&t->w->fd_lock);
+	pid = fork();
+	if (pid == 0) {
+		t->w->in_child = true;
+		child_main(t, seed);
+	}
+	pthread_rwlock_unlock(&t->w->fd_lock);
+	if (pid < 0)
+		return -1;
+	a[0] = pid;
+	a[1] = seed;
+	if (kill_it) {
+		struct timespec ts = { 0, fz_below(&t->rng, 20) * 1000000L };
+
+		nanosleep(&ts, NULL);
+		kill(pid, SIGKILL);
+	}
+	if (wait_child(pid, &status, kill_it ? 30 : 120) == 0) {
+		unsigned int i;
+
+		for (i = 0; i < FZ_MAX_RINGS; i++)
+			if (atomic_load(&sh->ring[i].pid) == pid)
+				atomic_store(&sh->ring[i].pid, 0);
+	} else {
+		fz_out("HANG: child %d did not exit%s", pid,
+		       kill_it ? " after SIGKILL" : "");
+		atomic_store(&sh->failed, 1);
+		atomic_store(&sh->stop, 1);
+		return -1;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 3)
+		atomic_store(&sh->stop, 1);	/* the child reported it */
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+}
+
+static long chaos_debugfs(void)
+{
+	DIR *d = opendir("/sys/kernel/debug/mmu_mirror");
+	struct dirent *e;
+	char path[320], buf[2048];
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)) && n < 8) {
+		int fd;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/kernel/debug/mmu_mirror/%s/stats",
+			 e->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		while (read(fd, buf, sizeof(buf)) > 0)
+			;
+		close(fd);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static long chaos_compact(struct fz_world *w)
+{
+	int fd;
+	long ret;
+
+	if (!w->compact)
+		return 0;
+	fd = open("/proc/sys/vm/compact_memory", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ret = write(fd, "1", 1);
+	close(fd);
+	return ret;
+}
+
+static enum chaos pick_chaos(struct fz_thread *t)
+{
+	unsigned int n = t->in_child ? CH_MEMORY_OPS : CH_NR, total = 0, i, x;
+
+	for (i = 0; i < n; i++)
+		total += chaos_ops[i].weight;
+	x = fz_below(&t->rng, total);
+	for (i = 0; i < n; i++) {
+		if (x < chaos_ops[i].weight)
+			return i;
+		x -= chaos_ops[i].weight;
+	}
+	return CH_MADVISE;
+}
+
+static long chaos_memory(struct fz_thread *t, enum chaos op, u64 *a)
+{
+	struct fz_rng *r = &t->rng;
+	u64 addr, len;
+	void *p;
+
+	pick_range(r, &addr, &len);
+	p = (void *)(uintptr_t)addr;
+	a[0] = addr;
+	a[1] = len;
+	switch (op) {
+	case CH_REMAP: {
+		unsigned int s = (addr - FZ_ARENA_BASE) / FZ_SLOT_SIZE;
+		enum mkind k = fz_below(r, MK_NR);
+
+		if (s > FZ_BIG_SLOT)
+			s = FZ_BIG_SLOT;
+		a[0] = fz_slot_base(s);
+		a[2] = k;
+		len = fz_pct(r, 50) ? slot_bytes(s) :
+		      (1 + fz_below(r, slot_bytes(s) / FZ_PAGE)) * FZ_PAGE;
+		a[1] = len;
+		if (map_slot(t->w, s, k, len, r))
+			return -1;
+		if (fz_pct(r, 50))
+			madvise((void *)(uintptr_t)a[0], len,
+				MADV_POPULATE_WRITE);
+		return 0;
+	}
+	case CH_MUNMAP:
+		return munmap(p, len);
+	case CH_MPROTECT:
+		a[2] = prots[fz_below(r, ARRAY_SIZE(prots))];
+		return mprotect(p, len, (int)a[2]);
+	case CH_MADVISE:
+		a[2] = advices[fz_below(r, ARRAY_SIZE(advices))];
+		return madvise(p, len, (int)a[2]);
+	case CH_POPULATE:
+		a[2] = fz_pct(r, 70) ? MADV_POPULATE_WRITE : MADV_POPULATE_READ;
+		return madvise(p, len, (int)a[2]);
+	case CH_MREMAP:
+		return chaos_mremap(r, a);
+	case CH_MLOCK:
+		a[2] = fz_below(r, 3);
+		if (a[2] == 0)
+			return mlock(p, len);
+		if (a[2] == 1)
+			return mlock2(p, len, MLOCK_ONFAULT);
+		return munlock(p, len);
+	default:
+		return chaos_truncate(t->w, r, a);
+	}
+}
+
+/**
+ * fz_chaos_op() - one chaos operation, logged in the thread's ring
+ * @t: the chaos thread (or a child); t->rng holds the operation's seed
+ */
+void fz_chaos_op(struct fz_thread *t)
+{
+	struct fz_world *w = t->w;
+	struct fz_rng *r = &t->rng;
+	struct fz_rec *rec = fz_log_begin(t);
+	enum chaos op = pick_chaos(t);
+	u64 a[3] = { 0, 0, 0 };
+	long ret;
+	int err;
+
+	rec->seed = r->s;
+	rec->desc = -2;
+	rec->fdslot = -1;
+	snprintf(rec->what, sizeof(rec->what), "%s", chaos_ops[op].name);
+	__atomic_store_n(&rec->state, 1, __ATOMIC_RELEASE);
+	errno = 0;
+	switch (op) {
+	case CH_FORK_EXIT:
+	case CH_FORK_KILL:
+		ret = chaos_fork(t, op == CH_FORK_KILL, a);
+		break;
+	case CH_DONATE:
+		ret = donate(w, r, -1);
+		if (ret) {
+			fz_out("HANG: a donor child did not exit");
+			atomic_store(&w->sh->failed, 1);
+			atomic_store(&w->sh->stop, 1);
+		}
+		break;
+	case CH_REOPEN: {
+		static const int slots[] = {
+			FS_ND0, FS_ND1, FS_ND2, FS_ND3, FS_KDEV, FS_VM0, FS_VM1,
+			FS_VM2,
+		};
+
+		a[0] = slots[fz_below(r, ARRAY_SIZE(slots))];
+		ret = fz_reopen(w, (int)a[0], r);
+		break;
+	}
+	case CH_SIGNAL: {
+		int n = atomic_load(&w->ncallers);
+
+		a[0] = n ? w->caller_tids[fz_below(r, n)] : 0;
+		ret = a[0] ? syscall(SYS_tgkill, getpid(), (pid_t)a[0],
+				     SIGUSR1) : 0;
+		break;
+	}
+	case CH_DEBUGFS:
+		ret = chaos_debugfs();
+		break;
+	case CH_COMPACT:
+		ret = fz_pct(r, 10) ? chaos_compact(w) : 0;
+		break;
+	default:
+		ret = chaos_memory(t, op, a);
+		break;
+	}
+	err = ret == -1 ? errno : 0;
+	memcpy(rec->words, a, sizeof(a));
+	fz_log_end(rec, ret, err);
+	atomic_fetch_add(&w->sh->chaos_ops, 1);
+}

@@ -49,6 +49,9 @@ typedef uint32_t u32;
 #ifndef __printf
 #define __printf(a, b)		__attribute__((format(printf, a, b)))
 #endif
+#ifndef __noreturn
+#define __noreturn		__attribute__((__noreturn__))
+#endif
 
 #define FZ_PAGE			4096UL
 #define FZ_MIB			(1UL << 20)
@@ -226,7 +229,7 @@ struct fz_desc {
 	unsigned int unit;		/* FK_UBUF bytes per page */
 	unsigned int flags;		/* FD_* */
 	const int *errs;		/* errnos the contract allows, 0 ends */
-	/* Expected errno from the static rules, 0 if valid, -1 unknown. */
+	/* The static rules: 0, -errno (exact), FZ_MUST_OK or FZ_UNKNOWN. */
 	int (*validate)(const struct fz_call *c);
 	/* Extra checks of a result; 0 or -1 with @why filled. */
 	int (*post)(const struct fz_call *c, long ret, int err, char *why,
@@ -278,14 +281,14 @@ struct fz_call {
 	unsigned int corrupted;		/* bitmask of corrupted fields */
 	bool cannot_succeed;		/* a buffer it needs is unusable */
 	int bad_access;			/* RUN: first access that must fail */
-	int bad_access_err;		/* ... and its static errno, or 0 */
+	int bad_access_err;		/* ... and its static -errno, or 0 */
 	int nopass_access;		/* RUN: first access that cannot succeed */
 	unsigned int count;		/* RUN: accesses generated */
-	unsigned char *mem;		/* the argument struct as the kernel
-					 * reads it (built in the scratch) */
+	/* The argument block as the kernel reads it (in the scratch). */
+	unsigned char *mem;
 	size_t memlen;
-	unsigned char *out;		/* where the kernel writes it back,
-					 * NULL unless argptr is PTR_OK */
+	/* Where the kernel writes it back; NULL unless argptr is PTR_OK. */
+	unsigned char *out;
 	unsigned char *arr;		/* RUN: the access array as built */
 	bool arr_known;			/* arr holds what the kernel reads */
 	u64 first[3];			/* RUN: its first access, for the log */
@@ -409,8 +412,9 @@ struct fz_world {
 
 /* fuzz_desc.c */
 extern u64 fz_user_top;
-#define FZ_MUST_OK	(-2)	/* validate(): the call must succeed */
-#define FZ_UNKNOWN	(-1)	/* validate(): no static answer */
+/* validate(): 0 valid, -errno the exact result, or one of these. */
+#define FZ_MUST_OK	1	/* the call must succeed */
+#define FZ_UNKNOWN	2	/* no static answer */
 extern const struct fz_desc fz_descs[];
 extern const unsigned int fz_ndescs;
 extern const struct fz_struct fz_kvmm_access_st;

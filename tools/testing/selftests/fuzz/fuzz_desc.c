@@ -58,21 +58,30 @@ u32 fz_memslot_flags(unsigned int s)
 static const int nd_mem_errs[] = {
 	EFAULT, EINVAL, EPERM, ESRCH, EINTR, ENOMEM, EOPNOTSUPP, 0
 };
+
 static const int nd_snap_errs[] = { EFAULT, EINVAL, ESRCH, EINTR, ENOMEM, 0 };
+
 static const int nd_nosup_errs[] = { EFAULT, EINVAL, EOPNOTSUPP, 0 };
+
 static const int nd_release_errs[] = { EFAULT, EINVAL, 0 };
+
 static const int efault_errs[] = { EFAULT, 0 };
+
 static const int nd_mode_errs[] = { EFAULT, EINVAL, EBUSY, 0 };
+
 static const int nd_mmap_errs[] = {
 	EINVAL, ENOMEM, EOVERFLOW, EOPNOTSUPP, EPERM, EAGAIN, EACCES,
 	EEXIST, 0
 };
+
 static const int rw_errs[] = { EINVAL, 0 };
 /* mmu_notifier_register() takes mm_take_all_locks(): -EINTR on a signal. */
 static const int create_errs[] = { EINVAL, ENOMEM, EMFILE, EINTR, 0 };
+
 static const int slot_errs[] = {
 	EIO, EFAULT, EINVAL, EEXIST, ESRCH, ENOMEM, 0
 };
+
 /* The ioctl's own errors, then those a run reports in kvmm_run.error. */
 static const int run_errs[] = {
 	EIO, EFAULT, EINVAL, ENOMEM, EPERM, EINTR, ESRCH, 0
@@ -108,7 +117,7 @@ struct fz_mode_arg {
 static int argblock_rule(const struct fz_call *c)
 {
 	if (c->argptr == PTR_BAD || c->argptr == PTR_SHORT)
-		return EFAULT;
+		return -EFAULT;
 	if (c->argptr == PTR_ARENA)
 		return FZ_UNKNOWN;
 	return 0;
@@ -126,9 +135,9 @@ static int nd_cmd_rule(const struct fz_call *c)
 		return r;
 	if ((addr & (FZ_PAGE - 1)) || !npages ||
 	    npages > FZ_NDEMO_MAX_PAGES || end < addr)
-		return EINVAL;
+		return -EINVAL;
 	if (end > (fz_user_top & ~(FZ_PAGE - 1)))
-		return EFAULT;
+		return -EFAULT;
 	return 0;
 }
 
@@ -146,7 +155,7 @@ static int nd_nosup_validate(const struct fz_call *c)
 {
 	int r = nd_cmd_rule(c);
 
-	return r ? r : EOPNOTSUPP;
+	return r ? r : -EOPNOTSUPP;
 }
 
 static int nd_release_validate(const struct fz_call *c)
@@ -155,14 +164,14 @@ static int nd_release_validate(const struct fz_call *c)
 
 	if (r)
 		return r;
-	return c->argptr == PTR_RO ? EFAULT : FZ_MUST_OK;
+	return c->argptr == PTR_RO ? -EFAULT : FZ_MUST_OK;
 }
 
 static int stats_validate(const struct fz_call *c)
 {
 	if (c->argptr == PTR_BAD || c->argptr == PTR_SHORT ||
 	    c->argptr == PTR_RO)
-		return EFAULT;
+		return -EFAULT;
 	return c->argptr == PTR_ARENA ? FZ_UNKNOWN : FZ_MUST_OK;
 }
 
@@ -174,13 +183,13 @@ static int nd_mode_validate(const struct fz_call *c)
 	if (r)
 		return r;
 	if (mode != NDEMO_MODE_NOTIFIER && mode != NDEMO_MODE_PINNED)
-		return EINVAL;
+		return -EINVAL;
 	return 0;
 }
 
 static int create_validate(const struct fz_call *c)
 {
-	return (c->arg & ~(unsigned long)KVMM_VM_PINNED) ? EINVAL : 0;
+	return (c->arg & ~(unsigned long)KVMM_VM_PINNED) ? -EINVAL : 0;
 }
 
 static bool fz_access_ok(u64 addr, u64 size)
@@ -199,20 +208,20 @@ static int slot_validate(const struct fz_call *c)
 	int r;
 
 	if (c->fsflags & FZ_FS_FOREIGN)
-		return EIO;
+		return -EIO;
 	r = argblock_rule(c);
 	if (r)
 		return r;
 	if (flags & ~(u64)KVMM_MEM_READONLY)
-		return EINVAL;
+		return -EINVAL;
 	if (slot >= KVMM_MAX_SLOTS)
-		return EINVAL;
+		return -EINVAL;
 	if ((size & (FZ_PAGE - 1)) || (gpa & (FZ_PAGE - 1)))
-		return EINVAL;
+		return -EINVAL;
 	if ((hva & (FZ_PAGE - 1)) || !fz_access_ok(hva, size))
-		return EINVAL;
+		return -EINVAL;
 	if (gpa + size < gpa || gpa + size > FZ_GPA_LIMIT)
-		return EINVAL;
+		return -EINVAL;
 	return 0;
 }
 
@@ -223,18 +232,18 @@ static int run_validate(const struct fz_call *c)
 	int r;
 
 	if (c->fsflags & FZ_FS_FOREIGN)
-		return EIO;
+		return -EIO;
 	r = argblock_rule(c);
 	if (r)
 		return r;
 	if (flags || count > KVMM_MAX_RUN_ACCESSES)
-		return EINVAL;
-	return c->argptr == PTR_RO ? EFAULT : 0;
+		return -EINVAL;
+	return c->argptr == PTR_RO ? -EFAULT : 0;
 }
 
 static int rw_validate(const struct fz_call *c)
 {
-	return EINVAL;
+	return -EINVAL;
 }
 
 /* A dmirror mapping is at most 16 MiB; a length of 0 is never valid. */
@@ -279,6 +288,7 @@ static int run_post(const struct fz_call *c, long ret, int err, char *why,
 		    size_t len)
 {
 	u64 count, completed;
+	bool all;
 	int error;
 
 	if (!c->out)
@@ -294,7 +304,8 @@ static int run_post(const struct fz_call *c, long ret, int err, char *why,
 			 (unsigned long long)count);
 		return -1;
 	}
-	if (!error != (completed == count)) {
+	all = completed == count;
+	if (!error != all) {
 		snprintf(why, len, "error %d with completed %llu of %llu",
 			 error, (unsigned long long)completed,
 			 (unsigned long long)count);
@@ -320,10 +331,10 @@ static int run_post(const struct fz_call *c, long ret, int err, char *why,
 			 c->bad_access);
 		return -1;
 	}
-	if (c->bad_access_err && -error != c->bad_access_err) {
+	if (c->bad_access_err && error != c->bad_access_err) {
 		snprintf(why, len, "invalid access %d: error %s, want %s",
 			 c->bad_access, fz_errname(-error),
-			 fz_errname(c->bad_access_err));
+			 fz_errname(-c->bad_access_err));
 		return -1;
 	}
 	return 0;
@@ -349,18 +360,22 @@ static const struct fz_field nd_cmd_fields[] = {
 	F(struct ndemo_cmd, cpages, FK_OUT),
 	F(struct ndemo_cmd, faults, FK_OUT),
 };
+
 static const struct fz_struct nd_cmd_st = ST(struct ndemo_cmd, nd_cmd_fields);
 
 static const struct fz_field nd_stats_fields[] = {
 	F(struct ndemo_stats, faults, FK_OUT),
 };
+
 static const struct fz_struct nd_stats_st =
 	ST(struct ndemo_stats, nd_stats_fields);
 
 static const u64 nd_modes[] = { NDEMO_MODE_NOTIFIER, NDEMO_MODE_PINNED };
+
 static const struct fz_field nd_mode_fields[] = {
 	FV(struct fz_mode_arg, mode, FK_ENUM, nd_modes),
 };
+
 static const struct fz_struct nd_mode_st =
 	ST(struct fz_mode_arg, nd_mode_fields);
 
@@ -374,6 +389,7 @@ static const u64 mm_flags[] = {
 	MAP_SHARED | MAP_FIXED, MAP_SHARED | MAP_FIXED, MAP_PRIVATE | MAP_FIXED,
 	MAP_SHARED,
 };
+
 static const struct fz_field mmap_fields[] = {
 	F(struct fz_mmap_arg, addr, FK_MMADDR),
 	F(struct fz_mmap_arg, len, FK_MMLEN),
@@ -381,6 +397,7 @@ static const struct fz_field mmap_fields[] = {
 	FV(struct fz_mmap_arg, flags, FK_ENUM, mm_flags),
 	F(struct fz_mmap_arg, off, FK_MMOFF),
 };
+
 static const struct fz_struct mmap_st = ST(struct fz_mmap_arg, mmap_fields);
 
 struct fz_rw_arg {
@@ -391,9 +408,11 @@ static const struct fz_field rw_fields[] = {
 	F(struct fz_rw_arg, len, FK_LEN),
 	F(struct fz_rw_arg, buf, FK_UBUF),
 };
+
 static const struct fz_struct rw_st = ST(struct fz_rw_arg, rw_fields);
 
 static const u64 slot_flags[] = { KVMM_MEM_READONLY };
+
 static const struct fz_field slot_fields[] = {
 	F(struct kvmm_memslot, slot, FK_SLOTID),
 	FV(struct kvmm_memslot, flags, FK_FLAGS, slot_flags),
@@ -401,15 +420,18 @@ static const struct fz_field slot_fields[] = {
 	F(struct kvmm_memslot, memory_size, FK_SLOTSIZE),
 	F(struct kvmm_memslot, userspace_addr, FK_SLOTHVA),
 };
+
 static const struct fz_struct slot_st = ST(struct kvmm_memslot, slot_fields);
 
 static const u64 acc_flags[] = { KVMM_ACCESS_WRITE };
+
 static const struct fz_field acc_fields[] = {
 	F(struct kvmm_access, gpa, FK_GPA),
 	F(struct kvmm_access, len, FK_ACCLEN),
 	FV(struct kvmm_access, flags, FK_FLAGS, acc_flags),
 	F(struct kvmm_access, data, FK_DATA),
 };
+
 const struct fz_struct fz_kvmm_access_st = ST(struct kvmm_access, acc_fields);
 
 static const struct fz_field run_fields[] = {
@@ -421,11 +443,13 @@ static const struct fz_field run_fields[] = {
 	F(struct kvmm_run, completed, FK_OUT),
 	F(struct kvmm_run, error, FK_OUT),
 };
+
 static const struct fz_struct run_st = ST(struct kvmm_run, run_fields);
 
 static const struct fz_field kv_stats_fields[] = {
 	F(struct kvmm_stats, faults, FK_OUT),
 };
+
 static const struct fz_struct kv_stats_st =
 	ST(struct kvmm_stats, kv_stats_fields);
 
@@ -482,6 +506,7 @@ const struct fz_desc fz_descs[] = {
 	{ "read(kvm_mirror)", FT_KDEV, OP_READ, 0, &rw_st, NULL, 0, 1, 0,
 	  FD_KWRITES_UBUF | FD_NEVER_OK, rw_errs, rw_validate, NULL },
 };
+
 const unsigned int fz_ndescs = ARRAY_SIZE(fz_descs);
 
 int fz_desc_index(const struct fz_desc *d)
@@ -522,7 +547,7 @@ const char *fz_errname(int err)
 		{ EMFILE, "EMFILE" }, { ENOTTY, "ENOTTY" },
 		{ ENOSPC, "ENOSPC" }, { ERANGE, "ERANGE" },
 		{ EOVERFLOW, "EOVERFLOW" }, { EOPNOTSUPP, "EOPNOTSUPP" },
-		{ ETIMEDOUT, "ETIMEDOUT" }, { ENOSYS, "ENOSYS" },
+		{ ETIMEDOUT, "ETIMEDOUT" },
 	};
 	static __thread char other[24];
 	unsigned int i;

@@ -347,8 +347,8 @@ static int judge(const struct fz_thread *t, const struct fz_call *c,
 		return 0;
 
 	exp = d->validate ? d->validate(c) : FZ_UNKNOWN;
-	if (exp > 0)
-		return expect(ret, err, exp, why, n);
+	if (exp < 0)
+		return expect(ret, err, -exp, why, n);
 	if (d->req == KVMM_RUN && ret == -1 && err == EOPNOTSUPP &&
 	    known(t, FZ_KNOWN_RUN_EOPNOTSUPP))
 		return 0;

@@ -571,12 +571,21 @@ static void gen_struct(struct gctx *g, const struct fz_struct *st,
 static int access_rule(const struct kvmm_access *a)
 {
 	if (a->flags & ~KVMM_ACCESS_WRITE)
-		return EINVAL;
+		return -EINVAL;
 	if (!a->len || a->len > KVMM_MAX_ACCESS_LEN || a->gpa + a->len < a->gpa)
-		return EINVAL;
+		return -EINVAL;
 	if (a->gpa + a->len > FZ_GPA_LIMIT)
-		return EFAULT;
+		return -EFAULT;
 	return 0;
+}
+
+/* Note access @i as one the run must stop at, unless an earlier one is. */
+static void first_bad(struct fz_call *c, unsigned int i, int err)
+{
+	if (c->bad_access >= 0)
+		return;
+	c->bad_access = i;
+	c->bad_access_err = err;
 }
 
 /*
@@ -601,12 +610,12 @@ static u64 gen_array(struct gctx *g, bool bad)
 	c->count = n;
 	if (cls == 0) {				/* unreadable */
 		if (n)
-			c->bad_access = 0, c->bad_access_err = EFAULT;
+			first_bad(c, 0, -EFAULT);
 		return fz_bad_addr(g->t);
 	}
 	if (cls == 1) {				/* read-only zeroes */
 		if (n)
-			c->bad_access = 0, c->bad_access_err = EINVAL;
+			first_bad(c, 0, -EINVAL);
 		return (u64)(uintptr_t)g->t->b.ro;
 	}
 	if (cls == 2) {				/* arena garbage */
@@ -633,14 +642,13 @@ static u64 gen_array(struct gctx *g, bool bad)
 		if (i == cut) {
 			memcpy(start + i * esz, &a, arr + FZ_ARR_SIZE -
 			       (start + i * esz));
-			if (c->bad_access < 0)
-				c->bad_access = i, c->bad_access_err = EFAULT;
+			first_bad(c, i, -EFAULT);
 			break;
 		}
 		memcpy(start + i * esz, &a, esz);
 		e = access_rule(&a);
-		if (e && c->bad_access < 0)
-			c->bad_access = i, c->bad_access_err = e;
+		if (e)
+			first_bad(c, i, e);
 		if (sub.unusable && c->nopass_access < 0)
 			c->nopass_access = i;
 		if (i == 0)
@@ -649,36 +657,45 @@ static u64 gen_array(struct gctx *g, bool bad)
 	return (u64)(uintptr_t)start;
 }
 
+static u64 gen_data(struct gctx *g, bool bad)
+{
+	enum fz_ptr cls;
+
+	return gen_buf(g, g->len, !g->write, bad, &cls);
+}
+
+typedef u64 (*gen_fn)(struct gctx *g, bool bad);
+
+static u64 gen_out(struct gctx *g, bool bad)
+{
+	return fz_pct(g->r, 50) ? 0 : fz_next(g->r);
+}
+
+static u64 gen_zero(struct gctx *g, bool bad)
+{
+	return bad ? 1 + fz_below(g->r, 0xffff) : 0;
+}
+
+/* The generator of each value kind (FK_ENUM and FK_FLAGS need the field). */
+static const gen_fn gen_kind[FK_NR] = {
+	[FK_MADDR] = gen_maddr,		[FK_NPAGES] = gen_npages,
+	[FK_UBUF] = gen_ubuf,		[FK_OUT] = gen_out,
+	[FK_ZERO] = gen_zero,		[FK_SLOTID] = gen_slotid,
+	[FK_SLOTGPA] = gen_slotgpa,	[FK_SLOTSIZE] = gen_slotsize,
+	[FK_SLOTHVA] = gen_slothva,	[FK_COUNT] = gen_count,
+	[FK_ARRAY] = gen_array,		[FK_GPA] = gen_gpa,
+	[FK_ACCLEN] = gen_acclen,	[FK_DATA] = gen_data,
+	[FK_MMADDR] = gen_mmaddr,	[FK_MMLEN] = gen_mmlen,
+	[FK_MMOFF] = gen_mmoff,		[FK_LEN] = gen_len,
+};
+
 static u64 gen_field(struct gctx *g, const struct fz_field *f, bool bad)
 {
-	switch (f->kind) {
-	case FK_MADDR:		return gen_maddr(g, bad);
-	case FK_NPAGES:		return gen_npages(g, bad);
-	case FK_UBUF:		return gen_ubuf(g, bad);
-	case FK_OUT:		return fz_pct(g->r, 50) ? 0 : fz_next(g->r);
-	case FK_ENUM:		return gen_enum(g, f, bad);
-	case FK_FLAGS:		return gen_flags(g, f, bad);
-	case FK_ZERO:		return bad ? 1 + fz_below(g->r, 0xffff) : 0;
-	case FK_SLOTID:		return gen_slotid(g, bad);
-	case FK_SLOTGPA:	return gen_slotgpa(g, bad);
-	case FK_SLOTSIZE:	return gen_slotsize(g, bad);
-	case FK_SLOTHVA:	return gen_slothva(g, bad);
-	case FK_COUNT:		return gen_count(g, bad);
-	case FK_ARRAY:		return gen_array(g, bad);
-	case FK_GPA:		return gen_gpa(g, bad);
-	case FK_ACCLEN:		return gen_acclen(g, bad);
-	case FK_MMADDR:		return gen_mmaddr(g, bad);
-	case FK_MMLEN:		return gen_mmlen(g, bad);
-	case FK_MMOFF:		return gen_mmoff(g, bad);
-	case FK_LEN:		return gen_len(g, bad);
-	case FK_DATA: {
-		enum fz_ptr cls;
-
-		return gen_buf(g, g->len, !g->write, bad, &cls);
-	}
-	default:
-		return 0;
-	}
+	if (f->kind == FK_ENUM)
+		return gen_enum(g, f, bad);
+	if (f->kind == FK_FLAGS)
+		return gen_flags(g, f, bad);
+	return gen_kind[f->kind] ? gen_kind[f->kind](g, bad) : 0;
 }
 
 static void gen_struct(struct gctx *g, const struct fz_struct *st,

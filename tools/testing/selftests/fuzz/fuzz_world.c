@@ -315,10 +315,9 @@ static int create_vm(struct fz_world *w, unsigned long flags)
  * to the parent and exits: the parent then holds files whose address
  * space is gone.
  */
-static void __attribute__((noreturn)) donor(struct fz_world *w,
-					    struct fz_rng *r)
+static void __noreturn donor(struct fz_world *w, struct fz_rng *r)
 {
-	char buf[64] __attribute__((aligned(8)));
+	u64 buf[8];
 	struct ndemo_cmd cmd = {
 		.addr = fz_slot_base(0), .ptr = (uintptr_t)buf, .npages = 1,
 	};
@@ -591,7 +590,8 @@ int fz_world_init(struct fz_world *w, struct fz_shared *sh, u64 seed,
 	w->seed = seed;
 	w->phase = phase;
 	pthread_rwlock_init(&w->fd_lock, NULL);
-	fz_user_top = w->user_top = find_user_top();
+	w->user_top = find_user_top();
+	fz_user_top = w->user_top;
 	/* Boundary addresses the generator uses must be unreachable. */
 	if (any_mapped(w->user_top - 17 * FZ_PAGE, 17 * FZ_PAGE) ||
 	    any_mapped(FZ_ARENA_BASE - 16 * FZ_MIB, FZ_ARENA_SIZE + 32 * FZ_MIB)) {
@@ -805,8 +805,7 @@ static long chaos_truncate(struct fz_world *w, struct fz_rng *r, u64 *a)
 	return ret;
 }
 
-static void __attribute__((noreturn)) child_main(struct fz_thread *parent,
-						 u64 seed)
+static void __noreturn child_main(struct fz_thread *parent, u64 seed)
 {
 	static struct fz_thread ct;
 	struct fz_shared *sh = parent->w->sh;

@@ -77,6 +77,7 @@ struct totals {
 	double secs;
 	atomic_int phases_failed;
 };
+
 static struct totals *totals;
 
 static double now(void)
@@ -285,9 +286,9 @@ static int check_valid(const struct phase *ph, struct fz_shared *sh)
 
 /* ---- exit under load ------------------------------------------------------ */
 
-static void __attribute__((noreturn)) exit_child(const struct phase *ph,
-						 struct fz_shared *sh,
-						 u64 seed, bool self_exit)
+static void __noreturn exit_child(const struct phase *ph,
+				  struct fz_shared *sh, u64 seed,
+				  bool self_exit)
 {
 	static struct fz_world w;
 	const struct phase sub = {
@@ -567,21 +568,22 @@ static int run_phase(unsigned int idx)
 	rc = supervise(sh, pid, &status);
 	dt = now() - t0;
 	calls = atomic_load(&sh->calls);
-	fz_out("%s: %llu calls in %.1f s (%.0f calls/s; set up in %.1f s): %llu succeeded, %llu raced a file change, %llu chaos operations, %llu forks; seed %#llx",
+	fz_out("%s: %llu calls in %.1f s (%.0f calls/s), seed %#llx",
 	       ph->name, (unsigned long long)calls, dt, dt > 0 ? calls / dt : 0,
-	       sh->setup_secs,
+	       (unsigned long long)opt.seed);
+	fz_out("%s: set up in %.1f s; %llu succeeded, %llu raced a file change, %llu chaos operations, %llu forks",
+	       ph->name, sh->setup_secs,
 	       (unsigned long long)atomic_load(&sh->ok),
 	       (unsigned long long)atomic_load(&sh->raced),
 	       (unsigned long long)atomic_load(&sh->chaos_ops),
-	       (unsigned long long)atomic_load(&sh->forks),
-	       (unsigned long long)opt.seed);
+	       (unsigned long long)atomic_load(&sh->forks));
 	for (i = 0; i < FZ_KNOWN_NR; i++) {
 		u64 k = atomic_load(&sh->known[i]);
 
 		if (k)
-			fz_out("KNOWN ISSUE %s, tolerated in %llu calls (--expose %s fails on it): %s",
-			       fz_known_names[i], (unsigned long long)k,
-			       fz_known_names[i], fz_known_desc[i]);
+			fz_out("KNOWN ISSUE %s: %s; tolerated in %llu calls (--expose %s fails on it)",
+			       fz_known_names[i], fz_known_desc[i],
+			       (unsigned long long)k, fz_known_names[i]);
 	}
 	atomic_fetch_add(&totals->calls, calls);
 	totals->secs += dt;
@@ -606,17 +608,40 @@ static int run_phase(unsigned int idx)
 }
 
 /* Proves: described calls succeed where the contract lets them (the fuzzer reaches past validation). */
-static int case_valid_calls(void) { return run_phase(0); }
+static int case_valid_calls(void)
+{
+	return run_phase(0);
+}
+
 /* Proves: corrupted and random dmirror calls get their documented results; no oops, splat or hang. */
-static int case_ndemo_single(void) { return run_phase(1); }
+static int case_ndemo_single(void)
+{
+	return run_phase(1);
+}
+
 /* Proves: corrupted and random kvm_mirror and VM calls get their documented results. */
-static int case_kvmm_single(void) { return run_phase(2); }
+static int case_kvmm_single(void)
+{
+	return run_phase(2);
+}
+
 /* Proves: random ioctl numbers on every file are -ENOTTY on the mirror files and harmless. */
-static int case_random_ioctls(void) { return run_phase(3); }
+static int case_random_ioctls(void)
+{
+	return run_phase(3);
+}
+
 /* Proves: callers on shared files survive munmap, mprotect, madvise, fork, exit and reopen racing them. */
-static int case_threads_and_chaos(void) { return run_phase(4); }
+static int case_threads_and_chaos(void)
+{
+	return run_phase(4);
+}
+
 /* Proves: processes killed or exiting in the middle of calls go away promptly. */
-static int case_exit_under_load(void) { return run_phase(5); }
+static int case_exit_under_load(void)
+{
+	return run_phase(5);
+}
 
 /* ---- leaks ------------------------------------------------------------------ */
 
@@ -700,7 +725,7 @@ static int case_no_leaks(void)
 
 /* ---- main ---------------------------------------------------------------------- */
 
-static void usage(void)
+static void print_usage(void)
 {
 	fprintf(stderr,
 		"usage: mirror_fuzz [--seed S] [--calls N | --seconds S] [--phase NAME]\n"
@@ -750,7 +775,7 @@ static void parse_expose(const char *list)
 		if (!found) {
 			fprintf(stderr, "mirror_fuzz: no known issue '%s'\n",
 				tok);
-			usage();
+			print_usage();
 		}
 	}
 }
@@ -786,20 +811,38 @@ static void parse(int argc, char **argv)
 		parse_expose(e);
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
-		case 's': opt.seed = parse_u64(optarg); break;
-		case 'n': opt.calls = parse_u64(optarg); opt.seconds = 0; break;
-		case 't': opt.seconds = (double)parse_u64(optarg); break;
-		case 'p': opt.only = optarg; break;
-		case 'c': opt.callers = (int)parse_u64(optarg); break;
-		case 'x': opt.chaos = (int)parse_u64(optarg); break;
-		case 'r': opt.replay = parse_u64(optarg);
-			  opt.replay_set = true; break;
-		case 'e': parse_expose(optarg); break;
-		default: usage();
+		case 's':
+			opt.seed = parse_u64(optarg);
+			break;
+		case 'n':
+			opt.calls = parse_u64(optarg);
+			opt.seconds = 0;
+			break;
+		case 't':
+			opt.seconds = (double)parse_u64(optarg);
+			break;
+		case 'p':
+			opt.only = optarg;
+			break;
+		case 'c':
+			opt.callers = (int)parse_u64(optarg);
+			break;
+		case 'x':
+			opt.chaos = (int)parse_u64(optarg);
+			break;
+		case 'r':
+			opt.replay = parse_u64(optarg);
+			opt.replay_set = true;
+			break;
+		case 'e':
+			parse_expose(optarg);
+			break;
+		default:
+			print_usage();
 		}
 	}
 	if (optind != argc)
-		usage();
+		print_usage();
 }
 
 static const struct phase *find_phase(const char *name)
@@ -810,7 +853,7 @@ static const struct phase *find_phase(const char *name)
 		if (!strcmp(phases[i].name, name))
 			return &phases[i];
 	fprintf(stderr, "mirror_fuzz: no phase '%s'\n", name);
-	usage();
+	print_usage();
 	return NULL;
 }
 
@@ -846,12 +889,12 @@ static int replay(const struct phase *ph)
 
 int main(int argc, char **argv)
 {
-	struct ktap_case cases[ARRAY_SIZE(phases) + 2];
 	static int (*const fns[])(void) = {
 		case_valid_calls, case_ndemo_single, case_kvmm_single,
 		case_random_ioctls, case_threads_and_chaos,
 		case_exit_under_load,
 	};
+	struct ktap_case cases[ARRAY_SIZE(phases) + 2];
 	unsigned int i, n = 0;
 	int rc;
 
@@ -859,7 +902,7 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (opt.replay_set) {
 		if (!opt.only)
-			usage();
+			print_usage();
 		return replay(find_phase(opt.only));
 	}
 	if (opt.only)

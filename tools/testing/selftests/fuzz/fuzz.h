@@ -87,6 +87,7 @@ typedef uint32_t u32;
 #define FZ_CHILD_RINGS		8
 #define FZ_MAX_RINGS		(FZ_MAX_CALLERS + FZ_MAX_CHAOS + FZ_CHILD_RINGS)
 #define FZ_RING_LEN		32
+#define FZ_NERRNO		128	/* errnos counted per call */
 
 /* ---- PRNG: splitmix64, one state per call ---------------------------- */
 
@@ -149,12 +150,13 @@ enum {
 	FS_NR,
 };
 
-#define FZ_FS_FOREIGN		0x1	/* from a process that has exited */
+#define FZ_FS_FOREIGN		0x1	/* a VM of another process */
 #define FZ_FS_PINNED		0x2	/* pinned mode asked for at open */
 
 struct fz_fdslot {
 	atomic_int fd;
 	atomic_uint gen;	/* bumped whenever the file is replaced */
+	atomic_int owner;	/* VM files: the process that created it */
 	enum fz_ftype type;
 	unsigned int flags;
 	const char *name;
@@ -172,6 +174,7 @@ enum fz_kind {
 	FK_FLAGS,	/* a subset of the bits in vals[0] */
 	FK_ZERO,	/* must be 0 */
 	FK_SLOTID,	/* memslot id */
+	FK_SLOTFLAGS,	/* memslot flags (those of the layout) */
 	FK_SLOTGPA,	/* memslot guest physical address */
 	FK_SLOTSIZE,	/* memslot size */
 	FK_SLOTHVA,	/* memslot host address */
@@ -241,6 +244,7 @@ struct fz_desc {
 #define FD_COPYOUT	0x4	/* ... and out again on success */
 #define FD_NEVER_OK	0x8	/* the contract never lets it succeed */
 #define FD_UBUF		0x10	/* the kernel accesses the FK_UBUF buffer */
+#define FD_FRESH_ONLY	0x20	/* succeeds only before a file's first use */
 
 /*
  * Results that break the documented contract, found by the fuzzer and
@@ -353,6 +357,7 @@ struct fz_shared {
 	atomic_uint_fast64_t known[FZ_KNOWN_NR];
 	atomic_uint_fast64_t desc_calls[32];
 	atomic_uint_fast64_t desc_ok[32];
+	atomic_uint_fast64_t desc_err[32][FZ_NERRNO];	/* errnos seen */
 	struct fz_ring ring[FZ_MAX_RINGS];
 };
 
@@ -403,9 +408,17 @@ struct fz_world {
 	 */
 	pthread_rwlock_t fd_lock;
 	bool in_child;
+	pid_t pid;		/* the process this copy of the world is in */
+	/*
+	 * Where the memslots of the layout are in each VM slot, as far as
+	 * the calls that succeeded tell: MS_PRESENT, MS_MOVED.
+	 */
+	atomic_uchar mslot[FS_NR][FZ_NMEMSLOTS];
 	unsigned int child_calls;	/* calls of a fork+exit child */
 	bool compact;		/* chaos may compact all memory */
 	const char *phase_name;
+	u64 run_seed;		/* the seed of the whole run */
+	bool whole_phase;	/* only the whole phase repeats a call */
 	u64 phase_calls;	/* the phase's budget (0: a time limit) */
 	char repro[128];	/* the "make fuzz" that repeats the run */
 };
@@ -445,7 +458,11 @@ void fz_dump_rings(struct fz_shared *sh, unsigned int last);
 struct fz_rec *fz_log_begin(struct fz_thread *t);
 void fz_log_end(struct fz_rec *r, long ret, int err);
 
+#define MS_PRESENT		0x1
+#define MS_MOVED		0x2
+
 /* fuzz_world.c */
+void fz_note_memslot(struct fz_world *w, const struct fz_call *c);
 int fz_world_init(struct fz_world *w, struct fz_shared *sh, u64 seed,
 		  unsigned int phase);
 void fz_world_fini(struct fz_world *w);

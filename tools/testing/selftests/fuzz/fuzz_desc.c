@@ -415,7 +415,7 @@ static const u64 slot_flags[] = { KVMM_MEM_READONLY };
 
 static const struct fz_field slot_fields[] = {
 	F(struct kvmm_memslot, slot, FK_SLOTID),
-	FV(struct kvmm_memslot, flags, FK_FLAGS, slot_flags),
+	FV(struct kvmm_memslot, flags, FK_SLOTFLAGS, slot_flags),
 	F(struct kvmm_memslot, guest_phys_addr, FK_SLOTGPA),
 	F(struct kvmm_memslot, memory_size, FK_SLOTSIZE),
 	F(struct kvmm_memslot, userspace_addr, FK_SLOTHVA),
@@ -485,7 +485,8 @@ const struct fz_desc fz_descs[] = {
 	{ "NDEMO_GET_STATS", FT_ND, OP_IOCTL, NDEMO_GET_STATS, &nd_stats_st,
 	  NULL, 0, 5, 0, FD_COPYOUT, efault_errs, stats_validate, NULL },
 	{ "NDEMO_SET_MODE", FT_ND, OP_IOCTL, NDEMO_SET_MODE, &nd_mode_st,
-	  NULL, 0, 3, 0, FD_COPYIN, nd_mode_errs, nd_mode_validate, NULL },
+	  NULL, 0, 3, 0, FD_COPYIN | FD_FRESH_ONLY, nd_mode_errs,
+	  nd_mode_validate, NULL },
 	{ "mmap(dmirror)", FT_ND, OP_MMAP, 0, &mmap_st, NULL, 0, 6, 0, 0,
 	  nd_mmap_errs, mmap_validate, NULL },
 	{ "read(dmirror)", FT_ND, OP_READ, 0, &rw_st, NULL, 0, 1, 0,

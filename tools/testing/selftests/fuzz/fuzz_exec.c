@@ -174,7 +174,7 @@ static void report(struct fz_thread *t, const struct fz_call *c,
 	char line[768];
 
 	/* A caller's n-th call comes again once every caller made n. */
-	if (t->id < FZ_MAX_CALLERS && !t->in_child && n > 0)
+	if (t->id < FZ_MAX_CALLERS && !t->in_child && !w->whole_phase && n > 0)
 		calls = (t->seq + 1) * n;
 	atomic_store(&sh->failed, 1);
 	atomic_store(&sh->stop, 1);
@@ -188,7 +188,7 @@ static void report(struct fz_thread *t, const struct fz_call *c,
 	fz_out("  repeat the run: %s", w->repro);
 	if (calls)
 		fz_out("  repeat the phase up to here, in the guest: mirror_fuzz --seed %#llx --phase %s --calls %llu",
-		       (unsigned long long)w->seed, w->phase_name,
+		       (unsigned long long)w->run_seed, w->phase_name,
 		       (unsigned long long)calls);
 	fz_out("  this call alone: mirror_fuzz --phase %s --replay %#llx",
 	       w->phase_name, (unsigned long long)c->seed);
@@ -427,7 +427,12 @@ int fz_exec(struct fz_thread *t, struct fz_call *c)
 		atomic_fetch_add(&sh->raced, 1);
 		return 0;
 	}
+	if (ret == -1 && di >= 0 && err > 0 && err < FZ_NERRNO)
+		atomic_fetch_add(&sh->desc_err[di][err], 1);
 	if (ret != -1) {
+		if (c->desc && c->desc->req == KVMM_SET_MEMSLOT &&
+		    !c->wrong_fd && !c->wrong_req)
+			fz_note_memslot(w, c);
 		atomic_fetch_add(&sh->ok, 1);
 		if (di >= 0)
 			atomic_fetch_add(&sh->desc_ok[di], 1);

@@ -42,6 +42,7 @@ struct gctx {
 	u64 count;
 	bool write;			/* the access is a store */
 	bool small;			/* keep this access cheap */
+	bool ro;			/* the access's memslot is read-only */
 	bool unusable;			/* the last pointer cannot work */
 };
 
@@ -302,7 +303,7 @@ static u64 gen_flags(struct gctx *g, const struct fz_field *f, bool bad)
 
 	v = fz_next(r) & mask;
 	if (g->st == &fz_kvmm_access_st)
-		v = fz_pct(r, 40) ? KVMM_ACCESS_WRITE : 0;
+		v = fz_pct(r, g->ro ? 3 : 40) ? KVMM_ACCESS_WRITE : 0;
 	if (bad)
 		v |= fz_pct(r, 30) ? ~mask : (1ULL << fz_below(r, 32)) & ~mask;
 	if (g->st == &fz_kvmm_access_st)
@@ -324,6 +325,20 @@ static u64 gen_slotid(struct gctx *g, bool bad)
 		return g->memslot;
 	return fz_pct(r, 70) ? pick(r, edges, ARRAY_SIZE(edges)) :
 	       (u32)fz_next(r);
+}
+
+/* The layout's flags of the memslot: moves keep them, or fail. */
+static u64 gen_slotflags(struct gctx *g, bool bad)
+{
+	struct fz_rng *r = g->r;
+	u64 v = fz_memslot_flags(g->memslot % KVMM_MAX_SLOTS);
+
+	if (fz_pct(r, 5))
+		v ^= KVMM_MEM_READONLY;
+	if (bad)
+		v |= fz_pct(r, 30) ? ~(u64)KVMM_MEM_READONLY :
+		     (1ULL << (1 + fz_below(r, 31)));
+	return (u32)v;
 }
 
 static u64 gen_slotgpa(struct gctx *g, bool bad)
@@ -428,14 +443,26 @@ static u64 gen_count(struct gctx *g, bool bad)
 	return n;
 }
 
+/*
+ * A guest address in a memslot, where the calls so far left it in this
+ * VM (moved or not); mostly one that is present.
+ */
 static u64 gen_gpa(struct gctx *g, bool bad)
 {
 	struct fz_rng *r = g->r;
-	unsigned int s = fz_below(r, FZ_NMEMSLOTS);
-	u64 base = fz_memslot_gpa(s), size = fz_memslot_size(s), off;
+	unsigned int s = fz_below(r, FZ_NMEMSLOTS), i;
+	const atomic_uchar *st = g->t->w->mslot[g->c->fdslot];
+	u64 base, size, off;
+	unsigned char m;
 
-	if (fz_pct(r, 15))
+	for (i = 0; i < 4 && !(atomic_load(&st[s]) & MS_PRESENT); i++)
+		s = fz_below(r, FZ_NMEMSLOTS);
+	m = atomic_load(&st[s]);
+	base = fz_memslot_gpa(s);
+	size = fz_memslot_size(s);
+	if ((m & MS_MOVED) ? !fz_pct(r, 5) : fz_pct(r, 5))
 		base += FZ_GPA_MOVED;
+	g->ro = fz_memslot_flags(s) & KVMM_MEM_READONLY;
 	off = fz_pct(r, 40) ? fz_below(r, size / FZ_PAGE) * FZ_PAGE :
 	      fz_below(r, size);
 	g->room = size - off;
@@ -489,12 +516,17 @@ static u64 gen_acclen(struct gctx *g, bool bad)
 	return g->len;
 }
 
+/*
+ * Where a dmirror file is mapped: the big slot or the slots that back no
+ * memslot, so that valid calls keep finding the VMs' memory in place.
+ */
 static u64 gen_mmaddr(struct gctx *g, bool bad)
 {
 	struct fz_rng *r = g->r;
 	u64 size, off;
 
-	g->slot = fz_pct(r, 30) ? FZ_BIG_SLOT : fz_below(r, FZ_NSLOTS);
+	g->slot = fz_pct(r, 30) ? FZ_BIG_SLOT :
+		  FZ_NMEMSLOTS + fz_below(r, FZ_NSLOTS - FZ_NMEMSLOTS);
 	size = slot_size(g->slot);
 	off = fz_pct(r, 60) ? 0 : fz_below(r, size / FZ_PAGE) * FZ_PAGE;
 	g->addr = fz_slot_base(g->slot) + off;
@@ -681,6 +713,7 @@ static const gen_fn gen_kind[FK_NR] = {
 	[FK_MADDR] = gen_maddr,		[FK_NPAGES] = gen_npages,
 	[FK_UBUF] = gen_ubuf,		[FK_OUT] = gen_out,
 	[FK_ZERO] = gen_zero,		[FK_SLOTID] = gen_slotid,
+	[FK_SLOTFLAGS] = gen_slotflags,
 	[FK_SLOTGPA] = gen_slotgpa,	[FK_SLOTSIZE] = gen_slotsize,
 	[FK_SLOTHVA] = gen_slothva,	[FK_COUNT] = gen_count,
 	[FK_ARRAY] = gen_array,		[FK_GPA] = gen_gpa,
@@ -764,11 +797,11 @@ static void set_fd(struct fz_thread *t, struct fz_call *c, int slot)
 
 	c->fdslot = slot;
 	c->ftype = fs->type;
-	c->fsflags = fs->flags;
-	/* A child is not the owner of the VMs it inherited. */
-	if (t->in_child && fs->type == FT_VM)
-		c->fsflags |= FZ_FS_FOREIGN;
+	c->fsflags = fs->flags & ~FZ_FS_FOREIGN;
 	c->fd = fz_fd_get(t->w, slot, &c->fdgen);
+	/* Only the process that created a VM may change or run it. */
+	if (fs->type == FT_VM && atomic_load(&fs->owner) != t->w->pid)
+		c->fsflags |= FZ_FS_FOREIGN;
 }
 
 /* Where the argument block goes; fills c->mem, c->out, c->arg. */

@@ -111,13 +111,19 @@ int fz_fd_get(struct fz_world *w, int slot, unsigned int *gen)
 	return atomic_load(&w->fs[slot].fd);
 }
 
-/* Put @fd into @slot; the old file is closed after the generation moved. */
-static void fd_replace(struct fz_world *w, int slot, int fd)
+/*
+ * Put @fd, a file of process @owner, into @slot; the old file is closed
+ * after the generation moved.  Readers take the generation, the file,
+ * then the owner (set_fd()), so a reader that sees the new file but the
+ * old owner also sees the generation change.
+ */
+static void fd_replace(struct fz_world *w, int slot, int fd, pid_t owner)
 {
 	int old;
 
 	if (!w->in_child)
 		pthread_rwlock_rdlock(&w->fd_lock);
+	atomic_store(&w->fs[slot].owner, owner);
 	old = atomic_exchange(&w->fs[slot].fd, fd);
 	atomic_fetch_add(&w->fs[slot].gen, 1);
 	if (old >= 0)
@@ -296,6 +302,38 @@ void fz_vm_populate(struct fz_world *w, int vmfd)
 	}
 }
 
+/* All memslots of the layout present and in place, as populate leaves them. */
+static void mslot_reset(struct fz_world *w, int slot)
+{
+	unsigned int s;
+
+	for (s = 0; s < FZ_NMEMSLOTS; s++)
+		atomic_store(&w->mslot[slot][s], MS_PRESENT);
+}
+
+/**
+ * fz_note_memslot() - remember where a successful SET_MEMSLOT put a slot
+ * @w: the world
+ * @c: the call; only valid layout memslots are noted
+ */
+void fz_note_memslot(struct fz_world *w, const struct fz_call *c)
+{
+	struct kvmm_memslot m;
+	u64 base;
+
+	memcpy(&m, c->mem, sizeof(m));
+	if (c->argptr != PTR_OK || m.slot >= FZ_NMEMSLOTS)
+		return;
+	base = fz_memslot_gpa(m.slot);
+	if (!m.memory_size)
+		atomic_store(&w->mslot[c->fdslot][m.slot], 0);
+	else if (m.guest_phys_addr == base)
+		atomic_store(&w->mslot[c->fdslot][m.slot], MS_PRESENT);
+	else if (m.guest_phys_addr == base + FZ_GPA_MOVED)
+		atomic_store(&w->mslot[c->fdslot][m.slot],
+			     MS_PRESENT | MS_MOVED);
+}
+
 static int create_vm(struct fz_world *w, unsigned long flags)
 {
 	int kdev = open_kdev(), vm;
@@ -385,7 +423,7 @@ static void take_donation(struct fz_world *w, struct fz_rng *r, int which)
 		char space[CMSG_SPACE(2 * sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	int ids[2] = { -1, -1 }, fds[2], n, i;
+	int ids[3] = { -1, -1, 0 }, fds[2], n, i;
 	struct iovec iov = { .iov_base = ids, .iov_len = sizeof(ids) };
 	struct msghdr msg = {
 		.msg_iov = &iov, .msg_iovlen = 1,
@@ -406,7 +444,7 @@ static void take_donation(struct fz_world *w, struct fz_rng *r, int which)
 		int slot = ids[i] == FT_ND ? FS_ND_FOREIGN0 : FS_VM_FOREIGN0;
 
 		fd_replace(w, slot + (which >= 0 ? which :
-					     (int)fz_below(r, 2)), fds[i]);
+					     (int)fz_below(r, 2)), fds[i], ids[2]);
 	}
 }
 
@@ -454,8 +492,11 @@ int fz_reopen(struct fz_world *w, int slot, struct fz_rng *r)
 	default:
 		return donate(w, r, -1);
 	}
-	if (fd >= 0)
-		fd_replace(w, slot, fd);
+	if (fd >= 0) {
+		if (slot >= FS_VM0 && slot <= FS_VM2)
+			mslot_reset(w, slot);
+		fd_replace(w, slot, fd, w->pid);
+	}
 	return 0;
 }
 
@@ -469,7 +510,8 @@ void fz_adopt_vm(struct fz_world *w, int fd, struct fz_rng *r)
 {
 	if (fz_pct(r, 30)) {
 		fz_vm_populate(w, fd);
-		fd_replace(w, FS_VM2, fd);
+		mslot_reset(w, FS_VM2);
+		fd_replace(w, FS_VM2, fd, w->pid);
 	} else {
 		close(fd);
 	}
@@ -480,6 +522,7 @@ static void set_slot(struct fz_world *w, int slot, enum fz_ftype t,
 {
 	w->fs[slot].type = t;
 	w->fs[slot].flags = flags;
+	atomic_store(&w->fs[slot].owner, w->pid);
 	atomic_store(&w->fs[slot].fd, fd);
 	atomic_store(&w->fs[slot].gen, 0);
 }
@@ -511,6 +554,7 @@ static int open_files(struct fz_world *w, struct fz_rng *r)
 			return fd;
 		}
 		set_slot(w, FS_VM0 + i, FT_VM, i == 1 ? FZ_FS_PINNED : 0, fd);
+		mslot_reset(w, FS_VM0 + i);
 	}
 	for (i = 0; i < 2; i++) {
 		set_slot(w, FS_ND_FOREIGN0 + i, FT_ND, FZ_FS_FOREIGN, -1);
@@ -537,7 +581,8 @@ static int open_files(struct fz_world *w, struct fz_rng *r)
 	}
 	for (i = 0; i < 2; i++) {
 		if (atomic_load(&w->fs[FS_ND_FOREIGN0 + i].fd) < 0)
-			fd_replace(w, FS_ND_FOREIGN0 + i, open_nd(i, false));
+			fd_replace(w, FS_ND_FOREIGN0 + i, open_nd(i, false),
+				   w->pid);
 		if (atomic_load(&w->fs[FS_VM_FOREIGN0 + i].fd) < 0) {
 			fz_out("no child handed over a VM file");
 			return -ENODEV;
@@ -589,6 +634,7 @@ int fz_world_init(struct fz_world *w, struct fz_shared *sh, u64 seed,
 	w->sh = sh;
 	w->seed = seed;
 	w->phase = phase;
+	w->pid = getpid();
 	pthread_rwlock_init(&w->fd_lock, NULL);
 	w->user_top = find_user_top();
 	fz_user_top = w->user_top;
@@ -848,6 +894,7 @@ static long chaos_fork(struct fz_thread *t, bool kill_it, u64 *a)
 	pid = fork();
 	if (pid == 0) {
 		t->w->in_child = true;
+		t->w->pid = getpid();
 		child_main(t, seed);
 	}
 	pthread_rwlock_unlock(&t->w->fd_lock);

@@ -170,6 +170,7 @@ static void world_setup(struct fz_world *w, const struct phase *ph)
 	w->phase_name = ph->name;
 	w->child_calls = 20;
 	w->compact = ph->compact;
+	w->run_seed = opt.seed;
 	w->phase_calls = opt.seconds ? 0 : phase_calls(ph);
 	if (opt.seconds)
 		snprintf(w->repro, sizeof(w->repro),
@@ -265,11 +266,27 @@ static int check_valid(const struct phase *ph, struct fz_shared *sh)
 		u64 n = atomic_load(&sh->desc_calls[i]);
 		u64 k = atomic_load(&sh->desc_ok[i]);
 
+		char errs[160];
+		int e, len = 0;
+
+		errs[0] = '\0';
+		for (e = 1; e < FZ_NERRNO && len < (int)sizeof(errs) - 24; e++) {
+			u64 x = atomic_load(&sh->desc_err[i][e]);
+
+			if (x)
+				len += snprintf(errs + len, sizeof(errs) - len,
+						" %s %llu", fz_errname(e),
+						(unsigned long long)x);
+		}
+		fz_out("  %-22s %6llu calls, %6llu succeeded;%s",
+		       fz_descs[i].name, (unsigned long long)n,
+		       (unsigned long long)k, errs);
 		if (fz_descs[i].flags & FD_NEVER_OK)
 			continue;
 		calls += n;
 		ok += k;
-		if (n >= 10 && !k) {
+		/* SET_MODE works before a file's first use: no reopen here. */
+		if (n >= 10 && !k && !(fz_descs[i].flags & FD_FRESH_ONLY)) {
 			fz_out("%s: none of %llu valid calls succeeded",
 			       fz_descs[i].name, (unsigned long long)n);
 			rc = 1;
@@ -300,6 +317,7 @@ static void __noreturn exit_child(const struct phase *ph,
 	if (fz_world_init(&w, sh, seed, cur_index))
 		_exit(2);
 	world_setup(&w, ph);
+	w.whole_phase = true;
 	atomic_fetch_add(&sh->forks, 1);	/* ready */
 	if (self_exit) {
 		/* exit_group() while every thread is inside a call. */

@@ -7,10 +7,10 @@
  * entry per call, one per argument field, each field with a value kind),
  * filled mostly with valid values and then corrupted in a targeted way
  * (fuzz_gen.c), plus fully random ioctls.  Caller threads share the files
- * and the memory while chaos threads unmap, remap, protect, advise, fork,
- * exit and reopen (fuzz_world.c).  Every result is judged against the
- * documented UAPI contract (fuzz_exec.c).  mirror_fuzz.c has the phases,
- * the supervisor and main().
+ * and the memory (fuzz_world.c) while chaos threads unmap, remap,
+ * protect, advise, fork, exit and reopen (fuzz_chaos.c).  Every result
+ * is judged against the documented UAPI contract (fuzz_exec.c).
+ * mirror_fuzz.c has the phases, the supervisor and main().
  *
  * Reproducibility: call number n of thread t in phase p is generated from
  * fz_call_seed(seed, p, t, n) alone, so every thread issues the same
@@ -461,6 +461,17 @@ void fz_log_end(struct fz_rec *r, long ret, int err);
 #define MS_PRESENT		0x1
 #define MS_MOVED		0x2
 
+#define FZ_MEMFD_SIZE		(16 * FZ_MIB)
+#define FZ_FILE_SIZE		(8 * FZ_MIB)
+#define FZ_HPAGE		(2 * FZ_MIB)
+
+/* What an arena slot can hold (fuzz_world.c, fuzz_chaos.c). */
+enum fz_mkind {
+	MK_ANON, MK_THP, MK_ANON_SHARED, MK_MEMFD_SHARED, MK_MEMFD_PRIVATE,
+	MK_FILE_SHARED, MK_FILE_PRIVATE, MK_HUGETLB, MK_DEVICE, MK_RDONLY,
+	MK_NONE, MK_HOLE, MK_NR,
+};
+
 /* fuzz_world.c */
 void fz_note_memslot(struct fz_world *w, const struct fz_call *c);
 int fz_world_init(struct fz_world *w, struct fz_shared *sh, u64 seed,
@@ -471,7 +482,14 @@ int fz_thread_init(struct fz_thread *t, struct fz_world *w, int id,
 int fz_fd_get(struct fz_world *w, int slot, unsigned int *gen);
 int fz_reopen(struct fz_world *w, int slot, struct fz_rng *r);
 void fz_adopt_vm(struct fz_world *w, int fd, struct fz_rng *r);
-void fz_chaos_op(struct fz_thread *t);
 void fz_vm_populate(struct fz_world *w, int vmfd);
+u64 fz_slot_bytes(unsigned int s);
+int fz_map_slot(struct fz_world *w, unsigned int s, enum fz_mkind k,
+		u64 len, struct fz_rng *r);
+int fz_wait_child(pid_t pid, int *status, double secs);
+int fz_donate(struct fz_world *w, struct fz_rng *r, int which);
+
+/* fuzz_chaos.c */
+void fz_chaos_op(struct fz_thread *t);
 
 #endif /* _FUZZ_H */

@@ -229,8 +229,11 @@ static bool in_arena(u64 addr, u64 len)
 }
 
 /*
- * mmap() never replaces memory outside the arena: MAP_FIXED is dropped
- * there, and a mapping the kernel placed outside it is removed again.
+ * mmap() never replaces memory outside the arena: there MAP_FIXED is
+ * dropped, and so is the address, because the kernel honours a free hint
+ * and a mapping at, say, 2^47 would for a moment make an address other
+ * threads use as unreachable reachable.  A mapping placed outside the
+ * arena is removed again at once.
  */
 static long do_mmap(struct fz_call *c)
 {
@@ -240,8 +243,10 @@ static long do_mmap(struct fz_call *c)
 
 	memcpy(&m, c->mem, sizeof(m));
 	rlen = (m.len + FZ_PAGE - 1) & ~(FZ_PAGE - 1);
-	if (!in_arena(m.addr, rlen < m.len ? ~0ULL : rlen))
+	if (!in_arena(m.addr, rlen < m.len ? ~0ULL : rlen)) {
 		m.flags &= ~(u64)(MAP_FIXED | MAP_FIXED_NOREPLACE);
+		m.addr = 0;
+	}
 	p = mmap((void *)(uintptr_t)m.addr, m.len, (int)m.prot, (int)m.flags,
 		 c->fd, (off_t)m.off);
 	if (p == MAP_FAILED)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * fuzz_world.c - the memory and the files the calls share, and the chaos
+ * fuzz_world.c - the memory and the files the calls share
  *
  * The arena is FZ_NSLOTS slots of 4 MiB and one big slot of 32 MiB at a
  * fixed address (16 TiB), far below every place the kernel picks for a
@@ -17,15 +17,8 @@
  * exited, and files of no mirror device.  A slot's file is replaced by
  * opening the new one, exchanging the descriptor, bumping the slot's
  * generation and closing the old one, so a caller can tell that the file
- * it used changed under it.
- *
- * Chaos operations act on the same memory and files while the callers
- * run: munmap, mmap of another kind, mprotect, madvise (DONTNEED,
- * PAGEOUT, COLD, FREE, COLLAPSE, REMOVE, ...), populate, mremap, mlock,
- * truncating and punching the files, fork with children that make calls
- * and exit or get killed in the middle, children that hand over their
- * files and exit, close and reopen, signals to the callers, reads of the
- * helper's debugfs files while mirrors come and go, and compaction.
+ * it used changed under it.  What the chaos threads do with all of it is
+ * in fuzz_chaos.c.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -50,41 +43,14 @@
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE	0x100000
 #endif
-#ifndef MADV_COLD
-#define MADV_COLD		20
-#endif
-#ifndef MADV_PAGEOUT
-#define MADV_PAGEOUT		21
-#endif
 #ifndef MADV_POPULATE_READ
 #define MADV_POPULATE_READ	22
 #endif
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE	23
 #endif
-#ifndef MADV_DONTNEED_LOCKED
-#define MADV_DONTNEED_LOCKED	24
-#endif
-#ifndef MADV_COLLAPSE
-#define MADV_COLLAPSE		25
-#endif
-#ifndef MREMAP_DONTUNMAP
-#define MREMAP_DONTUNMAP	4
-#endif
-#ifndef MLOCK_ONFAULT
-#define MLOCK_ONFAULT		0x01
-#endif
 
-#define FZ_MEMFD_SIZE		(16 * FZ_MIB)
-#define FZ_FILE_SIZE		(8 * FZ_MIB)
-#define FZ_HPAGE		(2 * FZ_MIB)
 #define FZ_CLOSED_FD		1000
-
-enum mkind {
-	MK_ANON, MK_THP, MK_ANON_SHARED, MK_MEMFD_SHARED, MK_MEMFD_PRIVATE,
-	MK_FILE_SHARED, MK_FILE_PRIVATE, MK_HUGETLB, MK_DEVICE, MK_RDONLY,
-	MK_NONE, MK_HOLE, MK_NR,
-};
 
 static const char *const mk_names[MK_NR] = {
 	"anon", "thp", "anon-shared", "memfd-shared", "memfd-private",
@@ -93,14 +59,15 @@ static const char *const mk_names[MK_NR] = {
 };
 
 /* What the slots hold at the start of a phase. */
-static const enum mkind initial_kind[FZ_NSLOTS + 1] = {
+static const enum fz_mkind initial_kind[FZ_NSLOTS + 1] = {
 	MK_THP, MK_ANON, MK_ANON_SHARED, MK_ANON, MK_MEMFD_SHARED,
 	MK_FILE_SHARED, MK_ANON, MK_THP, MK_MEMFD_PRIVATE, MK_FILE_PRIVATE,
 	MK_ANON, MK_HUGETLB, MK_DEVICE, MK_RDONLY, MK_NONE, MK_HOLE,
 	MK_DEVICE,
 };
 
-static u64 slot_bytes(unsigned int s)
+/* Size of arena slot @s. */
+u64 fz_slot_bytes(unsigned int s)
 {
 	return s == FZ_BIG_SLOT ? FZ_BIG_SIZE : FZ_SLOT_SIZE;
 }
@@ -134,8 +101,18 @@ static void fd_replace(struct fz_world *w, int slot, int fd, pid_t owner)
 
 /* ---- memory -------------------------------------------------------------- */
 
-static int map_slot(struct fz_world *w, unsigned int s, enum mkind k,
-		    u64 len, struct fz_rng *r)
+/**
+ * fz_map_slot() - map the first @len bytes of arena slot @s as kind @k
+ * @w: the world
+ * @s: the slot
+ * @k: what to map there (MK_HOLE unmaps)
+ * @len: bytes, rounded up to 2 MiB for THP and hugetlb
+ * @r: random numbers (file offsets, which dmirror file)
+ *
+ * Return: 0 or -errno.
+ */
+int fz_map_slot(struct fz_world *w, unsigned int s, enum fz_mkind k,
+		u64 len, struct fz_rng *r)
 {
 	void *base = (void *)(uintptr_t)fz_slot_base(s);
 	int prot = PROT_READ | PROT_WRITE, flags = MAP_FIXED, fd = -1;
@@ -204,14 +181,14 @@ static int map_initial(struct fz_world *w, struct fz_rng *r)
 	int ret;
 
 	for (s = 0; s <= FZ_BIG_SLOT; s++) {
-		enum mkind k = initial_kind[s];
+		enum fz_mkind k = initial_kind[s];
 		u64 len = s == FZ_BIG_SLOT ? 16 * FZ_MIB : FZ_SLOT_SIZE;
 		void *base = (void *)(uintptr_t)fz_slot_base(s);
 
-		ret = map_slot(w, s, k, len, r);
+		ret = fz_map_slot(w, s, k, len, r);
 		if (ret && k == MK_HUGETLB) {
 			k = MK_THP;
-			ret = map_slot(w, s, k, len, r);
+			ret = fz_map_slot(w, s, k, len, r);
 		}
 		if (ret && k != MK_HOLE) {
 			fz_out("mapping arena slot %u as %s: %s", s,
@@ -402,7 +379,7 @@ static void __noreturn donor(struct fz_world *w, struct fz_rng *r)
 }
 
 /* Wait up to @secs for @pid; 0 and *status when reaped, -1 on timeout. */
-static int wait_child(pid_t pid, int *status, double secs)
+int fz_wait_child(pid_t pid, int *status, double secs)
 {
 	struct timespec ts = { 0, 2 * 1000 * 1000 };
 	int i, n = (int)(secs * 500);
@@ -452,7 +429,7 @@ static void take_donation(struct fz_world *w, struct fz_rng *r, int which)
  * One donation into foreign slot @which (-1: either); -1 if the donor
  * did not exit.
  */
-static int donate(struct fz_world *w, struct fz_rng *r, int which)
+int fz_donate(struct fz_world *w, struct fz_rng *r, int which)
 {
 	int status;
 	pid_t pid = fork();
@@ -462,7 +439,7 @@ static int donate(struct fz_world *w, struct fz_rng *r, int which)
 	if (pid == 0)
 		donor(w, r);
 	take_donation(w, r, which);
-	return wait_child(pid, &status, 30);
+	return fz_wait_child(pid, &status, 30);
 }
 
 /**
@@ -490,7 +467,7 @@ int fz_reopen(struct fz_world *w, int slot, struct fz_rng *r)
 			       slot == FS_VM2 ? fz_below(r, 2) : 0);
 		break;
 	default:
-		return donate(w, r, -1);
+		return fz_donate(w, r, -1);
 	}
 	if (fd >= 0) {
 		if (slot >= FS_VM0 && slot <= FS_VM2)
@@ -576,7 +553,7 @@ static int open_files(struct fz_world *w, struct fz_rng *r)
 		return -errno;
 	/* Every foreign slot gets a file whose owner has exited. */
 	for (i = 0; i < 2; i++) {
-		if (donate(w, r, i))
+		if (fz_donate(w, r, i))
 			return -ETIMEDOUT;
 	}
 	for (i = 0; i < 2; i++) {
@@ -724,383 +701,4 @@ int fz_thread_init(struct fz_thread *t, struct fz_world *w, int id,
 	mprotect(t->b.ro, FZ_PAGE + g, PROT_NONE);
 	mprotect(t->b.ro, FZ_PAGE, PROT_READ);
 	return 0;
-}
-
-/* ---- chaos --------------------------------------------------------------- */
-
-enum chaos {
-	CH_REMAP, CH_MUNMAP, CH_MPROTECT, CH_MADVISE, CH_POPULATE, CH_MREMAP,
-	CH_MLOCK, CH_TRUNCATE,
-	CH_MEMORY_OPS,		/* the ones above: also in children */
-	CH_FORK_EXIT = CH_MEMORY_OPS, CH_FORK_KILL, CH_DONATE, CH_REOPEN,
-	CH_SIGNAL, CH_DEBUGFS, CH_COMPACT, CH_NR,
-};
-
-static const struct {
-	const char *name;
-	unsigned int weight;
-} chaos_ops[CH_NR] = {
-	[CH_REMAP] = { "mmap", 10 },
-	[CH_MUNMAP] = { "munmap", 6 },
-	[CH_MPROTECT] = { "mprotect", 8 },
-	[CH_MADVISE] = { "madvise", 16 },
-	[CH_POPULATE] = { "populate", 12 },
-	[CH_MREMAP] = { "mremap", 4 },
-	[CH_MLOCK] = { "mlock", 2 },
-	[CH_TRUNCATE] = { "truncate", 3 },
-	[CH_FORK_EXIT] = { "fork+exit", 3 },
-	[CH_FORK_KILL] = { "fork+kill", 2 },
-	[CH_DONATE] = { "fork+donate", 1 },
-	[CH_REOPEN] = { "close+reopen", 5 },
-	[CH_SIGNAL] = { "signal", 4 },
-	[CH_DEBUGFS] = { "debugfs-read", 2 },
-	[CH_COMPACT] = { "compact", 1 },
-};
-
-/* A range in the arena: a page, some pages, a huge page, a whole slot. */
-static void pick_range(struct fz_rng *r, u64 *addr, u64 *len)
-{
-	unsigned int s = fz_pct(r, 10) ? FZ_BIG_SLOT : fz_below(r, FZ_NSLOTS);
-	u64 size = slot_bytes(s), off, l;
-
-	switch (fz_below(r, 4)) {
-	case 0:
-		off = fz_below(r, size / FZ_PAGE) * FZ_PAGE;
-		l = FZ_PAGE;
-		break;
-	case 1:
-		off = fz_below(r, size / FZ_PAGE) * FZ_PAGE;
-		l = (1 + fz_below(r, 32)) * FZ_PAGE;
-		break;
-	case 2:
-		off = fz_below(r, size / FZ_HPAGE) * FZ_HPAGE;
-		l = FZ_HPAGE;
-		break;
-	default:
-		off = 0;
-		l = size;
-		break;
-	}
-	if (fz_pct(r, 5))
-		l += FZ_SLOT_SIZE;		/* into the next slot */
-	*addr = fz_slot_base(s) + off;
-	if (*addr + l > FZ_ARENA_END)
-		l = FZ_ARENA_END - *addr;
-	*len = l;
-}
-
-static const int advices[] = {
-	MADV_DONTNEED, MADV_DONTNEED, MADV_DONTNEED, MADV_PAGEOUT,
-	MADV_PAGEOUT, MADV_PAGEOUT, MADV_COLD, MADV_FREE, MADV_FREE,
-	MADV_WILLNEED, MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_COLLAPSE,
-	MADV_REMOVE, MADV_DONTFORK, MADV_DOFORK, MADV_WIPEONFORK,
-	MADV_KEEPONFORK, MADV_DONTNEED_LOCKED, MADV_POPULATE_READ,
-};
-
-static const int prots[] = {
-	PROT_NONE, PROT_READ, PROT_READ | PROT_WRITE, PROT_READ | PROT_WRITE,
-	PROT_READ | PROT_WRITE | PROT_EXEC,
-};
-
-static long chaos_mremap(struct fz_rng *r, u64 *a)
-{
-	unsigned int s = fz_below(r, FZ_NSLOTS);
-	unsigned int d = (s + 1 + fz_below(r, FZ_NSLOTS - 1)) % FZ_NSLOTS;
-	u64 len = (1 + fz_below(r, FZ_SLOT_SIZE / FZ_PAGE)) * FZ_PAGE;
-	void *src = (void *)(uintptr_t)fz_slot_base(s);
-	void *dst = (void *)(uintptr_t)fz_slot_base(d);
-	void *p;
-
-	a[0] = (uintptr_t)src;
-	a[1] = len;
-	a[2] = (uintptr_t)dst;
-	switch (fz_below(r, 3)) {
-	case 0:
-		p = mremap(src, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
-		break;
-	case 1:
-		p = mremap(src, len, len, MREMAP_MAYMOVE | MREMAP_FIXED |
-			   MREMAP_DONTUNMAP, dst);
-		break;
-	default:
-		a[2] = (1 + fz_below(r, FZ_SLOT_SIZE / FZ_PAGE)) * FZ_PAGE;
-		p = mremap(src, len, a[2], 0);
-		break;
-	}
-	return p == MAP_FAILED ? -1 : 0;
-}
-
-static long chaos_truncate(struct fz_world *w, struct fz_rng *r, u64 *a)
-{
-	bool file = fz_pct(r, 50);
-	int fd = file ? w->filefd : w->memfd;
-	u64 size = file ? FZ_FILE_SIZE : FZ_MEMFD_SIZE;
-	long ret;
-
-	a[0] = file;
-	a[1] = fz_below(r, size / FZ_PAGE) * FZ_PAGE;
-	if (fz_pct(r, 50)) {
-		a[2] = (1 + fz_below(r, 64)) * FZ_PAGE;
-		return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-				 (off_t)a[1], (off_t)a[2]);
-	}
-	ret = ftruncate(fd, (off_t)a[1]);
-	sched_yield();
-	if (ftruncate(fd, (off_t)size))
-		ret = -1;
-	return ret;
-}
-
-static void __noreturn child_main(struct fz_thread *parent, u64 seed)
-{
-	static struct fz_thread ct;
-	struct fz_shared *sh = parent->w->sh;
-	unsigned int k = atomic_fetch_add(&sh->child_ring, 1) % FZ_CHILD_RINGS;
-	unsigned int i;
-
-	ct = *parent;
-	ct.in_child = true;
-	ct.id = FZ_MAX_CALLERS + FZ_MAX_CHAOS + k;
-	ct.ring = &sh->ring[ct.id];
-	ct.seq = 0;
-	snprintf(ct.ring->who, sizeof(ct.ring->who), "child%u", k);
-	memset(ct.ring->rec, 0, sizeof(ct.ring->rec));
-	atomic_store(&ct.ring->pid, getpid());
-	for (i = 0; i < parent->w->child_calls && !atomic_load(&sh->stop);
-	     i++, ct.seq++) {
-		struct fz_call c;
-
-		ct.rng.s = fz_mix(seed + i);
-		if (fz_pct(&ct.rng, 15)) {
-			fz_chaos_op(&ct);
-			continue;
-		}
-		fz_gen_call(&ct, &c);
-		if (fz_exec(&ct, &c))
-			_exit(3);
-	}
-	_exit(0);
-}
-
-static long chaos_fork(struct fz_thread *t, bool kill_it, u64 *a)
-{
-	struct fz_shared *sh = t->w->sh;
-	u64 seed = fz_next(&t->rng);
-	int status = 0;
-	pid_t pid;
-
-	atomic_fetch_add(&sh->forks, 1);
-	pthread_rwlock_wrlock(&t->w->fd_lock);
-	pid = fork();
-	if (pid == 0) {
-		t->w->in_child = true;
-		t->w->pid = getpid();
-		child_main(t, seed);
-	}
-	pthread_rwlock_unlock(&t->w->fd_lock);
-	if (pid < 0)
-		return -1;
-	a[0] = pid;
-	a[1] = seed;
-	if (kill_it) {
-		struct timespec ts = { 0, fz_below(&t->rng, 20) * 1000000L };
-
-		nanosleep(&ts, NULL);
-		kill(pid, SIGKILL);
-	}
-	if (wait_child(pid, &status, kill_it ? 30 : 120) == 0) {
-		unsigned int i;
-
-		for (i = 0; i < FZ_MAX_RINGS; i++)
-			if (atomic_load(&sh->ring[i].pid) == pid)
-				atomic_store(&sh->ring[i].pid, 0);
-	} else {
-		fz_out("HANG: child %d did not exit%s", pid,
-		       kill_it ? " after SIGKILL" : "");
-		atomic_store(&sh->failed, 1);
-		atomic_store(&sh->stop, 1);
-		return -1;
-	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 3)
-		atomic_store(&sh->stop, 1);	/* the child reported it */
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
-}
-
-static long chaos_debugfs(void)
-{
-	DIR *d = opendir("/sys/kernel/debug/mmu_mirror");
-	struct dirent *e;
-	char path[320], buf[2048];
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)) && n < 8) {
-		int fd;
-
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/sys/kernel/debug/mmu_mirror/%s/stats",
-			 e->d_name);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		while (read(fd, buf, sizeof(buf)) > 0)
-			;
-		close(fd);
-		n++;
-	}
-	closedir(d);
-	return n;
-}
-
-static long chaos_compact(struct fz_world *w)
-{
-	int fd;
-	long ret;
-
-	if (!w->compact)
-		return 0;
-	fd = open("/proc/sys/vm/compact_memory", O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ret = write(fd, "1", 1);
-	close(fd);
-	return ret;
-}
-
-static enum chaos pick_chaos(struct fz_thread *t)
-{
-	unsigned int n = t->in_child ? CH_MEMORY_OPS : CH_NR, total = 0, i, x;
-
-	for (i = 0; i < n; i++)
-		total += chaos_ops[i].weight;
-	x = fz_below(&t->rng, total);
-	for (i = 0; i < n; i++) {
-		if (x < chaos_ops[i].weight)
-			return i;
-		x -= chaos_ops[i].weight;
-	}
-	return CH_MADVISE;
-}
-
-static long chaos_memory(struct fz_thread *t, enum chaos op, u64 *a)
-{
-	struct fz_rng *r = &t->rng;
-	u64 addr, len;
-	void *p;
-
-	pick_range(r, &addr, &len);
-	p = (void *)(uintptr_t)addr;
-	a[0] = addr;
-	a[1] = len;
-	switch (op) {
-	case CH_REMAP: {
-		unsigned int s = (addr - FZ_ARENA_BASE) / FZ_SLOT_SIZE;
-		enum mkind k = fz_below(r, MK_NR);
-
-		if (s > FZ_BIG_SLOT)
-			s = FZ_BIG_SLOT;
-		a[0] = fz_slot_base(s);
-		a[2] = k;
-		len = fz_pct(r, 50) ? slot_bytes(s) :
-		      (1 + fz_below(r, slot_bytes(s) / FZ_PAGE)) * FZ_PAGE;
-		a[1] = len;
-		if (map_slot(t->w, s, k, len, r))
-			return -1;
-		if (fz_pct(r, 50))
-			madvise((void *)(uintptr_t)a[0], len,
-				MADV_POPULATE_WRITE);
-		return 0;
-	}
-	case CH_MUNMAP:
-		return munmap(p, len);
-	case CH_MPROTECT:
-		a[2] = prots[fz_below(r, ARRAY_SIZE(prots))];
-		return mprotect(p, len, (int)a[2]);
-	case CH_MADVISE:
-		a[2] = advices[fz_below(r, ARRAY_SIZE(advices))];
-		return madvise(p, len, (int)a[2]);
-	case CH_POPULATE:
-		a[2] = fz_pct(r, 70) ? MADV_POPULATE_WRITE : MADV_POPULATE_READ;
-		return madvise(p, len, (int)a[2]);
-	case CH_MREMAP:
-		return chaos_mremap(r, a);
-	case CH_MLOCK:
-		a[2] = fz_below(r, 3);
-		if (a[2] == 0)
-			return mlock(p, len);
-		if (a[2] == 1)
-			return mlock2(p, len, MLOCK_ONFAULT);
-		return munlock(p, len);
-	default:
-		return chaos_truncate(t->w, r, a);
-	}
-}
-
-/**
- * fz_chaos_op() - one chaos operation, logged in the thread's ring
- * @t: the chaos thread (or a child); t->rng holds the operation's seed
- */
-void fz_chaos_op(struct fz_thread *t)
-{
-	struct fz_world *w = t->w;
-	struct fz_rng *r = &t->rng;
-	struct fz_rec *rec = fz_log_begin(t);
-	enum chaos op = pick_chaos(t);
-	u64 a[3] = { 0, 0, 0 };
-	long ret;
-	int err;
-
-	rec->seed = r->s;
-	rec->desc = -2;
-	rec->fdslot = -1;
-	snprintf(rec->what, sizeof(rec->what), "%s", chaos_ops[op].name);
-	__atomic_store_n(&rec->state, 1, __ATOMIC_RELEASE);
-	errno = 0;
-	switch (op) {
-	case CH_FORK_EXIT:
-	case CH_FORK_KILL:
-		ret = chaos_fork(t, op == CH_FORK_KILL, a);
-		break;
-	case CH_DONATE:
-		ret = donate(w, r, -1);
-		if (ret) {
-			fz_out("HANG: a donor child did not exit");
-			atomic_store(&w->sh->failed, 1);
-			atomic_store(&w->sh->stop, 1);
-		}
-		break;
-	case CH_REOPEN: {
-		static const int slots[] = {
-			FS_ND0, FS_ND1, FS_ND2, FS_ND3, FS_KDEV, FS_VM0, FS_VM1,
-			FS_VM2,
-		};
-
-		a[0] = slots[fz_below(r, ARRAY_SIZE(slots))];
-		ret = fz_reopen(w, (int)a[0], r);
-		break;
-	}
-	case CH_SIGNAL: {
-		int n = atomic_load(&w->ncallers);
-
-		a[0] = n ? w->caller_tids[fz_below(r, n)] : 0;
-		ret = a[0] ? syscall(SYS_tgkill, getpid(), (pid_t)a[0],
-				     SIGUSR1) : 0;
-		break;
-	}
-	case CH_DEBUGFS:
-		ret = chaos_debugfs();
-		break;
-	case CH_COMPACT:
-		ret = fz_pct(r, 10) ? chaos_compact(w) : 0;
-		break;
-	default:
-		ret = chaos_memory(t, op, a);
-		break;
-	}
-	err = ret == -1 ? errno : 0;
-	memcpy(rec->words, a, sizeof(a));
-	fz_log_end(rec, ret, err);
-	atomic_fetch_add(&w->sh->chaos_ops, 1);
 }

@@ -135,6 +135,23 @@ $(O_DIR)/selftests/%: tools/testing/selftests/kvm-mirror/%.c $(KVMM_SELFTEST_HDR
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) -o $@ $<
 
+# The UAPI fuzzer: one selftest program, mirror_fuzz, from all the .c files
+# of its directory (qemu-run.sh lists only the ones with a program of their
+# name).  "make fuzz" runs it long in QEMU, then unloads the modules:
+# FUZZ_CALLS (default 10^6) or FUZZ_SECONDS, FUZZ_SEED (default random).
+FUZZ_DIR := tools/testing/selftests/fuzz
+FUZZ_BIN := $(O_DIR)/selftests/mirror_fuzz
+selftests: $(FUZZ_BIN)
+$(FUZZ_BIN): $(wildcard $(FUZZ_DIR)/*.c $(FUZZ_DIR)/*.h) $(SELFTEST_HDRS) \
+	     include/uapi/linux/kvm_mirror.h
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) -o $@ $(wildcard $(FUZZ_DIR)/*.c)
+
+.PHONY: fuzz
+fuzz: deps
+	@$(MAKE) --no-print-directory modules selftests
+	@$(FUZZ_DIR)/fuzz-qemu.sh $(O_DIR)
+
 tools: $(TOOL_BINS)
 
 $(O_DIR)/tools/%: tools/notifier-demo/%.c include/uapi/linux/notifier_demo.h

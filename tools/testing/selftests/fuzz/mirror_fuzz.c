@@ -53,7 +53,8 @@ typedef int (*phase_fn)(const struct phase *ph, struct fz_shared *sh);
 
 struct phase {
 	const char *name;
-	unsigned int share;		/* per mille of the calls or seconds */
+	unsigned int share;		/* per mille of the calls or seconds;
+					 * the shares add up to 1000 */
 	unsigned int callers, chaos;
 	struct fz_mix_cfg mix;
 	bool compact;
@@ -423,7 +424,7 @@ static const struct phase phases[] = {
 	  .mix = { (1U << FT_KDEV) | (1U << FT_VM), 10, 70, 5, 5, 8 } },
 	{ .name = "random_ioctls", .share = 70, .callers = 2,
 	  .mix = { ALL_FILES, 100, 0, 0, 0, 0 } },
-	{ .name = "threads_and_chaos", .share = 500, .callers = 3, .chaos = 2,
+	{ .name = "threads_and_chaos", .share = 550, .callers = 3, .chaos = 2,
 	  .mix = { ALL_FILES, 5, 50, 3, 3, 5 }, .compact = true },
 	{ .name = "exit_under_load", .share = 50, .callers = 2, .chaos = 1,
 	  .mix = { ALL_FILES, 5, 50, 3, 3, 5 }, .special = exit_under_load },

@@ -148,6 +148,8 @@ struct kvmm_run {
  * @pages_pinned: pages currently pinned (KVMM_VM_PINNED only)
  * @entries: entries currently present in the secondary table
  * @table_nodes: secondary table nodes currently allocated
+ * @nonblock_failed: non-blockable invalidations refused because a device
+ *	access was in flight over the range
  * @tlb_flushes: calls of the VM's own flush callback: one per
  *	invalidation (or memslot removal) that removed entries, however
  *	many memslots it covered
@@ -169,6 +171,7 @@ struct kvmm_stats {
 	__u64	pages_pinned;
 	__u64	entries;
 	__u64	table_nodes;
+	__u64	nonblock_failed;
 	__u64	tlb_flushes;
 	__u32	nr_slots;
 	__u32	vm_flags;

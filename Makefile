@@ -31,6 +31,14 @@ KVMM_SELFTEST_HDRS := $(wildcard tools/testing/selftests/kvm-mirror/*.h) \
 		      tools/testing/selftests/notifier-demo/ktap.h \
 		      include/uapi/linux/kvm_mirror.h
 
+ODP_SELFTEST_SRCS := $(wildcard tools/testing/selftests/odp-demo/*.c)
+ODP_SELFTEST_BINS := $(patsubst tools/testing/selftests/odp-demo/%.c,\
+		       $(O_DIR)/selftests/%,$(ODP_SELFTEST_SRCS))
+ODP_SELFTEST_HDRS := $(wildcard tools/testing/selftests/odp-demo/*.h) \
+		     $(wildcard tools/testing/selftests/*.h) \
+		     tools/testing/selftests/notifier-demo/ktap.h \
+		     include/uapi/linux/odp_demo.h
+
 TOOL_SRCS := $(wildcard tools/notifier-demo/*.c tools/kvm-vmm/*.c)
 TOOL_BINS := $(addprefix $(O_DIR)/tools/,$(basename $(notdir $(TOOL_SRCS))))
 
@@ -125,13 +133,17 @@ modules:
 		"(run 'make deps' or set KVER/KDIR)" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
-selftests: $(SELFTEST_BINS) $(KVMM_SELFTEST_BINS)
+selftests: $(SELFTEST_BINS) $(KVMM_SELFTEST_BINS) $(ODP_SELFTEST_BINS)
 
 $(O_DIR)/selftests/%: tools/testing/selftests/notifier-demo/%.c $(SELFTEST_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) -o $@ $<
 
 $(O_DIR)/selftests/%: tools/testing/selftests/kvm-mirror/%.c $(KVMM_SELFTEST_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) -o $@ $<
+
+$(O_DIR)/selftests/%: tools/testing/selftests/odp-demo/%.c $(ODP_SELFTEST_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) -o $@ $<
 

@@ -136,10 +136,15 @@ static long mmu_mirror_install_hmm(struct mmu_mirror *mirror,
 	}
 	if (added)
 		mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(entries), added);
-	if (ret == -ENOMEM || ret == -ENOSPC)
+	if (ret == (dev ? -ENOSPC : -ENOMEM))
 		ret = 0;	/* out of nodes: the caller goes on from i */
-	if (dev && !ret)
-		ret = mmu_mirror_map_commit(mirror, &batch, replaced);
+	/* Entries gathered before an error are good: map them too. */
+	if (dev) {
+		int err = mmu_mirror_map_commit(mirror, &batch, replaced);
+
+		if (!ret)
+			ret = err;
+	}
 	return ret < 0 ? ret : i;
 }
 
@@ -410,8 +415,12 @@ static long mmu_mirror_fault_pin(struct mmu_mirror *mirror,
 	}
 	if (ret == -ENOSPC)
 		ret = -ENOMEM;
-	if (dev && !ret)
-		ret = mmu_mirror_map_commit(mirror, &batch, &replaced);
+	if (dev) {
+		int err = mmu_mirror_map_commit(mirror, &batch, &replaced);
+
+		if (!ret)
+			ret = err;
+	}
 	mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(pages_pinned), kept);
 	mmu_mirror_account_zap(mirror, &replaced);
 	if (replaced.entries)

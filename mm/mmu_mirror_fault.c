@@ -52,6 +52,12 @@ static int mmu_mirror_install_dev(struct mmu_mirror *mirror, u64 sva,
 	if (mirror->dev)
 		mmu_mirror_pt_set_dma(mmu_mirror_pt_leaf(mirror, sva, &level),
 				      addr);
+	/*
+	 * Leaves this install replaced (a read-only entry made writable, a
+	 * stale frame) go to unmap now, before map is given their successor
+	 * at the same address: later, unmap would remove the new entry.
+	 */
+	mmu_mirror_zap_run_end(mirror, replaced);
 	return mmu_mirror_map_add(mirror, b, sva, addr, flags, replaced);
 }
 

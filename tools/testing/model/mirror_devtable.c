@@ -253,6 +253,34 @@ static bool test_map_unmap(void)
 }
 
 /*
+ * Proves: when a fault must make a read-only entry writable (a frame a
+ * fork shared, exclusive again once the child is gone: the CPU reuses it
+ * without an invalidation), unmap hears of the old entry before map is
+ * given the new one, so the device table keeps the writable entry.
+ */
+static bool test_upgrade_keeps_new_entry(void)
+{
+	struct mm_struct *child;
+	struct dt_setup s;
+
+	if (!dt_init(&s, false, 0))
+		return false;
+	child = model_fork(s.mm);
+	KTAP_CHECK(child);
+	KTAP_CHECK(mmu_mirror_fault(s.mirror, s.addr, PAGE_SIZE, 0) == 0);
+	KTAP_CHECK((s.dt.ent[0] & DEV_P) && !(s.dt.ent[0] & DEV_W));
+	mmput(child);
+	KTAP_CHECK(mmu_mirror_fault(s.mirror, s.addr, PAGE_SIZE,
+				    MMU_MIRROR_WRITE) == 0);
+	KTAP_CHECK(s.dt.ent[0] & DEV_P);
+	KTAP_CHECK(s.dt.ent[0] & DEV_W);
+	KTAP_CHECK(dt_agrees(&s, 0));
+	KTAP_CHECK(checker_checkpoint(s.mm) == 0);
+	dt_fini(&s);
+	return true;
+}
+
+/*
  * Proves: the checker sees a driver-owned table: a driver whose unmap
  * forgets entries is reported at the invalidation that should have
  * removed them.
@@ -605,6 +633,7 @@ static bool test_pinned_devtable(void)
 
 static const struct ktap_case cases[] = {
 	{ "map_unmap", test_map_unmap },
+	{ "upgrade_keeps_new_entry", test_upgrade_keeps_new_entry },
 	{ "checker_sees_skipped_unmap", test_checker_sees_skipped_unmap },
 	{ "map_failure", test_map_failure },
 	{ "harvest", test_harvest },

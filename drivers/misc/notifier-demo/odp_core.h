@@ -316,7 +316,6 @@ enum odp_qp_state {
  * @rnr_wait: a SEND found no receive at the peer and waits for one
  * @busy: the engine executes a send of this QP now
  * @cq_wait: pollers wait here for a completion
- * @bounce: the engine's staging buffer, used only by @work
  * @work: the engine's work item of this QP; a queued run holds a
  *	reference
  * @list: in ctx->qps (under ctx->lock)
@@ -346,7 +345,6 @@ struct odp_qp {
 	bool rnr_wait;
 	bool busy;
 	wait_queue_head_t cq_wait;
-	void *bounce;
 	struct work_struct work;
 	struct list_head list;
 };
@@ -374,6 +372,7 @@ struct odp_child *odp_child_get(struct odp_mr *mr, u64 addr, bool create);
 void odp_child_put(struct odp_child *child);
 u64 odp_mr_mtt_pages(struct odp_mr *mr);
 int odp_mtt_prepare(struct odp_mtt *mtt, u64 sva, u64 len);
+atomic64_t *odp_mtt_entry(struct odp_mtt *mtt, u64 sva, bool alloc);
 void odp_mr_show(struct odp_ctx *ctx, void *seq);
 
 /* odp_mem.c */
@@ -402,8 +401,7 @@ struct odp_io {
 void odp_io_init(struct odp_io *io, struct odp_mr *mr, u64 addr, u64 len,
 		 bool write);
 
-int odp_mem_copy(struct odp_io *dst, struct odp_io *src, void *bounce,
-		 size_t bounce_size);
+int odp_mem_copy(struct odp_io *dst, struct odp_io *src);
 int odp_mem_atomic(struct odp_io *io, u32 opcode, u64 compare_add,
 		   u64 swap, u64 *orig);
 int odp_mem_read(struct odp_io *io, void *buf, size_t len);

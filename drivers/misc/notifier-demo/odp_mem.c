@@ -16,6 +16,7 @@
  * (ODP_ADVISE_FLAG_FLUSH) or queued to the engine's workqueue.
  */
 #include <linux/err.h>
+#include <linux/highmem.h>
 #include <linux/hmm.h>
 #include <linux/jiffies.h>
 #include <linux/mm.h>
@@ -156,31 +157,157 @@ static int odp_io_fault(struct odp_io *io, u64 addr)
 	return ret;
 }
 
-/*
- * Backend: copy between @buf and the MR through the helper's table
- * (mmu_mirror_access()), faulting on a miss; @store copies into the MR.
+/**
+ * struct odp_span - one piece of an engine access, in flight
+ * @acc: the helper's record of the access in flight
+ * @mirror: the MR's mirror
+ * @mtt: the table the engine reads for it
+ * @child: the implicit child holding @mtt, a use taken; or NULL
+ * @sva: secondary address of the first byte
+ * @len: bytes, within one table
+ * @store: the engine writes them
  */
+struct odp_span {
+	struct mmu_mirror_inflight acc;
+	struct mmu_mirror *mirror;
+	struct odp_mtt *mtt;
+	struct odp_child *child;
+	u64 sva;
+	u64 len;
+	bool store;
+};
+
+/* At most this much of a transfer is in flight at once. */
+#define ODP_SPAN_MAX		SZ_64K
+
+/*
+ * Try to begin up to @len bytes of @io at io->addr, clipped to one
+ * table: the helper then keeps every entry of the span (and so the pages
+ * the MTT names) until odp_span_end().  Returns 0, -ENOENT for a miss,
+ * -EAGAIN when an invalidation waits for the range (both: fault, then
+ * try again), -ESRCH once the mm has exited.
+ */
+static int odp_span_try(struct odp_io *io, u64 len, bool store,
+			struct odp_span *sp)
+{
+	struct odp_mr *mr = io->mr;
+	int ret;
+
+	sp->child = NULL;
+	sp->mtt = &mr->mtt;
+	sp->len = len;
+	sp->mirror = mr->mirror;
+	sp->sva = odp_mr_sva(mr, io->addr);
+	sp->store = store;
+	if (mr->flags & ODP_MR_IMPLICIT) {
+		u64 end = ((io->addr >> ODP_CHILD_SHIFT) + 1) << ODP_CHILD_SHIFT;
+
+		sp->len = min(len, end - io->addr);
+		sp->child = odp_child_get(mr, io->addr, false);
+		if (!sp->child)
+			return -ENOENT;
+		sp->mtt = &sp->child->mtt;
+	}
+	ret = mmu_mirror_access_begin(sp->mirror, &sp->acc, sp->sva, sp->len,
+				      store ? MMU_MIRROR_WRITE : 0);
+	if (ret && sp->child)
+		odp_child_put(sp->child);
+	return ret;
+}
+
+/* Begin a span, faulting on a miss (a page fault of the NIC). */
+static int odp_span_begin(struct odp_io *io, u64 len, bool store,
+			  struct odp_span *sp)
+{
+	for (;;) {
+		int ret = odp_span_try(io, len, store, sp);
+
+		if (ret != -ENOENT && ret != -EAGAIN)
+			return ret;
+		ret = odp_io_fault(io, io->addr);
+		if (ret)
+			return ret;
+	}
+}
+
+static void odp_span_end(struct odp_span *sp)
+{
+	mmu_mirror_access_end(sp->mirror, &sp->acc);
+	if (sp->child)
+		odp_child_put(sp->child);
+}
+
+/*
+ * The kernel address of byte @off of the span, valid until the caller's
+ * kunmap_local(); NULL if the MTT has no entry there.  The engine marks
+ * the entry accessed, and dirty when it stores, as NIC hardware does.
+ */
+static void *odp_span_kmap(struct odp_span *sp, u64 off)
+{
+	u64 sva = sp->sva + off;
+	atomic64_t *e = odp_mtt_entry(sp->mtt, sva & PAGE_MASK, false);
+	u64 bits = ODP_MTT_ACCESSED | (sp->store ? ODP_MTT_DIRTY : 0);
+	u64 v = e ? atomic64_read(e) : 0;
+
+	if (!(v & ODP_MTT_VALID) || (sp->store && !(v & ODP_MTT_WRITE)))
+		return NULL;
+	if ((v & bits) != bits)
+		atomic64_or(bits, e);
+	return kmap_local_page(pfn_to_page(v >> PAGE_SHIFT)) +
+	       offset_in_page(sva);
+}
+
+/* Bytes of the span from @off to the end of its page. */
+static u64 odp_span_page_left(const struct odp_span *sp, u64 off)
+{
+	return min(sp->len - off, PAGE_SIZE - offset_in_page(sp->sva + off));
+}
+
+/*
+ * Copy between @buf and the span, page by page, from the pages the MTT
+ * names.  -ENOENT if the MTT disagrees with the helper's table (never
+ * expected: the map operation programs every entry the helper adds).
+ */
+static int odp_span_copy(struct odp_span *sp, void *buf)
+{
+	u64 off = 0;
+
+	while (off < sp->len) {
+		u64 n = odp_span_page_left(sp, off);
+		void *kaddr = odp_span_kmap(sp, off);
+
+		if (!kaddr)
+			return -ENOENT;
+		if (sp->store)
+			memcpy(kaddr, buf + off, n);
+		else
+			memcpy(buf + off, kaddr, n);
+		kunmap_local(kaddr);
+		off += n;
+	}
+	return 0;
+}
+
+/* Copy between @buf and the transfer, a span at a time. */
 static int odp_io_xfer(struct odp_io *io, void *buf, size_t len, bool store)
 {
-	unsigned int access = store ? MMU_MIRROR_WRITE : 0;
-	struct odp_mr *mr = io->mr;
-	size_t off = 0;
+	size_t done = 0;
 	int ret = 0;
 
-	while (off < len) {
-		u64 addr = io->addr + off;
-		size_t done = 0;
+	while (done < len) {
+		struct odp_span sp;
 
-		ret = mmu_mirror_access(mr->mirror, odp_mr_sva(mr, addr),
-					buf + off, len - off, access, &done);
-		off += done;
-		if (ret != -ENOENT)
-			break;
-		ret = odp_io_fault(io, io->addr + off);
+		ret = odp_span_begin(io, min_t(u64, len - done, ODP_SPAN_MAX),
+				     store, &sp);
 		if (ret)
 			break;
+		ret = odp_span_copy(&sp, buf + done);
+		odp_span_end(&sp);
+		if (ret)
+			break;
+		io->addr += sp.len;
+		done += sp.len;
 	}
-	io->addr += off;
 	if (ret)
 		io->err = ret;
 	return ret;
@@ -188,7 +315,7 @@ static int odp_io_xfer(struct odp_io *io, void *buf, size_t len, bool store)
 
 /**
  * odp_mem_read() - the engine reads the next bytes of a transfer
- * @io: the transfer (not writing)
+ * @io: the transfer
  * @buf: kernel buffer
  * @len: bytes, within the transfer
  *
@@ -215,34 +342,86 @@ int odp_mem_write(struct odp_io *io, const void *buf, size_t len)
 	return odp_io_xfer(io, (void *)buf, len, true);
 }
 
+/* Move @n bytes from one span to the other, page by page. */
+static int odp_span_move(struct odp_span *dst, struct odp_span *src, u64 n)
+{
+	u64 off = 0;
+
+	while (off < n) {
+		u64 step = min3(n - off, odp_span_page_left(dst, off),
+				odp_span_page_left(src, off));
+		void *d = odp_span_kmap(dst, off), *s;
+
+		if (!d)
+			return -ENOENT;
+		s = odp_span_kmap(src, off);
+		if (!s) {
+			kunmap_local(d);
+			return -ENOENT;
+		}
+		/* Overlapping RDMA is undefined, but must not be unsafe. */
+		memmove(d, s, step);
+		kunmap_local(s);
+		kunmap_local(d);
+		off += step;
+	}
+	return 0;
+}
+
 /**
  * odp_mem_copy() - the engine moves a transfer from one MR to another
  * @dst: the destination transfer (writing)
  * @src: the source transfer, of the same length
- * @bounce: kernel buffer
- * @bounce_size: its size
+ *
+ * Both sides are in flight together, a span at a time, and the engine
+ * copies page to page through both MTTs.  A side that misses is faulted
+ * only once the other side's access has ended: a fault may wait for an
+ * invalidation, which may wait for that access.
  *
  * Context: as odp_mem_read().
  * Return: 0, or an error; the failed side has it in its ->err.
  */
-int odp_mem_copy(struct odp_io *dst, struct odp_io *src, void *bounce,
-		 size_t bounce_size)
+int odp_mem_copy(struct odp_io *dst, struct odp_io *src)
 {
 	int ret = 0;
 
-	while (src->addr < src->end && !ret) {
-		size_t n = min_t(u64, src->end - src->addr, bounce_size);
+	while (src->addr < src->end) {
+		struct odp_span ss, ds;
+		u64 n = min_t(u64, src->end - src->addr, ODP_SPAN_MAX);
 
-		ret = odp_mem_read(src, bounce, n);
-		if (!ret)
-			ret = odp_mem_write(dst, bounce, n);
+		ret = odp_span_begin(src, n, false, &ss);
+		if (ret) {
+			src->err = ret;
+			break;
+		}
+		ret = odp_span_try(dst, ss.len, true, &ds);
+		if (ret) {
+			odp_span_end(&ss);
+			if (ret != -ENOENT && ret != -EAGAIN) {
+				dst->err = ret;
+				break;
+			}
+			ret = odp_io_fault(dst, dst->addr);
+			if (ret) {
+				dst->err = ret;
+				break;
+			}
+			continue;
+		}
+		n = min(ss.len, ds.len);
+		ret = odp_span_move(&ds, &ss, n);
+		odp_span_end(&ds);
+		odp_span_end(&ss);
+		if (ret) {
+			dst->err = ret;
+			break;
+		}
+		src->addr += n;
+		dst->addr += n;
 		cond_resched();
 	}
 	return ret;
 }
-
-/* NIC atomics are atomic with respect to each other. */
-static DEFINE_MUTEX(odp_atomic_mutex);
 
 /**
  * odp_mem_atomic() - the engine's 8-byte atomic on an MR
@@ -252,29 +431,44 @@ static DEFINE_MUTEX(odp_atomic_mutex);
  * @swap: the value stored when CMP_AND_SWP compared equal
  * @orig: set to the value found
  *
+ * One compare-and-exchange on the page the MTT names, in flight: atomic
+ * with respect to the NIC's other atomics and to the CPU.
+ *
  * Context: as odp_mem_read().
  * Return: as odp_mem_read().
  */
 int odp_mem_atomic(struct odp_io *io, u32 opcode, u64 compare_add,
 		   u64 swap, u64 *orig)
 {
-	u64 start = io->addr, val;
+	struct odp_span sp;
+	u64 *p, old, new;
 	int ret;
 
-	mutex_lock(&odp_atomic_mutex);
-	ret = odp_io_xfer(io, &val, sizeof(val), false);
-	if (ret)
-		goto out;
-	*orig = val;
-	if (opcode == ODP_WR_ATOMIC_FETCH_AND_ADD)
-		val += compare_add;
-	else if (val == compare_add)
-		val = swap;
-	io->addr = start;
-	ret = odp_io_xfer(io, &val, sizeof(val), true);
-out:
-	mutex_unlock(&odp_atomic_mutex);
-	return ret;
+	ret = odp_span_begin(io, sizeof(u64), true, &sp);
+	if (ret) {
+		io->err = ret;
+		return ret;
+	}
+	p = odp_span_kmap(&sp, 0);
+	if (!p) {
+		odp_span_end(&sp);
+		io->err = -ENOENT;
+		return -ENOENT;
+	}
+	if (opcode == ODP_WR_ATOMIC_CMP_AND_SWP) {
+		old = cmpxchg64(p, compare_add, swap);
+	} else {
+		new = READ_ONCE(*p);
+		do {
+			old = new;
+			new = cmpxchg64(p, old, old + compare_add);
+		} while (new != old);
+	}
+	*orig = old;
+	kunmap_local(p);
+	odp_span_end(&sp);
+	io->addr += sizeof(u64);
+	return 0;
 }
 
 /*

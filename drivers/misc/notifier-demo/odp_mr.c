@@ -111,8 +111,17 @@ int odp_mtt_prepare(struct odp_mtt *mtt, u64 sva, u64 len)
 	return 0;
 }
 
-/* The entry of @sva, allocating its leaf if @alloc; NULL if none. */
-static atomic64_t *odp_mtt_entry(struct odp_mtt *mtt, u64 sva, bool alloc)
+/**
+ * odp_mtt_entry() - the table entry of a secondary address
+ * @mtt: the table
+ * @sva: a page-aligned secondary address inside it
+ * @alloc: allocate the entry's leaf (GFP_ATOMIC) if it has none
+ *
+ * Context: any context; the table must stay alive (the helper's lock, an
+ * access in flight or a use of its MR or child held).
+ * Return: the entry, or NULL when its leaf does not exist.
+ */
+atomic64_t *odp_mtt_entry(struct odp_mtt *mtt, u64 sva, bool alloc)
 {
 	u64 idx = (sva - mtt->sva) >> PAGE_SHIFT;
 	atomic64_t **slot = &mtt->leaves[idx >> ODP_MTT_LEAF_SHIFT];

@@ -27,8 +27,6 @@
 
 /* Requests one run of a QP's work item executes before yielding. */
 #define ODP_WORK_BUDGET		32
-/* The engine's staging buffer per QP. */
-#define ODP_BOUNCE_SIZE		SZ_64K
 /* Work requests copied in per round of a post. */
 #define ODP_POST_BATCH		64
 /* Completions copied out per round of a poll. */
@@ -45,7 +43,6 @@ static void odp_qp_free(struct kref *ref)
 	kvfree(qp->sq);
 	kvfree(qp->rq);
 	kvfree(qp->cq);
-	kvfree(qp->bounce);
 	odp_ctx_put(qp->ctx);
 	kfree(qp);
 }
@@ -241,7 +238,7 @@ static u32 odp_exec_copy(struct odp_qp *qp, struct odp_mr *dmr, u64 daddr,
 		return ODP_WC_SUCCESS;
 	odp_io_init(&dst, dmr, daddr, len, true);
 	odp_io_init(&src, smr, saddr, len, false);
-	if (!odp_mem_copy(&dst, &src, qp->bounce, ODP_BOUNCE_SIZE))
+	if (!odp_mem_copy(&dst, &src))
 		return ODP_WC_SUCCESS;
 	if (src.err)
 		return to_peer ? odp_local_status(src.err) :
@@ -527,8 +524,7 @@ int odp_qp_create(struct odp_ctx *ctx, struct odp_create_qp *req)
 	qp->sq = kvcalloc(qp->sq_depth, sizeof(*qp->sq), GFP_KERNEL_ACCOUNT);
 	qp->rq = kvcalloc(qp->rq_depth, sizeof(*qp->rq), GFP_KERNEL_ACCOUNT);
 	qp->cq = kvcalloc(qp->cq_depth, sizeof(*qp->cq), GFP_KERNEL_ACCOUNT);
-	qp->bounce = kvmalloc(ODP_BOUNCE_SIZE, GFP_KERNEL_ACCOUNT);
-	if (!qp->sq || !qp->rq || !qp->cq || !qp->bounce)
+	if (!qp->sq || !qp->rq || !qp->cq)
 		goto err_free;
 	qp->dev = dev;
 	qp->ctx = ctx;
@@ -569,7 +565,6 @@ err_free:
 	kvfree(qp->sq);
 	kvfree(qp->rq);
 	kvfree(qp->cq);
-	kvfree(qp->bounce);
 	kfree(qp);
 	return ret;
 }

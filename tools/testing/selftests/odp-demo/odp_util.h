@@ -303,6 +303,16 @@ static inline long od_check(const void *p, size_t len, unsigned int seed)
 	}								\
 } while (0)
 
+/* A pthread call that must succeed (they return the error). */
+#define CHECK_PT(call) do {						\
+	int __e = (call);						\
+	if (__e) {							\
+		ktap_diag("%s:%d: %s: %s", __func__, __LINE__, #call,	\
+			  strerror(__e));				\
+		return KTAP_FAIL;					\
+	}								\
+} while (0)
+
 static inline int od_dontneed(void *p, size_t len)
 {
 	return madvise(p, len, MADV_DONTNEED) ? -errno : 0;

@@ -484,6 +484,23 @@ void model_wait_unlock(struct wait_queue_head *wq)
 	check_pthread(pthread_mutex_unlock(&wq->mutex));
 }
 
+void model_wait_sleep_ms(struct wait_queue_head *wq, unsigned long ms)
+{
+	struct timespec ts;
+	int err;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	err = pthread_cond_timedwait(&wq->cond, &wq->mutex, &ts);
+	if (err && err != ETIMEDOUT)
+		model_bug(__FILE__, __LINE__, "pthread_cond_timedwait failed");
+}
+
 void wake_up_all(struct wait_queue_head *wq)
 {
 	check_pthread(pthread_mutex_lock(&wq->mutex));

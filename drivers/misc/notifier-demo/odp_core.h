@@ -374,6 +374,10 @@ u64 odp_mr_mtt_pages(struct odp_mr *mr);
 int odp_mtt_prepare(struct odp_mtt *mtt, u64 sva, u64 len);
 atomic64_t *odp_mtt_entry(struct odp_mtt *mtt, u64 sva, bool alloc);
 void odp_mr_show(struct odp_ctx *ctx, void *seq);
+bool odp_ctx_for_each_mtt_entry(struct odp_ctx *ctx, bool nowait,
+				void (*fn)(void *arg, u64 hva, u64 phys,
+					   bool pinned),
+				void *arg);
 
 /* odp_mem.c */
 /**

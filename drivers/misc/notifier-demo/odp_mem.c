@@ -260,7 +260,8 @@ static void *odp_span_kmap(struct odp_span *sp, u64 off)
 /* Bytes of the span from @off to the end of its page. */
 static u64 odp_span_page_left(const struct odp_span *sp, u64 off)
 {
-	return min(sp->len - off, PAGE_SIZE - offset_in_page(sp->sva + off));
+	return min_t(u64, sp->len - off,
+		     PAGE_SIZE - offset_in_page(sp->sva + off));
 }
 
 /*

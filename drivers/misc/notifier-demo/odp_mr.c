@@ -204,7 +204,7 @@ static int odp_op_map(struct mmu_mirror *mirror, u64 sva, const u64 *addrs,
 /* Clear the entries of [sva, sva + size) in @mtt; returns pages cleared. */
 static u64 odp_mtt_clear(struct odp_mtt *mtt, u64 sva, u64 size, u64 *dirty)
 {
-	u64 end = min(sva + size, mtt->node.last + 1);
+	u64 end = min_t(u64, sva + size, mtt->node.last + 1);
 	u64 s, cleared = 0;
 
 	for (s = max(sva, mtt->sva); s < end; s += PAGE_SIZE) {
@@ -253,7 +253,7 @@ static void odp_op_unmap(struct mmu_mirror *mirror, u64 sva, u64 size)
 			s += PAGE_SIZE;
 			continue;
 		}
-		next = min(end, mtt->node.last + 1);
+		next = min_t(u64, end, mtt->node.last + 1);
 		cleared = odp_mtt_clear(mtt, s, next - s, &dirty);
 		mr = odp_mtt_mr(mtt);
 		if (cleared) {
@@ -447,7 +447,7 @@ static struct odp_child *odp_child_create(struct odp_mr *mr, u64 index)
 		goto err_free;
 	}
 	list_add_tail(&child->list, &mr->children);
-	mr->nr_children++;
+	WRITE_ONCE(mr->nr_children, mr->nr_children + 1);
 	atomic64_inc(&mr->c.children_created);
 	return child;
 
@@ -519,7 +519,7 @@ static void odp_child_free(struct odp_child *child)
 	lockdep_assert_held(&mr->child_mutex);
 	mmu_mirror_window_remove(mr->mirror, child->win);
 	list_del(&child->list);
-	mr->nr_children--;
+	WRITE_ONCE(mr->nr_children, mr->nr_children - 1);
 	odp_mtt_free(&child->mtt);
 	kfree(child);
 }
@@ -870,6 +870,57 @@ int odp_mr_query(struct odp_ctx *ctx, struct odp_mr_query *q)
 	q->children = READ_ONCE(mr->nr_children);
 	odp_mr_put(mr);
 	return 0;
+}
+
+/**
+ * odp_ctx_for_each_mtt_entry() - report every valid entry of a PD's MTTs
+ * @ctx: the PD
+ * @nowait: give up instead of waiting for ctx->tables_lock
+ * @fn: called with @arg, the entry's user address and physical address
+ *	and whether its MR is pinned; must not sleep or call into the PD
+ * @arg: for @fn
+ *
+ * For checkers (the userspace model's invariant checker) and debugging:
+ * what the NIC could reach right now.
+ *
+ * Context: any context that may take a spinlock; takes ctx->tables_lock.
+ * Return: false when @nowait and the lock was busy, true otherwise.
+ */
+bool odp_ctx_for_each_mtt_entry(struct odp_ctx *ctx, bool nowait,
+				void (*fn)(void *arg, u64 hva, u64 phys,
+					   bool pinned),
+				void *arg)
+{
+	struct interval_tree_node *node;
+
+	if (!nowait)
+		spin_lock(&ctx->tables_lock);
+	else if (!spin_trylock(&ctx->tables_lock))
+		return false;
+	for (node = interval_tree_iter_first(&ctx->mtt_tree, 0, ULONG_MAX);
+	     node; node = interval_tree_iter_next(node, 0, ULONG_MAX)) {
+		struct odp_mtt *mtt = container_of(node, struct odp_mtt, node);
+		struct odp_mr *mr = odp_mtt_mr(mtt);
+		u64 hva0 = mtt->sva >= ODP_IMPLICIT_SVA ?
+			   mtt->sva - ODP_IMPLICIT_SVA : mr->addr & PAGE_MASK;
+		unsigned int l, j;
+
+		for (l = 0; l < mtt->nleaves; l++) {
+			atomic64_t *leaf = READ_ONCE(mtt->leaves[l]);
+
+			for (j = 0; leaf && j < ODP_MTT_LEAF_ENTRIES; j++) {
+				u64 i = ((u64)l << ODP_MTT_LEAF_SHIFT) + j;
+				u64 v = atomic64_read(&leaf[j]);
+
+				if (v & ODP_MTT_VALID)
+					fn(arg, hva0 + (i << PAGE_SHIFT),
+					   v & ~ODP_MTT_FLAGS,
+					   mr->flags & ODP_MR_PINNED);
+			}
+		}
+	}
+	spin_unlock(&ctx->tables_lock);
+	return true;
 }
 
 /**

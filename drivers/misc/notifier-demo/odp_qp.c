@@ -105,7 +105,7 @@ static void odp_cq_push_locked(struct odp_qp *qp, u64 wr_id, u32 status,
 	wc->qpn = qp->qpn;
 	wc->src_qpn = src_qpn;
 	wc->reserved = 0;
-	qp->cq_count++;
+	WRITE_ONCE(qp->cq_count, qp->cq_count + 1);
 	if (status == ODP_WC_WR_FLUSH_ERR)
 		atomic64_inc(&qp->dev->wrs_flushed);
 	else if (status != ODP_WC_SUCCESS)
@@ -334,7 +334,7 @@ static void odp_recv_complete(struct odp_qp *qp, struct odp_qp *peer,
 	odp_cq_push_locked(peer, rwr->wr_id, rstatus, ODP_WC_RECV,
 			   rstatus ? 0 : len, qp->qpn);
 	if (rstatus && peer->state == ODP_QPS_RTS)
-		peer->state = ODP_QPS_ERR;
+		WRITE_ONCE(peer->state, ODP_QPS_ERR);
 	spin_unlock(&peer->lock);
 	wake_up_all(&peer->cq_wait);
 	if (rstatus)
@@ -473,7 +473,7 @@ static bool odp_qp_step(struct odp_qp *qp)
 				   odp_wc_opcode(wr.opcode),
 				   wr.sge.length, 0);
 		if (status != ODP_WC_SUCCESS)
-			qp->state = ODP_QPS_ERR;
+			WRITE_ONCE(qp->state, ODP_QPS_ERR);
 	}
 	spin_unlock(&qp->lock);
 	wake_up_all(&qp->cq_wait);
@@ -583,7 +583,7 @@ static void odp_qp_kill(struct odp_ctx *ctx, struct odp_qp *qp)
 	dev->qps[qp->qpn & (ODP_MAX_QPS - 1)] = NULL;
 	spin_unlock(&dev->lock);
 	spin_lock(&qp->lock);
-	qp->state = ODP_QPS_DEAD;
+	WRITE_ONCE(qp->state, ODP_QPS_DEAD);
 	spin_unlock(&qp->lock);
 	/* A queued run holds a reference; a running one is waited for. */
 	if (cancel_work_sync(&qp->work))
@@ -657,8 +657,8 @@ int odp_qp_connect(struct odp_ctx *ctx, const struct odp_connect_qp *req)
 	    (qp->state == ODP_QPS_ERR && qp->rq_count)) {
 		ret = -EBUSY;
 	} else {
-		qp->dest_qpn = req->remote_qpn & ODP_QPN_MASK;
-		qp->state = ODP_QPS_RTS;
+		WRITE_ONCE(qp->dest_qpn, req->remote_qpn & ODP_QPN_MASK);
+		WRITE_ONCE(qp->state, ODP_QPS_RTS);
 		qp->rnr_wait = false;
 	}
 	spin_unlock(&qp->lock);
@@ -831,7 +831,7 @@ static u32 odp_cq_pop(struct odp_qp *qp, struct odp_wc *out, u32 max)
 	while (n < max && qp->cq_count) {
 		out[n] = qp->cq[qp->cq_head];
 		qp->cq_head = (qp->cq_head + 1) % qp->cq_depth;
-		qp->cq_count--;
+		WRITE_ONCE(qp->cq_count, qp->cq_count - 1);
 		if (out[n].opcode == ODP_WC_RECV)
 			qp->rq_outstanding--;
 		else

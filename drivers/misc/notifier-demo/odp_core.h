@@ -38,6 +38,7 @@
 #define _NDEMO_ODP_CORE_H
 
 #include <linux/atomic.h>
+#include <linux/bits.h>
 #include <linux/interval_tree.h>
 #include <linux/kref.h>
 #include <linux/list.h>
@@ -60,9 +61,9 @@ struct mmu_mirror_window;
  * does); the implicit MR at ODP_IMPLICIT_SVA + its user address.
  */
 #define ODP_SLOT_SHIFT		40
-#define ODP_IMPLICIT_SVA	(1ULL << 56)
+#define ODP_IMPLICIT_SVA	BIT_ULL(56)
 #define ODP_CHILD_SHIFT		30
-#define ODP_CHILD_SIZE		(1ULL << ODP_CHILD_SHIFT)
+#define ODP_CHILD_SIZE		BIT_ULL(ODP_CHILD_SHIFT)
 /* Children an implicit MR may have alive at once (4 TiB of coverage). */
 #define ODP_MAX_CHILDREN	4096
 
@@ -82,7 +83,7 @@ struct mmu_mirror_window;
 
 /* Entries per table leaf: one leaf maps 2 MiB. */
 #define ODP_MTT_LEAF_SHIFT	9
-#define ODP_MTT_LEAF_ENTRIES	(1U << ODP_MTT_LEAF_SHIFT)
+#define ODP_MTT_LEAF_ENTRIES	BIT(ODP_MTT_LEAF_SHIFT)
 
 /**
  * struct odp_mtt - the NIC's translation table of one MR or child
@@ -226,7 +227,7 @@ struct odp_dev {
 
 /* QP numbers: 24 bits, slot in the low ODP_QPN_SLOT_BITS. */
 #define ODP_QPN_SLOT_BITS	12
-#define ODP_MAX_QPS		(1U << ODP_QPN_SLOT_BITS)
+#define ODP_MAX_QPS		BIT(ODP_QPN_SLOT_BITS)
 #define ODP_QPN_MASK		0xffffffU
 
 /**
@@ -374,10 +375,9 @@ u64 odp_mr_mtt_pages(struct odp_mr *mr);
 int odp_mtt_prepare(struct odp_mtt *mtt, u64 sva, u64 len);
 atomic64_t *odp_mtt_entry(struct odp_mtt *mtt, u64 sva, bool alloc);
 void odp_mr_show(struct odp_ctx *ctx, void *seq);
-bool odp_ctx_for_each_mtt_entry(struct odp_ctx *ctx, bool nowait,
-				void (*fn)(void *arg, u64 hva, u64 phys,
-					   bool pinned),
-				void *arg);
+typedef void (*odp_mtt_visit_fn)(void *arg, u64 hva, u64 phys, bool pinned);
+bool odp_ctx_walk_mtts(struct odp_ctx *ctx, bool nowait, odp_mtt_visit_fn fn,
+		       void *arg);
 
 /* odp_mem.c */
 /**

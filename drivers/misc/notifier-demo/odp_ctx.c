@@ -29,7 +29,8 @@ static int odp_device_show(struct seq_file *m, void *unused)
 
 	seq_printf(m, "wrs_executed %lld\n",
 		   (s64)atomic64_read(&dev->wrs_executed));
-	seq_printf(m, "wrs_failed %lld\n", (s64)atomic64_read(&dev->wrs_failed));
+	seq_printf(m, "wrs_failed %lld\n",
+		   (s64)atomic64_read(&dev->wrs_failed));
 	seq_printf(m, "wrs_flushed %lld\n",
 		   (s64)atomic64_read(&dev->wrs_flushed));
 	return 0;

@@ -200,7 +200,7 @@ static int odp_span_try(struct odp_io *io, u64 len, bool store,
 	sp->sva = odp_mr_sva(mr, io->addr);
 	sp->store = store;
 	if (mr->flags & ODP_MR_IMPLICIT) {
-		u64 end = ((io->addr >> ODP_CHILD_SHIFT) + 1) << ODP_CHILD_SHIFT;
+		u64 end = (io->addr | (ODP_CHILD_SIZE - 1)) + 1;
 
 		sp->len = min(len, end - io->addr);
 		sp->child = odp_child_get(mr, io->addr, false);

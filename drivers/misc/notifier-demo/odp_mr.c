@@ -873,7 +873,7 @@ int odp_mr_query(struct odp_ctx *ctx, struct odp_mr_query *q)
 }
 
 /**
- * odp_ctx_for_each_mtt_entry() - report every valid entry of a PD's MTTs
+ * odp_ctx_walk_mtts() - report every valid entry of a PD's MTTs
  * @ctx: the PD
  * @nowait: give up instead of waiting for ctx->tables_lock
  * @fn: called with @arg, the entry's user address and physical address
@@ -886,10 +886,8 @@ int odp_mr_query(struct odp_ctx *ctx, struct odp_mr_query *q)
  * Context: any context that may take a spinlock; takes ctx->tables_lock.
  * Return: false when @nowait and the lock was busy, true otherwise.
  */
-bool odp_ctx_for_each_mtt_entry(struct odp_ctx *ctx, bool nowait,
-				void (*fn)(void *arg, u64 hva, u64 phys,
-					   bool pinned),
-				void *arg)
+bool odp_ctx_walk_mtts(struct odp_ctx *ctx, bool nowait, odp_mtt_visit_fn fn,
+		       void *arg)
 {
 	struct interval_tree_node *node;
 
@@ -935,9 +933,7 @@ void odp_mr_show(struct odp_ctx *ctx, void *seq)
 	struct seq_file *m = seq;
 	unsigned int i;
 
-	seq_puts(m, "lkey kind addr length access faults fault_pages "
-		    "invalidations invalidated_pages prefetches "
-		    "prefetch_pages mtt_pages children\n");
+	seq_puts(m, "lkey kind addr length access faults fault_pages invalidations invalidated_pages prefetches prefetch_pages mtt_pages children\n");
 	mutex_lock(&ctx->lock);
 	for (i = 0; i < ODP_MAX_MRS; i++) {
 		struct odp_mr *mr = ctx->mrs[i];

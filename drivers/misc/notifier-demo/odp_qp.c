@@ -779,8 +779,8 @@ static int odp_post(struct odp_ctx *ctx, struct odp_post *post, bool send)
 		if (send) {
 			odp_qp_kick(qp);
 		} else {
-			struct odp_qp *peer = odp_qp_lookup(ctx->dev,
-							    READ_ONCE(qp->dest_qpn));
+			u32 dest = READ_ONCE(qp->dest_qpn);
+			struct odp_qp *peer = odp_qp_lookup(ctx->dev, dest);
 
 			/* A SEND of the peer may wait for this receive. */
 			if (peer) {

@@ -325,9 +325,29 @@ struct odp_advise_mr {
 
 /**
  * struct odp_mirror_stats - counters of one of the PD's mirrors
+ * @faults: fault calls that installed entries (the engine's faults,
+ *	prefetches and pinned registrations)
+ * @pages_mapped: 4 KiB pages installed in the secondary table
+ * @retries: fault rounds repeated because an invalidation raced
+ * @invalidations: invalidations overlapping a window, by MMU_NOTIFY_* event
+ *	(UNMAP, CLEAR, PROTECTION_VMA, PROTECTION_PAGE, SOFT_DIRTY, RELEASE,
+ *	MIGRATE, EXCLUSIVE)
+ * @entries_zapped: secondary entries removed by invalidations
+ * @pages_zapped: 4 KiB pages covered by those entries
+ * @flushes: NIC translation-cache flushes requested by the helper
+ * @dirty_propagated: pages marked dirty because the NIC wrote them
+ * @young_cleared: entries whose accessed bit an aging hook cleared
+ * @nonblock_invalidations: invalidations that were not allowed to sleep
+ * @nonblock_flushes: flushes made at once because an invalidation was not
+ *	allowed to sleep
+ * @pages_pinned: pages currently pinned (the pinned mirror)
+ * @entries: entries currently present in the secondary table
+ * @table_nodes: the helper's table nodes currently allocated
+ * @nonblock_failed: non-blockable invalidations refused because a NIC
+ *	access was in flight over the range
  *
- * The fields are those of struct ndemo_stats in notifier_demo.h (the
- * helper's statistics, same names and order).
+ * The helper's statistics (struct mmu_mirror_stats), same names and
+ * order as struct ndemo_stats in notifier_demo.h.
  */
 struct odp_mirror_stats {
 	__u64	faults;
@@ -356,6 +376,7 @@ struct odp_mirror_stats {
  * @mirror: (in) ODP_PD_MIRROR_*
  * @nr_mrs: (out) MRs registered
  * @nr_qps: (out) QPs created
+ * @reserved: must be 0
  * @tlb_flushes: (out) NIC translation-cache flushes of that mirror
  * @stats: (out) that mirror's counters; all zero before its first MR
  */

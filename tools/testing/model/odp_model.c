@@ -70,7 +70,7 @@ static void mtt_source(void *ctx, struct mm_struct *mm, unsigned long start,
 
 	if (mm && mm != pd->mm)
 		return;
-	odp_ctx_for_each_mtt_entry(pd, nowait, mtt_entry, &v);
+	odp_ctx_walk_mtts(pd, nowait, mtt_entry, &v);
 }
 
 /* ---- a process with a PD ---- */

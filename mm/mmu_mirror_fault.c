@@ -397,13 +397,13 @@ static long mmu_mirror_fault_pin(struct mmu_mirror *mirror,
 		u64 s = sva + (i << PAGE_SHIFT);
 		u64 pfn = page_to_pfn(pages[i]);
 
-		if (ret >= 0)
-			ret = dev ? mmu_mirror_install_dev(mirror, s, pfn, eflags,
-							   false, cache,
-							   &replaced, &batch) :
-				    mmu_mirror_pt_install(mirror, s, pfn, eflags,
-							  false, cache,
-							  &replaced);
+		if (ret >= 0 && dev)
+			ret = mmu_mirror_install_dev(mirror, s, pfn, eflags,
+						     false, cache, &replaced,
+						     &batch);
+		else if (ret >= 0)
+			ret = mmu_mirror_pt_install(mirror, s, pfn, eflags,
+						    false, cache, &replaced);
 		if (ret == 0) {
 			kept++;
 			continue;

@@ -52,6 +52,11 @@ static int mmu_mirror_install_dev(struct mmu_mirror *mirror, u64 sva,
 	if (mirror->dev)
 		mmu_mirror_pt_set_dma(mmu_mirror_pt_leaf(mirror, sva, &level),
 				      addr);
+	/*
+	 * A leaf this install replaced must leave the device before the new
+	 * one is mapped there: unmap what is pending first.
+	 */
+	mmu_mirror_zap_run_end(mirror, replaced);
 	return mmu_mirror_map_add(mirror, b, sva, addr, flags, replaced);
 }
 

@@ -61,7 +61,7 @@ struct stress_page {
 #define DT_DIRTY	0x4ULL
 
 struct stress_devtab {
-	spinlock_t lock;
+	spinlock_t lock;	/* the device's view of @ent */
 	struct device dev;
 	u64 ent[NPAGES];
 	unsigned long maps, unmaps;
@@ -493,7 +493,6 @@ static bool test_stress_devtable(void)
 	KTAP_CHECK(model_dma_live() == 0);
 	return true;
 }
-
 
 static const struct ktap_case cases[] = {
 	{ "stress", test_stress },

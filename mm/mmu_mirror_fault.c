@@ -81,6 +81,7 @@ static long mmu_mirror_install_hmm(struct mmu_mirror *mirror,
 	struct mmu_mirror_map_batch batch;
 	bool dev = mmu_mirror_devtable(mirror);
 	unsigned long i = 0, added = 0;
+	bool small_only = false;
 	int ret = 0;
 
 	batch.n = 0;
@@ -103,7 +104,8 @@ static long mmu_mirror_install_hmm(struct mmu_mirror *mirror,
 		 * sequence count guards the whole block, not just the pages
 		 * asked for.
 		 */
-		if (hmm_pfn_to_map_order(e) >= MMU_MIRROR_FANOUT_SHIFT &&
+		if (!small_only &&
+		    hmm_pfn_to_map_order(e) >= MMU_MIRROR_FANOUT_SHIFT &&
 		    ((s ^ h) & (MMU_MIRROR_HUGE_SIZE - 1)) == 0 &&
 		    hs >= win->sva &&
 		    hs + MMU_MIRROR_HUGE_SIZE <= win->sva + win->size) {
@@ -116,6 +118,15 @@ static long mmu_mirror_install_hmm(struct mmu_mirror *mirror,
 			      mmu_mirror_pt_install(mirror, hs, pfn - first,
 						    eflags, true, cache,
 						    replaced);
+			/*
+			 * 2 MiB could not be DMA-mapped (a bounce buffer is
+			 * smaller) or the driver could not map it: go on
+			 * with 4 KiB entries.
+			 */
+			if (dev && ret < 0 && ret != -ENOSPC) {
+				small_only = true;
+				continue;
+			}
 			if (ret < 0)
 				break;
 			/* The level 0 node of this block, if any, is gone. */

@@ -38,6 +38,14 @@
 #define NDEMO_ADDR_LIMIT	(TASK_SIZE_MAX & PAGE_MASK)
 
 /*
+ * struct ndemo_stats is struct mmu_mirror_stats, exported as is, followed
+ * by the device TLB's counters.
+ */
+MMU_MIRROR_STATS_ASSERT_PREFIX(struct ndemo_stats);
+static_assert(offsetof(struct ndemo_stats, tlb_hits) ==
+	      sizeof(struct mmu_mirror_stats));
+
+/*
  * The helper removed translations: the device forgets every one it
  * cached, under the mirror's lock, before the core VM may free a page.
  */
@@ -51,14 +59,6 @@ static void ndemo_flush(struct mmu_mirror *mirror)
 	else
 		mmu_mirror_tlb_flush(&nf->tlb);
 }
-
-/*
- * struct ndemo_stats is struct mmu_mirror_stats, exported as is, followed
- * by the device TLB's counters.
- */
-MMU_MIRROR_STATS_ASSERT_PREFIX(struct ndemo_stats);
-static_assert(offsetof(struct ndemo_stats, tlb_hits) ==
-	      sizeof(struct mmu_mirror_stats));
 
 static const struct mmu_mirror_ops ndemo_mirror_ops = {
 	.flush = ndemo_flush,

@@ -281,8 +281,10 @@ static int mmu_mirror_age(struct mmu_mirror *mirror, unsigned long start,
 }
 
 /*
- * The software devices set the accessed bit in the table entry on every
- * access and cache nothing else, so clearing it needs no device flush.
+ * Clearing needs no device flush: table lookups set the accessed bit
+ * again, a device TLB (struct mmu_mirror_tlb) drops its entries once it
+ * sees the aging pass, and a driver-owned table clears its own bit in
+ * ->harvest().
  */
 static int mmu_mirror_mn_clear_flush_young(struct mmu_notifier *mn,
 					   struct mm_struct *mm,

@@ -15,6 +15,7 @@
 #include "mirror_test_util.h"
 
 #include <poll.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/wait.h>

@@ -166,7 +166,8 @@ fuzz: deps
 
 tools: $(TOOL_BINS)
 
-$(O_DIR)/tools/%: tools/notifier-demo/%.c include/uapi/linux/notifier_demo.h
+$(O_DIR)/tools/%: tools/notifier-demo/%.c include/uapi/linux/notifier_demo.h \
+		  include/uapi/linux/odp_demo.h
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) -o $@ $<
 

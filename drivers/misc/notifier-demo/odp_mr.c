@@ -128,10 +128,17 @@ atomic64_t *odp_mtt_entry(struct odp_mtt *mtt, u64 sva, bool alloc)
 	atomic64_t *leaf = READ_ONCE(*slot);
 
 	if (!leaf && alloc) {
+		atomic64_t *old;
+
 		leaf = kcalloc(ODP_MTT_LEAF_ENTRIES, sizeof(*leaf), GFP_ATOMIC);
 		if (!leaf)
 			return NULL;
-		WRITE_ONCE(*slot, leaf);
+		/* odp_mtt_prepare() may install one meanwhile. */
+		old = cmpxchg(slot, NULL, leaf);
+		if (old) {
+			kfree(leaf);
+			leaf = old;
+		}
 	}
 	return leaf ? &leaf[idx & (ODP_MTT_LEAF_ENTRIES - 1)] : NULL;
 }

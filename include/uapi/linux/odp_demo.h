@@ -104,8 +104,8 @@ struct odp_reg_mr {
  * @children_freed: (out) implicit ODP: children freed once empty
  * @fault_retries: (out) faults repeated because an invalidation took the
  *	pages between the fault and the access
- * @dirty_pages: (out) pages the NIC wrote whose dirty bit the helper
- *	collected when it removed or aged their translation
+ * @dirty_pages: (out) pages whose translation was removed while the NIC's
+ *	dirty bit was set in it (the helper marked them dirty first)
  */
 struct odp_mr_query {
 	__u32	lkey;

@@ -554,8 +554,9 @@ static void odp_mr_reap(struct work_struct *work)
 		spin_unlock(&mr->ctx->tables_lock);
 		if (!idle)
 			continue;
-		odp_child_free(child);
+		/* Counted first: a query that sees one child less sees it. */
 		atomic64_inc(&mr->c.children_freed);
+		odp_child_free(child);
 	}
 	mutex_unlock(&mr->child_mutex);
 }

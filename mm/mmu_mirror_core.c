@@ -95,7 +95,8 @@ void mmu_mirror_flush_locked(struct mmu_mirror *mirror)
  * end; without, the caller's invalidate_range_start does it.  Returns
  * the number of leaves removed.
  *
- * Device accesses in flight over the range are waited for first.
+ * Device accesses in flight over the range are waited for first, and
+ * none can begin there until the whole range is zapped.
  *
  * Context: may sleep; mirror->lock not held.  For a pinned mirror,
  * windows_sem held for write (mirror->unpin is used).
@@ -103,12 +104,13 @@ void mmu_mirror_flush_locked(struct mmu_mirror *mirror)
 static unsigned long mmu_mirror_zap(struct mmu_mirror *mirror, u64 start,
 				    u64 end, bool flush)
 {
+	struct mmu_mirror_blocked blocked;
 	unsigned long entries = 0;
 	u64 next = start;
 
 	might_sleep();
 	end = min_t(u64, end, MMU_MIRROR_SVA_LIMIT);
-	mmu_mirror_wait_inflight(mirror, start, end);
+	mmu_mirror_block_inflight(mirror, &blocked, start, end);
 	while (next < end) {
 		struct mmu_mirror_zap zap = {
 			.unpin = mirror->unpin,
@@ -127,6 +129,7 @@ static unsigned long mmu_mirror_zap(struct mmu_mirror *mirror, u64 start,
 		if (next < end)
 			cond_resched();
 	}
+	mmu_mirror_unblock_inflight(mirror, &blocked);
 	return entries;
 }
 

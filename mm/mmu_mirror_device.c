@@ -265,34 +265,50 @@ static bool mmu_mirror_inflight_busy(struct mmu_mirror *mirror, u64 start,
 }
 
 /**
- * mmu_mirror_wait_inflight() - wait until no device access overlaps a range
+ * mmu_mirror_block_inflight() - keep device accesses off a range to remove
  * @mirror: the mirror
+ * @b: the caller's record, registered until mmu_mirror_unblock_inflight()
  * @start: first secondary address about to be removed
  * @end: secondary address after the range
  *
- * While it waits, new accesses over the range are refused with -EAGAIN,
- * so it waits only for those that had begun.  The caller has already
- * made faults of the range retry.
+ * From now until mmu_mirror_unblock_inflight(), new accesses over the
+ * range are refused with -EAGAIN; this waits for those that had begun.
+ * When it returns no access is in flight over the range and none can
+ * begin there before the caller has removed the entries (the record
+ * stays registered while the caller zaps, lock dropped between chunks
+ * included).  The caller has already made faults of the range retry.
  *
  * Context: may sleep; mirror->lock not held.
  */
-void mmu_mirror_wait_inflight(struct mmu_mirror *mirror, u64 start, u64 end)
+void mmu_mirror_block_inflight(struct mmu_mirror *mirror,
+			       struct mmu_mirror_blocked *b, u64 start,
+			       u64 end)
 {
-	struct mmu_mirror_blocked b = { .start = start, .end = end };
+	bool busy;
 
+	b->start = start;
+	b->end = end;
 	spin_lock(&mirror->lock);
-	if (!mmu_mirror_inflight_overlaps(mirror, start, end)) {
-		spin_unlock(&mirror->lock);
-		return;
-	}
-	list_add(&b.list, &mirror->blocked);
+	list_add(&b->list, &mirror->blocked);
+	busy = mmu_mirror_inflight_overlaps(mirror, start, end);
 	spin_unlock(&mirror->lock);
+	if (busy)
+		wait_event(mirror->inflight_wq,
+			   !mmu_mirror_inflight_busy(mirror, start, end));
+}
 
-	wait_event(mirror->inflight_wq,
-		   !mmu_mirror_inflight_busy(mirror, start, end));
-
+/**
+ * mmu_mirror_unblock_inflight() - let device accesses at a range again
+ * @mirror: the mirror
+ * @b: the record mmu_mirror_block_inflight() registered
+ *
+ * Context: mirror->lock not held.
+ */
+void mmu_mirror_unblock_inflight(struct mmu_mirror *mirror,
+				 struct mmu_mirror_blocked *b)
+{
 	spin_lock(&mirror->lock);
-	list_del(&b.list);
+	list_del(&b->list);
 	spin_unlock(&mirror->lock);
 }
 

@@ -362,7 +362,11 @@ int mmu_mirror_map_commit(struct mmu_mirror *mirror,
 			  struct mmu_mirror_zap *undo);
 bool mmu_mirror_inflight_overlaps(struct mmu_mirror *mirror, u64 start,
 				  u64 end);
-void mmu_mirror_wait_inflight(struct mmu_mirror *mirror, u64 start, u64 end);
+void mmu_mirror_block_inflight(struct mmu_mirror *mirror,
+			       struct mmu_mirror_blocked *b, u64 start,
+			       u64 end);
+void mmu_mirror_unblock_inflight(struct mmu_mirror *mirror,
+				 struct mmu_mirror_blocked *b);
 
 /* mmu_mirror_debugfs.c */
 void mmu_mirror_debugfs_init(void);

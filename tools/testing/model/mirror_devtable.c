@@ -9,6 +9,7 @@
  * device entry that outlives an invalidation or its page is a violation.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/dma-mapping.h>
@@ -36,6 +37,7 @@ struct devtab {
 	bool skip_unmap;	/* broken driver: unmap forgets entries */
 	unsigned int fail_map;	/* fail the Nth map call (0: never) */
 	unsigned long maps, unmaps, flushes;
+	unsigned long unmaps_in_flight;	/* unmap over an access in flight */
 	long dma_live_at_flush;
 	u64 last_unmap_sva, last_unmap_size;
 };
@@ -74,6 +76,9 @@ static void dt_unmap(struct mmu_mirror *mirror, u64 sva, u64 size)
 	u64 a;
 
 	dt->unmaps++;
+	/* The helper's lock is held: its list of accesses is stable. */
+	if (mmu_mirror_inflight_overlaps(mirror, sva, sva + size))
+		dt->unmaps_in_flight++;
 	dt->last_unmap_sva = sva;
 	dt->last_unmap_size = size;
 	if (dt->skip_unmap)
@@ -498,6 +503,67 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+struct storm_arg {
+	struct dt_setup *s;
+	bool stop;
+};
+
+/* Many small invalidations: one page at a time, as reclaim makes them. */
+static void *dontneed_storm(void *p)
+{
+	struct storm_arg *a = p;
+	unsigned int i = 0;
+
+	while (!__atomic_load_n(&a->stop, __ATOMIC_SEQ_CST))
+		model_madvise_dontneed(a->s->mm, a->s->addr +
+				       (i++ % NPAGES) * PAGE_SIZE, PAGE_SIZE);
+	return NULL;
+}
+
+/*
+ * Proves: no invalidation removes an entry of a range while an access is
+ * in flight over it, even one that begins while an invalidation that
+ * waited for the previous access finishes.
+ */
+static bool test_inflight_entries_stay(void)
+{
+	struct storm_arg a = { };
+	struct mmu_mirror_inflight acc;
+	unsigned long accesses = 0, lost = 0;
+	struct dt_setup s;
+	pthread_t t;
+	int i;
+
+	if (!dt_init(&s, false, 0))
+		return false;
+	a.s = &s;
+	KTAP_CHECK(!pthread_create(&t, NULL, dontneed_storm, &a));
+	for (i = 0; i < 4000000 && accesses < 20000; i++) {
+		int ret = mmu_mirror_access_begin(s.mirror, &acc, s.addr, LEN,
+						  0);
+
+		/* -EAGAIN: an invalidation waits; try again at once. */
+		if (ret == -ENOENT)
+			mmu_mirror_fault(s.mirror, s.addr, LEN, 0);
+		if (ret)
+			continue;
+		accesses++;
+		sched_yield();
+		spin_lock(&s.dt.lock);
+		lost += dt_present(&s.dt) != NPAGES;
+		spin_unlock(&s.dt.lock);
+		mmu_mirror_access_end(s.mirror, &acc);
+	}
+	__atomic_store_n(&a.stop, true, __ATOMIC_SEQ_CST);
+	KTAP_CHECK(!pthread_join(t, NULL));
+	printf("# %lu accesses, %lu saw entries removed in flight, %lu unmaps over an access in flight\n",
+	       accesses, lost, s.dt.unmaps_in_flight);
+	KTAP_CHECK(accesses > 0);
+	KTAP_CHECK(lost == 0 && s.dt.unmaps_in_flight == 0);
+	dt_fini(&s);
+	return true;
+}
+
 /*
  * Proves: a blockable invalidation waits for a device access in flight
  * over its range, new accesses are refused while it waits, and the
@@ -641,6 +707,7 @@ static const struct ktap_case cases[] = {
 	{ "dma_queue_overflow", test_dma_queue_overflow },
 	{ "checker_sees_dma_leak", test_checker_sees_dma_leak },
 	{ "inflight_waits", test_inflight_waits },
+	{ "inflight_entries_stay", test_inflight_entries_stay },
 	{ "inflight_nonblock", test_inflight_nonblock },
 	{ "begin_errors", test_begin_errors },
 	{ "pinned_devtable", test_pinned_devtable },

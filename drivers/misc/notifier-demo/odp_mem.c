@@ -298,7 +298,8 @@ static int odp_io_xfer(struct odp_io *io, void *buf, size_t len, bool store)
 	while (done < len) {
 		struct odp_span sp;
 
-		ret = odp_span_begin(io, min_t(u64, len - done, ODP_SPAN_MAX),
+		ret = odp_span_begin(io, min3((u64)(len - done),
+					      (u64)ODP_SPAN_MAX, io->span),
 				     store, &sp);
 		if (ret)
 			break;
@@ -388,7 +389,9 @@ int odp_mem_copy(struct odp_io *dst, struct odp_io *src)
 
 	while (src->addr < src->end) {
 		struct odp_span ss, ds;
-		u64 n = min_t(u64, src->end - src->addr, ODP_SPAN_MAX);
+		/* Spans shrink with the faults when invalidations win. */
+		u64 n = min3(src->end - src->addr, (u64)ODP_SPAN_MAX,
+			     min(src->span, dst->span));
 
 		ret = odp_span_begin(src, n, false, &ss);
 		if (ret) {

@@ -554,9 +554,8 @@ static void odp_mr_reap(struct work_struct *work)
 		spin_unlock(&mr->ctx->tables_lock);
 		if (!idle)
 			continue;
-		/* Counted first: a query that sees one child less sees it. */
-		atomic64_inc(&mr->c.children_freed);
 		odp_child_free(child);
+		atomic64_inc(&mr->c.children_freed);
 	}
 	mutex_unlock(&mr->child_mutex);
 }
@@ -821,6 +820,20 @@ void odp_mr_deregister_all(struct odp_ctx *ctx)
 	mutex_unlock(&ctx->lock);
 }
 
+/* Valid entries of an MR's tables; mr->child_mutex held if implicit. */
+static u64 odp_mr_mtt_pages_locked(struct odp_mr *mr)
+{
+	struct odp_child *child;
+	u64 n = 0;
+
+	if (!(mr->flags & ODP_MR_IMPLICIT))
+		return atomic64_read(&mr->mtt.present);
+	lockdep_assert_held(&mr->child_mutex);
+	list_for_each_entry(child, &mr->children, list)
+		n += atomic64_read(&child->mtt.present);
+	return n;
+}
+
 /**
  * odp_mr_mtt_pages() - pages an MR's translation tables map now
  * @mr: the MR (a use held)
@@ -830,14 +843,10 @@ void odp_mr_deregister_all(struct odp_ctx *ctx)
  */
 u64 odp_mr_mtt_pages(struct odp_mr *mr)
 {
-	struct odp_child *child;
-	u64 n = 0;
+	u64 n;
 
-	if (!(mr->flags & ODP_MR_IMPLICIT))
-		return atomic64_read(&mr->mtt.present);
 	mutex_lock(&mr->child_mutex);
-	list_for_each_entry(child, &mr->children, list)
-		n += atomic64_read(&child->mtt.present);
+	n = odp_mr_mtt_pages_locked(mr);
 	mutex_unlock(&mr->child_mutex);
 	return n;
 }
@@ -864,18 +873,21 @@ int odp_mr_query(struct odp_ctx *ctx, struct odp_mr_query *q)
 	q->length = mr->flags & ODP_MR_IMPLICIT ? ODP_IMPLICIT_LENGTH :
 						  mr->length;
 	q->access = mr->access;
+	/* The children's counters agree with each other under the mutex. */
+	mutex_lock(&mr->child_mutex);
+	q->children = mr->nr_children;
+	q->children_created = atomic64_read(&mr->c.children_created);
+	q->children_freed = atomic64_read(&mr->c.children_freed);
+	q->mtt_pages = odp_mr_mtt_pages_locked(mr);
+	mutex_unlock(&mr->child_mutex);
 	q->faults = atomic64_read(&mr->c.faults);
 	q->fault_pages = atomic64_read(&mr->c.fault_pages);
 	q->invalidations = atomic64_read(&mr->c.invalidations);
 	q->invalidated_pages = atomic64_read(&mr->c.invalidated_pages);
 	q->prefetches = atomic64_read(&mr->c.prefetches);
 	q->prefetch_pages = atomic64_read(&mr->c.prefetch_pages);
-	q->children_created = atomic64_read(&mr->c.children_created);
-	q->children_freed = atomic64_read(&mr->c.children_freed);
 	q->fault_retries = atomic64_read(&mr->c.fault_retries);
 	q->dirty_pages = atomic64_read(&mr->c.dirty_pages);
-	q->mtt_pages = odp_mr_mtt_pages(mr);
-	q->children = READ_ONCE(mr->nr_children);
 	odp_mr_put(mr);
 	return 0;
 }
@@ -958,7 +970,7 @@ void odp_mr_show(struct odp_ctx *ctx, void *seq)
 			   atomic64_read(&mr->c.invalidated_pages),
 			   atomic64_read(&mr->c.prefetches),
 			   atomic64_read(&mr->c.prefetch_pages),
-			   odp_mr_mtt_pages(mr), mr->nr_children);
+			   odp_mr_mtt_pages(mr), READ_ONCE(mr->nr_children));
 	}
 	mutex_unlock(&ctx->lock);
 }

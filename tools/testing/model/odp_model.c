@@ -335,6 +335,10 @@ static bool test_implicit_children(void)
 			break;
 		usleep(5000);
 	}
+	if (q.children || q.children_freed != 3)
+		printf("# children %llu, created %llu, freed %llu, mtt %llu\n",
+		       q.children, q.children_created, q.children_freed,
+		       q.mtt_pages);
 	KTAP_CHECK(q.children == 0 && q.children_freed == 3);
 	proc_fini(&p);
 	return true;
@@ -362,6 +366,7 @@ static bool test_pageout_storm(void)
 {
 	pthread_t t;
 	struct proc p;
+	long st;
 	int i;
 
 	if (!proc_init(&p, ODP_ODP))
@@ -371,8 +376,11 @@ static bool test_pageout_storm(void)
 	for (i = 0; i < 40; i++) {
 		fill(want, LEN, i + 50);
 		KTAP_CHECK(cpu(&p, p.a, want, LEN, true));
-		KTAP_CHECK(rdma(&p, p.qa, ODP_WR_RDMA_WRITE, p.ka, p.a, LEN,
-				p.kb, p.b) == 0);
+		st = rdma(&p, p.qa, ODP_WR_RDMA_WRITE, p.ka, p.a, LEN, p.kb,
+			  p.b);
+		if (st)
+			printf("# iteration %d: status %ld\n", i, st);
+		KTAP_CHECK(st == 0);
 		KTAP_CHECK(cpu(&p, p.b, got, LEN, false));
 		KTAP_CHECK(!memcmp(want, got, LEN));
 	}

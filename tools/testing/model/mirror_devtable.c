@@ -514,6 +514,61 @@ static bool test_inflight_waits(void)
 	return true;
 }
 
+struct upgrade_arg {
+	struct dt_setup *s;
+	int ret;
+	bool done;
+};
+
+static void *write_fault_thread(void *p)
+{
+	struct upgrade_arg *a = p;
+
+	a->ret = mmu_mirror_fault(a->s->mirror, a->s->addr, PAGE_SIZE,
+				  MMU_MIRROR_WRITE);
+	__atomic_store_n(&a->done, true, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+/*
+ * Proves: a fault that must replace an entry without an invalidation (a
+ * read-only entry of an exclusive page the CPU makes writable in place,
+ * which a driver-owned table gets anew) waits for a device access in
+ * flight over it; the device entry stays until the access ends.
+ */
+static bool test_inflight_blocks_replacement(void)
+{
+	struct mmu_mirror_inflight acc;
+	struct upgrade_arg a = { };
+	struct mm_struct *child;
+	struct dt_setup s;
+	pthread_t t;
+	int i;
+
+	if (!dt_init(&s, false, 0))
+		return false;
+	a.s = &s;
+	/* After a fork whose child is gone the pages are exclusive, read-only. */
+	child = model_fork(s.mm);
+	KTAP_CHECK(!IS_ERR_OR_NULL(child));
+	mmput(child);
+	KTAP_CHECK(mmu_mirror_fault(s.mirror, s.addr, PAGE_SIZE, 0) == 0);
+	KTAP_CHECK((s.dt.ent[0] & DEV_P) && !(s.dt.ent[0] & DEV_W));
+	KTAP_CHECK(mmu_mirror_access_begin(s.mirror, &acc, s.addr, PAGE_SIZE,
+					   0) == 0);
+	KTAP_CHECK(!pthread_create(&t, NULL, write_fault_thread, &a));
+	for (i = 0; i < 50 && !__atomic_load_n(&a.done, __ATOMIC_SEQ_CST);
+	     i++)
+		sleep_ms(2);
+	KTAP_CHECK(!__atomic_load_n(&a.done, __ATOMIC_SEQ_CST));
+	KTAP_CHECK((s.dt.ent[0] & DEV_P) && dt_agrees(&s, 0));
+	mmu_mirror_access_end(s.mirror, &acc);
+	pthread_join(t, NULL);
+	KTAP_CHECK(a.ret == 0 && (s.dt.ent[0] & DEV_W) && dt_agrees(&s, 0));
+	dt_fini(&s);
+	return true;
+}
+
 /*
  * Proves: a non-blockable invalidation (the OOM reaper) that meets an
  * access in flight is refused and counted, touching nothing; once the
@@ -613,6 +668,7 @@ static const struct ktap_case cases[] = {
 	{ "checker_sees_dma_leak", test_checker_sees_dma_leak },
 	{ "inflight_waits", test_inflight_waits },
 	{ "inflight_nonblock", test_inflight_nonblock },
+	{ "inflight_blocks_replacement", test_inflight_blocks_replacement },
 	{ "begin_errors", test_begin_errors },
 	{ "pinned_devtable", test_pinned_devtable },
 };

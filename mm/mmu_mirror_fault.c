@@ -114,8 +114,10 @@ static long mmu_mirror_install_hmm(struct mmu_mirror *mirror,
 		    hs + MMU_MIRROR_HUGE_SIZE <= win->sva + win->size) {
 			unsigned long first = (s - hs) >> PAGE_SHIFT;
 
-			if (busy && mmu_mirror_replaces_inflight(mirror, hs,
-						true, pfn - first, eflags)) {
+			if (busy &&
+			    mmu_mirror_replaces_inflight(mirror, hs, true,
+							 pfn - first,
+							 eflags)) {
 				ret = -EINPROGRESS;
 				break;
 			}

@@ -19,6 +19,10 @@
 #   --shell          interactive shell on the console instead of a command
 #                    (Ctrl-A x quits QEMU, Ctrl-A c toggles its monitor)
 #   --append ARGS    extra kernel command line arguments
+#   --iommu-edu      add an emulated Intel IOMMU and QEMU's edu DMA device
+#                    behind it (intel-iommu,caching-mode=on,aw-bits=48;
+#                    edu,dma_mask=2^48-1), boot with intel_iommu=on
+#                    iommu.strict=1 edu_mirror.test_knobs=1
 #   --log FILE       merged live view, as printed on stdout
 #                    (default $O_DIR/qemu-console.log)
 #   --kernel-log F   kernel console only (default $O_DIR/qemu-kernel.log)
@@ -39,6 +43,7 @@
 # Guest kernel command line knobs (pass with --append):
 #   mm.zram=SIZE      zram swap size, 0 for none (default 512M)
 #   mm.hugepages=N    vm.nr_hugepages (default 8)
+#   MODULE.PARAM=VAL  passed to insmod of this tree's module MODULE
 #
 # Guest setup besides those: cgroup2 mounted at /sys/fs/cgroup (no
 # controller enabled), and an ext4 file system on a loop device mounted at
@@ -82,8 +87,12 @@
 # Kernel failures: after QEMU exits, timestamped kernel console lines are
 # scanned for BUG:, kernel BUG at, WARNING:, general protection fault,
 # soft lockup, "blocked for more than" (hung task), RCU stalls, UBSAN:,
-# and, when not already part of such a report, Oops, Kernel panic,
-# hung_task and Call Trace:.  Each report counts once and is printed.
+# IOMMU faults ("DMAR: [DMA Read ...", "DMAR: [DMA Write ..."), and, when
+# not already part of such a report, Oops, Kernel panic, hung_task and
+# Call Trace:.  Each report counts once and is printed.  A test that
+# provokes IOMMU faults on purpose brackets them with the kernel log lines
+# "qemu-run: expect DMAR fault" and "qemu-run: end DMAR fault" (or the
+# next "qemu-run: begin"); the faults in between are not failures.
 #
 # Boot watchdog: TCG very rarely hangs early in boot (seen once in about
 # 100 boots, before any init output).  If /init has not started within
@@ -104,7 +113,7 @@ set -eu
 {
 die() { echo "qemu-run: error: $*" >&2; exit 2; }
 is_uint() { case $1 in ''|*[!0-9]*) return 1 ;; esac; }
-usage() { sed -n '9,31s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+usage() { sed -n '9,35s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 O_DIR=${O_DIR:-$REPO/build}
@@ -129,6 +138,7 @@ mem=1024
 smp=2
 icount=
 shell=0
+iommu_edu=0
 extra_append=
 log=
 klog=
@@ -149,6 +159,7 @@ while [ $# -gt 0 ]; do
 		[ $# -ge 2 ] || die "option $opt needs an argument"
 		val=$2; shift 2 ;;
 	--shell) shell=1; shift; continue ;;
+	--iommu-edu) iommu_edu=1; shift; continue ;;
 	-h|--help) usage ;;
 	--) shift; break ;;
 	-*) die "unknown option '$opt' (see --help)" ;;
@@ -541,8 +552,19 @@ if [ -f /etc/qemu-run/fs-modules ]; then
 	fi
 fi
 
+# mod_args KO: the MODULE.PARAM=VAL words of the command line for KO.
+mod_args() {
+	name=${1%.ko}
+	for arg in $(cat /proc/cmdline); do
+		case $arg in
+		"$name".*=*) printf '%s ' "${arg#"$name".}" ;;
+		esac
+	done
+}
+
 while read -r ko; do
-	if insmod "/lib/modules/mmu-mirror/$ko"; then
+	# shellcheck disable=SC2046 # one word per parameter
+	if insmod "/lib/modules/mmu-mirror/$ko" $(mod_args "$ko"); then
 		echo "qemu-run: loaded $ko"
 	else
 		setup_error "insmod $ko failed"
@@ -585,6 +607,7 @@ scan_kernel_log() {
 		cont = "Oops|Kernel panic|hung_task|Call Trace:"
 		skip = "^(CPU: |Hardware name: |---\\[ |$)|Call Trace:|" \
 		       "qemu-run: begin "
+		iofault = "DMAR: \\[DMA (Read|Write)"
 	}
 	{ sub(/\r$/, "") }
 	!/^\[ *[0-9]+\.[0-9]+\] / { next }
@@ -601,6 +624,14 @@ scan_kernel_log() {
 	msg ~ /qemu-run: begin / {
 		test = msg
 		sub(/.*qemu-run: begin /, "", test)
+		expect_iofault = 0
+		next
+	}
+	msg ~ /qemu-run: expect DMAR fault/ { expect_iofault = 1; next }
+	msg ~ /qemu-run: end DMAR fault/ { expect_iofault = 0; next }
+	msg ~ iofault {
+		if (!expect_iofault)
+			print (test != "" ? "[during " test "] " : "") msg
 		next
 	}
 	msg ~ /^---\[ end / { left = 0; next }
@@ -622,10 +653,16 @@ build_initramfs
 
 append="console=ttyS0,115200 loglevel=5 printk.time=1 panic=-1"
 append="$append softlockup_panic=0 rdinit=/init$extra_append"
+[ "$iommu_edu" = 0 ] ||
+	append="$append intel_iommu=on iommu.strict=1 edu_mirror.test_knobs=1"
 qemu=(qemu-system-x86_64 -machine q35 -cpu max -smp "$smp" -m "$mem"
       -nodefaults -display none -no-reboot
       -kernel "$kernel" -initrd "$tmp/initramfs.cpio.gz" -append "$append")
 [ -z "$icount" ] || qemu+=(-icount "shift=$icount")
+# The IOMMU must exist before the PCI devices it translates for.
+[ "$iommu_edu" = 0 ] ||
+	qemu+=(-device intel-iommu,caching-mode=on,aw-bits=48
+	       -device edu,dma_mask=0xffffffffffff)
 
 start=$(date +%s.%N)
 if [ "$shell" = 1 ]; then

@@ -251,8 +251,16 @@ static void visit_maps_pfn(const struct checker_entry *e, void *arg)
 void checker_frame_free(struct page *page)
 {
 	struct checker_walk w = { .pfn = page_to_pfn(page) };
+	long maps = model_dma_frame_maps(w.pfn);
 
 	checker_for_each(NULL, 0, ULONG_MAX, visit_maps_pfn, &w);
+	/* A device may still reach a frame that is DMA-mapped. */
+	if (maps) {
+		struct checker_entry e = { .pfn = w.pfn, .npages = 1 };
+
+		checker_report('b', "dma-api", &e,
+			       "frame freed with %ld DMA mappings alive", maps);
+	}
 }
 
 /* Entries copied out of the sources, checked without their locks. */

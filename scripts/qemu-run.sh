@@ -68,7 +68,10 @@
 #                              /tests/selftests.list names the programs
 #                              in $O_DIR/selftests built from a
 #                              tools/testing/selftests/*/*.c, minus those
-#                              listed in that directory's "helpers" file
+#                              listed in that directory's "helpers" file;
+#                              a directory with a "qemu-boot" file naming
+#                              a boot (e.g. iommu-edu) lists its programs
+#                              in /tests/selftests-<boot>.list instead
 #
 # Output: the guest has two serial ports so that kernel messages can never
 # split a line of test output.
@@ -385,7 +388,7 @@ newc_entry() {
 }
 
 build_initramfs() {
-	local ko name bin src helpers
+	local ko name bin src helpers list boot
 	local -a ours=()
 
 	mkdir -p "$root"/{bin,dev,etc/qemu-run,proc,sys,tmp,root,tests} \
@@ -439,6 +442,11 @@ build_initramfs() {
 		for bin in "$src"*.sh; do
 			[ ! -f "$bin" ] || cp "$bin" "$root/tests/"
 		done
+		list=$root/tests/selftests.list
+		if [ -f "${src}qemu-boot" ]; then
+			boot=$(sed 's/#.*//' "${src}qemu-boot" | tr -d ' \t\n')
+			list=$root/tests/selftests-$boot.list
+		fi
 		helpers=${src}helpers
 		for bin in "$src"*.c; do
 			[ -f "$bin" ] || continue
@@ -448,7 +456,7 @@ build_initramfs() {
 			   grep -qxF -e "$name"; then
 				continue
 			fi
-			echo "$name" >>"$root/tests/selftests.list"
+			echo "$name" >>"$list"
 		done
 	done
 

@@ -287,6 +287,13 @@ static int edu_copy(struct edu_file *ef, struct edu_mirror_copy __user *uarg)
 	mirror = edu_get_mirror(ef);
 	if (IS_ERR(mirror))
 		return PTR_ERR(mirror);
+	/* A destination the device may not write fails before any DMA. */
+	if (!(READ_ONCE(ef->test_flags) & EDU_MIRROR_TEST_SKIP_REFAULT)) {
+		ret = mmu_mirror_fault(mirror, c.dst, c.len, MMU_MIRROR_WRITE);
+		c.faults++;
+		if (ret)
+			return ret;
+	}
 
 	ret = mutex_lock_killable(&edu->dma_lock);
 	if (ret)

@@ -152,7 +152,8 @@ static int case_bad_addresses(void)
 	CHECK_EQ(eu_map(fd, (void *)0xfee00000UL, EU_PAGE, 0), -EFAULT);
 	CHECK_EQ(eu_stats(fd, &s1), 0);
 	CHECK_EQ(s1.dmas - s0.dmas, 0);
-	CHECK_EQ(s1.entries, 0);
+	/* At most b's page, faulted in as the destination of the first. */
+	CHECK(s1.entries <= 1, "%llu entries", (unsigned long long)s1.entries);
 	return KTAP_PASS;
 }
 

@@ -190,6 +190,73 @@ static int case_mprotect_downgrade(void)
 	return KTAP_PASS;
 }
 
+/*
+ * The device first reads an untouched page (the helper maps the shared
+ * zero page, read-only), then writes it: the write fault gives the
+ * process a new page, and the helper replaces its read-only entry.  The
+ * IOMMU must then translate to the new page, writable.
+ */
+/* Proves: an entry replaced by a write fault (zero page -> new page) is remapped in the IOMMU. */
+static int case_readonly_entry_replaced(void)
+{
+	struct edu_mirror_stats s0, s1;
+	char *a, *b;
+	int fd;
+
+	OPEN_EDU(fd);
+	a = eu_anon(EU_PAGE);
+	b = eu_anon(EU_PAGE);
+	CHECK(a && b, "mmap: %s", strerror(errno));
+	eu_fill(b, LEN, 12);
+	CHECK_EQ(eu_copy(fd, a, b, LEN, NULL), 0);	/* a: zero page */
+	CHECK(!eu_check("copy of an untouched page", b, LEN, 0), "not zeros");
+	eu_fill(b, LEN, 13);
+	CHECK_EQ(eu_stats(fd, &s0), 0);
+	CHECK_EQ(eu_copy(fd, b, a, LEN, NULL), 0);	/* a: written */
+	CHECK_EQ(eu_stats(fd, &s1), 0);
+	CHECK(!eu_check("written page", a, LEN, 13),
+	      "the device's write did not reach the process's new page");
+	CHECK_EQ(s1.entries, s0.entries);
+	return KTAP_PASS;
+}
+
+/*
+ * A shared mapping of an ext4 file: the device's read maps the page
+ * read-only (the file system wants to hear of the first write); its
+ * write makes the CPU mapping writable in place, without an
+ * invalidation, and the helper replaces its read-only entry.
+ */
+/* Proves: a read-only file entry upgraded by a device write is remapped writable; the write reaches the file. */
+static int case_file_entry_upgraded(void)
+{
+	const char *path = "/mnt/ext4/edum_upgrade";
+	char buf[LEN], *f, *b;
+	int fd, ffd;
+
+	if (access("/mnt/ext4", W_OK))
+		return ktap_skip_case("no ext4 at /mnt/ext4");
+	OPEN_EDU(fd);
+	ffd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	CHECK(ffd >= 0, "open %s: %s", path, strerror(errno));
+	unlink(path);
+	eu_fill(buf, LEN, 14);
+	CHECK_SYS(ftruncate(ffd, EU_PAGE));
+	CHECK_EQ(pwrite(ffd, buf, LEN, 0), LEN);
+	CHECK_SYS(fsync(ffd));
+	f = mmap(NULL, EU_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, ffd, 0);
+	b = eu_anon(EU_PAGE);
+	CHECK(f != MAP_FAILED && b, "mmap: %s", strerror(errno));
+	CHECK_EQ(eu_copy(fd, f, b, LEN, NULL), 0);	/* read-only entry */
+	CHECK(!eu_check("copy of the file", b, LEN, 14), "wrong data");
+	eu_fill(b, LEN, 15);
+	CHECK_EQ(eu_copy(fd, b, f, LEN, NULL), 0);	/* now writable */
+	CHECK(!eu_check("file page after the device's write", f, LEN, 15),
+	      "the device's write did not reach the file page");
+	CHECK_EQ(pread(ffd, buf, LEN, 0), LEN);
+	CHECK(!eu_check("file contents", buf, LEN, 15), "wrong file data");
+	return KTAP_PASS;
+}
+
 /* Proves: one MADV_DONTNEED or munmap over 64 mapped pages = one unmap and one IOTLB sync; unmirrored = none. */
 static int case_one_sync_per_invalidation(void)
 {
@@ -245,6 +312,8 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(munmap_mmap_same_address),
 	KTAP_CASE(mremap),
 	KTAP_CASE(mprotect_downgrade),
+	KTAP_CASE(readonly_entry_replaced),
+	KTAP_CASE(file_entry_upgraded),
 	KTAP_CASE(one_sync_per_invalidation),
 	KTAP_CASE(kernel_not_tainted),
 };

@@ -52,6 +52,14 @@ static int mmu_mirror_install_dev(struct mmu_mirror *mirror, u64 sva,
 	if (mirror->dev)
 		mmu_mirror_pt_set_dma(mmu_mirror_pt_leaf(mirror, sva, &level),
 				      addr);
+	/*
+	 * A leaf the install replaced (a read-only entry made writable, a
+	 * pinned page the CPU no longer maps there) leaves the driver's
+	 * table before the new one enters it: an IOMMU programs a slot only
+	 * while it is empty, and a later unmap of the old range would take
+	 * the new entry with it.  The flush still comes at the fault's end.
+	 */
+	mmu_mirror_zap_run_end(mirror, replaced);
 	return mmu_mirror_map_add(mirror, b, sva, addr, flags, replaced);
 }
 

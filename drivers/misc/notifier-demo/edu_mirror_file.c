@@ -283,7 +283,10 @@ static int edu_copy(struct edu_file *ef, struct edu_mirror_copy __user *uarg)
 	ret = edu_check_copy(edu, &c);
 	if (ret)
 		return ret;
-	c.faults = c.retries = c.src_done_ns = c.dst_done_ns = 0;
+	c.faults = 0;
+	c.retries = 0;
+	c.src_done_ns = 0;
+	c.dst_done_ns = 0;
 	mirror = edu_get_mirror(ef);
 	if (IS_ERR(mirror))
 		return PTR_ERR(mirror);

@@ -234,37 +234,33 @@ static int edu_setup_irq(struct edu_dev *edu)
 	return 0;
 }
 
-/* Take [start, end) out of the windows; the part that does not fit is lost. */
+static void edu_keep(struct edu_window *out, unsigned int *n, u64 start,
+		     u64 end)
+{
+	if (*n < EDU_MAX_WINDOWS)
+		out[(*n)++] = (struct edu_window){ .start = start, .end = end };
+}
+
+/* Take [start, end) out of the windows; what does not fit is lost. */
 static void edu_carve(struct edu_dev *edu, u64 start, u64 end)
 {
-	unsigned int i;
+	struct edu_window out[EDU_MAX_WINDOWS];
+	unsigned int i, n = 0;
 
 	for (i = 0; i < edu->nr_windows; i++) {
-		struct edu_window *w = &edu->windows[i];
+		const struct edu_window *w = &edu->windows[i];
 
-		if (end <= w->start || start >= w->end)
+		if (end <= w->start || start >= w->end) {
+			edu_keep(out, &n, w->start, w->end);
 			continue;
-		if (start > w->start && end < w->end) {
-			if (edu->nr_windows < EDU_MAX_WINDOWS) {
-				memmove(w + 2, w + 1, (edu->nr_windows - i - 1) *
-					sizeof(*w));
-				w[1].start = end;
-				w[1].end = w->end;
-				edu->nr_windows++;
-			}
-			w->end = start;
-			i++;
-		} else if (start > w->start) {
-			w->end = start;
-		} else if (end < w->end) {
-			w->start = end;
-		} else {
-			memmove(w, w + 1, (edu->nr_windows - i - 1) *
-				sizeof(*w));
-			edu->nr_windows--;
-			i--;
 		}
+		if (w->start < start)
+			edu_keep(out, &n, w->start, start);
+		if (end < w->end)
+			edu_keep(out, &n, end, w->end);
 	}
+	memcpy(edu->windows, out, n * sizeof(*out));
+	edu->nr_windows = n;
 }
 
 /*

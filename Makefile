@@ -82,8 +82,9 @@ help:
 	@echo 'mmu-mirror $(VERSION): the mmu_mirror helper and its clients'
 	@echo
 	@echo 'Targets:'
-	@echo '  demo           the pinned-versus-notifier experiment and the seed'
-	@echo '                 experiment in QEMU; prints their tables and verdicts'
+	@echo '  demo           the pinned-versus-notifier experiments (GPU-style and'
+	@echo '                 DMA device behind an IOMMU) and the seed experiment'
+	@echo '                 in QEMU; prints their tables and verdicts'
 	@echo '  check          every test: static checks, model tests on the host,'
 	@echo '                 selftests in QEMU, make install and dkms in scratch'
 	@echo '                 directories; ends with "N passed, M failed"'

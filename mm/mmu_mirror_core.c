@@ -157,7 +157,8 @@ static bool mmu_mirror_window_invalidate(struct mmu_interval_notifier *mni,
 	if (clipped && !blockable &&
 	    mmu_mirror_inflight_overlaps(mirror, sstart, send)) {
 		spin_unlock(&mirror->lock);
-		mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(nonblock_failed), 1);
+		mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(nonblock_failed),
+				    1);
 		trace_mmu_mirror_invalidate(mirror->name, range->event,
 					    range->start, range->end, sstart,
 					    0, blockable);

@@ -121,7 +121,7 @@ struct mmu_mirror_stats {
 
 /* mmu_mirror_ops->map() flags */
 #define MMU_MIRROR_MAP_WRITE		0x1U	/* the device may write */
-#define MMU_MIRROR_MAP_HUGE		0x2U	/* entries of 2 MiB, not 4 KiB */
+#define MMU_MIRROR_MAP_HUGE		0x2U	/* 2 MiB entries, not 4 KiB */
 
 /* mmu_mirror_ops->harvest() result bits */
 #define MMU_MIRROR_HARVEST_YOUNG	0x1U	/* the device accessed it */

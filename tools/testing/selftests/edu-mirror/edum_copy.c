@@ -7,6 +7,7 @@
  * (scripts/qemu-run.sh --iommu-edu); skipped without /dev/edu_mirror0.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <sys/wait.h>
 #include "edum_util.h"
 
@@ -224,6 +225,64 @@ static int case_readonly_destination(void)
 	return KTAP_PASS;
 }
 
+/* The PCI address of the device edu_mirror is bound to, or -1. */
+static int bound_device(char *addr, size_t size)
+{
+	DIR *d = opendir("/sys/bus/pci/drivers/edu_mirror");
+	struct dirent *e;
+	int ret = -1;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (strchr(e->d_name, ':')) {	/* 0000:00:01.0 */
+			snprintf(addr, size, "%s", e->d_name);
+			ret = 0;
+			break;
+		}
+	closedir(d);
+	return ret;
+}
+
+/* Proves: removing the device under an open file: its commands fail with -ENODEV, rebinding works. */
+static int case_unbind_with_file_open(void)
+{
+	const char *drv = "/sys/bus/pci/drivers/edu_mirror";
+	struct edu_mirror_stats st;
+	char addr[32], path[128];
+	char *a, *b;
+	int fd, ret;
+
+	if (bound_device(addr, sizeof(addr)))
+		return ktap_skip_case("no bound device in %s", drv);
+	OPEN_EDU(fd);
+	a = eu_anon(EU_PAGE);
+	b = eu_anon(EU_PAGE);
+	CHECK(a && b, "mmap: %s", strerror(errno));
+	eu_fill(a, 64, 8);
+	CHECK_EQ(eu_copy(fd, a, b, 64, NULL), 0);
+	snprintf(path, sizeof(path), "%s/unbind", drv);
+	ret = mt_write_str(path, addr);
+	CHECK(!ret, "unbind %s: %s", addr, strerror(-ret));
+	CHECK(access(EU_DEV, F_OK), "%s still there after unbind", EU_DEV);
+	CHECK_EQ(eu_copy(fd, a, b, 64, NULL), -ENODEV);
+	CHECK_EQ(eu_map(fd, a, EU_PAGE, 0), -ENODEV);
+	CHECK_EQ(eu_stats(fd, &st), 0);
+	CHECK_SYS(munmap(a, EU_PAGE));	/* the mirror still unmaps */
+	CHECK_SYS(close(fd));
+
+	snprintf(path, sizeof(path), "%s/bind", drv);
+	ret = mt_write_str(path, addr);
+	CHECK(!ret, "bind %s: %s", addr, strerror(-ret));
+	OPEN_EDU(fd);
+	a = eu_anon(EU_PAGE);
+	CHECK(a, "mmap: %s", strerror(errno));
+	eu_fill(a, 64, 9);
+	CHECK_EQ(eu_copy(fd, a, b, 64, NULL), 0);
+	CHECK(!eu_check("copy after rebinding", b, 64, 9), "wrong data");
+	return KTAP_PASS;
+}
+
 static const struct ktap_case cases[] = {
 	KTAP_CASE(copy_unaligned),
 	KTAP_CASE(copy_again_no_fault),
@@ -231,6 +290,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(bad_addresses),
 	KTAP_CASE(bad_order_and_callers),
 	KTAP_CASE(readonly_destination),
+	KTAP_CASE(unbind_with_file_open),
 	KTAP_CASE(kernel_not_tainted),
 };
 

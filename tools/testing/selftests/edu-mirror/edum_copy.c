@@ -236,7 +236,10 @@ static int bound_device(char *addr, size_t size)
 		return -1;
 	while ((e = readdir(d)))
 		if (strchr(e->d_name, ':')) {	/* 0000:00:01.0 */
-			snprintf(addr, size, "%s", e->d_name);
+			size_t n = strnlen(e->d_name, size - 1);
+
+			memcpy(addr, e->d_name, n);
+			addr[n] = '\0';
 			ret = 0;
 			break;
 		}

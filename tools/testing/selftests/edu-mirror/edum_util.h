@@ -267,8 +267,12 @@ static inline int eu_kmsg_wait(int fd, const char *a, const char *b,
 			rec[n] = '\0';
 			msg = msg ? msg + 1 : rec;
 			if (strstr(msg, a) && strstr(msg, b)) {
-				snprintf(line, size, "%s", msg);
-				line[strcspn(line, "\n")] = '\0';
+				size_t len = strcspn(msg, "\n");
+
+				if (len >= size)
+					len = size - 1;
+				memcpy(line, msg, len);
+				line[len] = '\0';
 				return 1;
 			}
 			continue;

@@ -327,7 +327,7 @@ static int edu_map(struct edu_file *ef, struct edu_mirror_map __user *uarg)
 		return -EINVAL;
 	if (!edu_in_window(ef->edu, m.addr, m.len))
 		return -EFAULT;
-	if (ef->edu->gone)
+	if (READ_ONCE(ef->edu->gone))	/* a hint: the domain outlives it */
 		return -ENODEV;
 	mirror = edu_get_mirror(ef);
 	if (IS_ERR(mirror))

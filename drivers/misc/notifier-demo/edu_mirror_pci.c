@@ -452,7 +452,7 @@ static void edu_remove(struct pci_dev *pdev)
 	mutex_lock(&edu->dma_lock);
 	if (edu->busy && edu_dma_wait_idle(edu, EDU_IDLE_WAIT_MS))
 		dev_err(&pdev->dev, "a transfer is still running at removal\n");
-	edu->gone = true;
+	WRITE_ONCE(edu->gone, true);
 	mutex_unlock(&edu->dma_lock);
 	iommu_detach_device(edu->domain, &pdev->dev);
 	edu_dev_put(edu);

@@ -8,18 +8,23 @@
  * and, where the model VM has them, pages out, reclaims, forks and
  * migrates.  The
  * invariant checker is on throughout; at the end, with everything quiet,
- * the mirror's data must equal the CPU's.
+ * the mirror's data must equal the CPU's.  The device threads share one
+ * device TLB (struct mmu_mirror_tlb), which only the mirror's flush
+ * empties, so a late or missing flush shows as a stale device read.
  *
  * The second case runs the same threads against a device with a table of
  * its own behind a DMA mirror: it copies through its table inside
  * mmu_mirror_access_begin()/end() brackets, and its table is a checker
  * source, so an entry that outlives an invalidation or a page is caught.
  *
- *	stress [--seed N] [--ops N]
+ *	stress [--seed N] [--ops N] [--skip-tlb-flush]
  *
  * Each thread draws its operations from its own generator seeded from N,
  * so a seed reproduces every thread's operation sequence (the
- * interleaving is the scheduler's).  --ops bounds each thread's count.
+ * interleaving is the scheduler's).  --ops is the mutator's count of
+ * operations, and the least that CPU and device threads do.
+ * --skip-tlb-flush makes the flush leave the TLB alone: the run must
+ * then fail, with checker violations and stale device reads.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -40,6 +45,7 @@
 
 static unsigned long opt_seed;
 static unsigned long opt_ops = 5000;
+static bool opt_skip_tlb_flush;
 
 /*
  * One lock per page orders stamp writers (CPU and device) against
@@ -70,6 +76,7 @@ struct stress_devtab {
 struct stress {
 	struct mm_struct *mm;
 	struct mmu_mirror *mirror;
+	struct mmu_mirror_tlb tlb;
 	unsigned long addr;
 	struct stress_devtab *dt;	/* second case only */
 	pthread_mutex_t map_lock;	/* serializes unmap + remap */
@@ -201,7 +208,7 @@ static int devtab_access(struct stress *s, unsigned long hva, u64 *v,
 	return ret;
 }
 
-/* Access 8 bytes through the mirror, faulting once if needed. */
+/* Access 8 bytes through the device TLB, faulting once if needed. */
 static int dev_access(struct stress *s, unsigned long hva, u64 *v,
 		      unsigned int access)
 {
@@ -211,13 +218,15 @@ static int dev_access(struct stress *s, unsigned long hva, u64 *v,
 	if (s->dt)
 		return devtab_access(s, hva, v, access);
 
-	ret = mmu_mirror_access(s->mirror, hva, v, sizeof(*v), access, &done);
+	ret = mmu_mirror_tlb_access(&s->tlb, hva, v, sizeof(*v), access,
+				    &done);
 	if (ret != -ENOENT)
 		return ret;
 	ret = mmu_mirror_fault(s->mirror, hva, PAGE_SIZE, access);
 	if (ret)
 		return ret;
-	return mmu_mirror_access(s->mirror, hva, v, sizeof(*v), access, &done);
+	return mmu_mirror_tlb_access(&s->tlb, hva, v, sizeof(*v), access,
+				     &done);
 }
 
 static void dev_op(struct stress_thread *t)
@@ -294,12 +303,25 @@ static void mutate_op(struct stress_thread *t)
 	__atomic_add_fetch(&s->mut_ops, 1, __ATOMIC_RELAXED);
 }
 
+/* The mutator has done all its operations. */
+static bool mutator_done(struct stress *s)
+{
+	return __atomic_load_n(&s->mut_ops, __ATOMIC_RELAXED) >= opt_ops;
+}
+
+/*
+ * The mutator does --ops operations; CPU and device threads at least as
+ * many, and go on until the mutator is done, so that every mutation
+ * meets accesses (device TLB hits are cheap, and would otherwise finish
+ * long before the mutator).
+ */
 static void *stress_thread_fn(void *arg)
 {
 	struct stress_thread *t = arg;
 	unsigned long i;
 
-	for (i = 0; i < opt_ops; i++) {
+	for (i = 0; i < opt_ops || (t->id < NCPU + NDEV &&
+				    !mutator_done(t->s)); i++) {
 		if (t->id < NCPU)
 			cpu_op(t);
 		else if (t->id < NCPU + NDEV)
@@ -312,6 +334,10 @@ static void *stress_thread_fn(void *arg)
 
 static void stress_flush(struct mmu_mirror *mirror)
 {
+	struct stress *s = mmu_mirror_priv(mirror);
+
+	if (!opt_skip_tlb_flush)
+		mmu_mirror_tlb_flush(&s->tlb);
 }
 
 static const struct mmu_mirror_ops stress_ops = {
@@ -407,13 +433,16 @@ static bool run_stress(struct stress_devtab *dt)
 {
 	struct stress_thread threads[NCPU + NDEV + 1];
 	static struct stress s;
+	struct mmu_mirror_tlb_stats tst;
 	struct mmu_mirror_stats st;
 	unsigned int i;
 
 	memset(&s, 0, sizeof(s));
 	s.dt = dt;
-	printf("# seed %lu, %lu ops per thread\n", opt_seed, opt_ops);
-	printf("# rerun: stress --seed %lu --ops %lu\n", opt_seed, opt_ops);
+	printf("# seed %lu, %lu ops per thread%s\n", opt_seed, opt_ops,
+	       opt_skip_tlb_flush ? ", TLB flush skipped" : "");
+	printf("# rerun: stress --seed %lu --ops %lu%s\n", opt_seed, opt_ops,
+	       opt_skip_tlb_flush ? " --skip-tlb-flush" : "");
 	s.mm = model_mm_create();
 	KTAP_CHECK(s.mm);
 	s.addr = model_mmap(s.mm, 0, NPAGES * PAGE_SIZE, VM_READ | VM_WRITE);
@@ -425,9 +454,10 @@ static bool run_stress(struct stress_devtab *dt)
 						    devtab_source, &s));
 	} else {
 		s.mirror = mmu_mirror_create(s.mm, &stress_ops, 0, "stress",
-					     NULL);
+					     &s);
 	}
 	KTAP_CHECK(!IS_ERR(s.mirror));
+	mmu_mirror_tlb_init(&s.tlb, s.mirror);
 	KTAP_CHECK(!IS_ERR(mmu_mirror_window_add(s.mirror, s.addr,
 						 NPAGES * PAGE_SIZE, s.addr,
 						 0)));
@@ -463,6 +493,12 @@ static bool run_stress(struct stress_devtab *dt)
 	if (dt)
 		printf("# device table: %lu maps, %lu unmaps\n", dt->maps,
 		       dt->unmaps);
+	mmu_mirror_tlb_get_stats(&s.tlb, &tst);
+	printf("# device TLB: hits %llu, misses %llu, emptied %llu,",
+	       tst.hits, tst.misses, tst.emptied);
+	printf(" dropped %llu, fill races %llu, age resets %llu\n",
+	       tst.dropped, tst.fill_races, tst.age_resets);
+	mmu_mirror_tlb_flush(&s.tlb);
 	mmu_mirror_destroy(s.mirror);
 	if (dt)
 		checker_unregister_source(&s);
@@ -509,6 +545,8 @@ static int parse_args(int argc, char **argv)
 			opt_seed = strtoul(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--ops") && i + 1 < argc)
 			opt_ops = strtoul(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--skip-tlb-flush"))
+			opt_skip_tlb_flush = true;
 		else
 			return -EINVAL;
 	}
@@ -521,7 +559,7 @@ int main(int argc, char **argv)
 		return 2;
 	if (parse_args(argc, argv)) {
 		fprintf(stderr,
-			"usage: %s [--seed N] [--ops N] [--core=...]\n",
+			"usage: %s [--seed N] [--ops N] [--skip-tlb-flush] [--core=...]\n",
 			argv[0]);
 		return 2;
 	}

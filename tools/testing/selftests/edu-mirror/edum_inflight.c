@@ -116,6 +116,71 @@ static int case_munmap_waits_for_dma(void)
 	return KTAP_PASS;
 }
 
+struct map_job {
+	int fd;
+	char *addr;
+	int ret;
+	uint64_t done_ns;
+};
+
+static void *map_thread(void *arg)
+{
+	struct map_job *m = arg;
+
+	m->ret = eu_map(m->fd, m->addr, EU_PAGE, EDU_MIRROR_MAP_WRITE);
+	m->done_ns = now_ns();
+	return NULL;
+}
+
+/*
+ * The device reads a page of a shared ext4 mapping through a read-only
+ * entry; meanwhile another thread maps the page for writing, which makes
+ * the CPU mapping writable in place (no invalidation) and replaces the
+ * entry.  Were the replacement allowed during the transfer, the IOMMU
+ * would miss the page for a moment and the DMA would fault.
+ */
+/* Proves: a fault that replaces an entry waits for the DMA in flight over it; the data is right. */
+static int case_replacing_fault_waits_for_dma(void)
+{
+	const char *path = "/mnt/ext4/edum_inflight";
+	struct job j = { .len = LEN };
+	struct map_job m = { 0 };
+	char buf[LEN], *f, *b;
+	pthread_t t, mt;
+	int fd, ffd;
+
+	if (access("/mnt/ext4", W_OK))
+		return ktap_skip_case("no ext4 at /mnt/ext4");
+	OPEN_EDU(fd);
+	ffd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	CHECK(ffd >= 0, "open %s: %s", path, strerror(errno));
+	unlink(path);
+	eu_fill(buf, LEN, 6);
+	CHECK_SYS(ftruncate(ffd, EU_PAGE));
+	CHECK_EQ(pwrite(ffd, buf, LEN, 0), LEN);
+	CHECK_SYS(fsync(ffd));
+	f = mmap(NULL, EU_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, ffd, 0);
+	b = eu_anon(EU_PAGE);
+	CHECK(f != MAP_FAILED && b, "mmap: %s", strerror(errno));
+	j.fd = fd;
+	j.src = f;
+	j.dst = b;
+	m.fd = fd;
+	m.addr = f;
+	CHECK(!start_copy(&t, &j), "no thread");
+	CHECK_EQ(pthread_create(&mt, NULL, map_thread, &m), 0);
+	pthread_join(t, NULL);
+	pthread_join(mt, NULL);
+	CHECK_EQ(j.ret, 0);
+	CHECK_EQ(m.ret, 0);
+	CHECK(!eu_check("destination", b, LEN, 6),
+	      "the DMA lost its source page to a replacing fault");
+	CHECK(m.done_ns >= j.c.src_done_ns,
+	      "the map returned %.1f ms before the device had read the page",
+	      (j.c.src_done_ns - m.done_ns) / 1e6);
+	return KTAP_PASS;
+}
+
 /* Proves: a process that exits during a DMA leaves the device idle and free; the data is whole or untouched. */
 static int case_exit_with_dma_in_flight(void)
 {
@@ -258,6 +323,7 @@ static int case_dma_timeout(void)
 
 static const struct ktap_case cases[] = {
 	KTAP_CASE(munmap_waits_for_dma),
+	KTAP_CASE(replacing_fault_waits_for_dma),
 	KTAP_CASE(exit_with_dma_in_flight),
 	KTAP_CASE(close_with_dma_in_flight),
 	KTAP_CASE(dma_timeout),

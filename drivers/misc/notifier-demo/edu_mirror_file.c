@@ -19,6 +19,10 @@
  * mmu_mirror_access_begin() and mmu_mirror_access_end(): an invalidation
  * of the range waits until the transfer is over before it unmaps, and
  * the end marks the pages accessed (and dirty, for the destination).
+ * Every fault of the mirror runs under the device's dma_lock, so none
+ * overlaps a transfer: a fault may replace an entry (a read-only one
+ * made writable in place), and the IOMMU would miss the page between the
+ * old entry's unmap and the new one's map.
  * Pinned mode (MMU_MIRROR_PINNED) is the VFIO type1 model: what the
  * device maps stays pinned until the file is closed.
  */
@@ -290,18 +294,17 @@ static int edu_copy(struct edu_file *ef, struct edu_mirror_copy __user *uarg)
 	mirror = edu_get_mirror(ef);
 	if (IS_ERR(mirror))
 		return PTR_ERR(mirror);
-	/* A destination the device may not write fails before any DMA. */
-	if (!(READ_ONCE(ef->test_flags) & EDU_MIRROR_TEST_SKIP_REFAULT)) {
-		ret = mmu_mirror_fault(mirror, c.dst, c.len, MMU_MIRROR_WRITE);
-		c.faults++;
-		if (ret)
-			return ret;
-	}
 
 	ret = mutex_lock_killable(&edu->dma_lock);
 	if (ret)
 		return ret;
 	ret = edu->gone ? -ENODEV : 0;
+	/* A destination the device may not write fails before any DMA. */
+	if (!ret && !(READ_ONCE(ef->test_flags) &
+		      EDU_MIRROR_TEST_SKIP_REFAULT)) {
+		ret = mmu_mirror_fault(mirror, c.dst, c.len, MMU_MIRROR_WRITE);
+		c.faults++;
+	}
 	if (!ret)
 		ret = edu_xfer(ef, EDU_TO_DEVICE, c.src, c.len, &c,
 			       &c.src_done_ns);
@@ -318,6 +321,7 @@ static int edu_map(struct edu_file *ef, struct edu_mirror_map __user *uarg)
 {
 	struct mmu_mirror *mirror;
 	struct edu_mirror_map m;
+	int ret;
 
 	if (copy_from_user(&m, uarg, sizeof(m)))
 		return -EFAULT;
@@ -327,14 +331,19 @@ static int edu_map(struct edu_file *ef, struct edu_mirror_map __user *uarg)
 		return -EINVAL;
 	if (!edu_in_window(ef->edu, m.addr, m.len))
 		return -EFAULT;
-	if (READ_ONCE(ef->edu->gone))	/* a hint: the domain outlives it */
-		return -ENODEV;
 	mirror = edu_get_mirror(ef);
 	if (IS_ERR(mirror))
 		return PTR_ERR(mirror);
-	return mmu_mirror_fault(mirror, m.addr, m.len,
-				(m.flags & EDU_MIRROR_MAP_WRITE) ?
-				MMU_MIRROR_WRITE : 0);
+	/* No fault while a transfer is in flight (see the top). */
+	ret = mutex_lock_killable(&ef->edu->dma_lock);
+	if (ret)
+		return ret;
+	ret = ef->edu->gone ? -ENODEV :
+	      mmu_mirror_fault(mirror, m.addr, m.len,
+			       (m.flags & EDU_MIRROR_MAP_WRITE) ?
+			       MMU_MIRROR_WRITE : 0);
+	mutex_unlock(&ef->edu->dma_lock);
+	return ret;
 }
 
 static int edu_get_stats(struct edu_file *ef, void __user *uarg)

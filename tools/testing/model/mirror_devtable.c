@@ -36,6 +36,7 @@ struct devtab {
 	bool skip_unmap;	/* broken driver: unmap forgets entries */
 	unsigned int fail_map;	/* fail the Nth map call (0: never) */
 	unsigned long maps, unmaps, flushes;
+	unsigned long overwrites;	/* map found its slot in use */
 	long dma_live_at_flush;
 	u64 last_unmap_sva, last_unmap_size;
 };
@@ -61,6 +62,11 @@ static int dt_map(struct mmu_mirror *mirror, u64 sva, const u64 *addrs,
 	for (i = 0; i < n; i++) {
 		unsigned long idx = (sva - dt->base) / PAGE_SIZE + i;
 
+		/* An IOMMU programs only empty slots. */
+		if (dt->ent[idx] & DEV_P) {
+			dt->overwrites++;
+			continue;
+		}
 		dt->ent[idx] = (addrs[i] & PAGE_MASK) | DEV_P |
 			       (flags & MMU_MIRROR_MAP_WRITE ? DEV_W : 0);
 	}
@@ -658,6 +664,37 @@ static bool test_pinned_devtable(void)
 	return true;
 }
 
+/*
+ * Proves: an entry a fault replaces (pinned: the CPU maps another page
+ * there now) leaves the device table before its successor is mapped, so
+ * the device ends up with the CPU's new frame.
+ */
+static bool test_replaced_entry(void)
+{
+	unsigned char buf[64];
+	struct dt_setup s;
+
+	if (!dt_init(&s, false, MMU_MIRROR_PINNED))
+		return false;
+	KTAP_CHECK(mmu_mirror_fault(s.mirror, s.addr, LEN,
+				    MMU_MIRROR_WRITE) == 0);
+	KTAP_CHECK(dt_agrees(&s, 5));
+	/* The CPU gets a new page at entry 5; the pinned device does not hear. */
+	KTAP_CHECK(!model_madvise_dontneed(s.mm, s.addr + 5 * PAGE_SIZE,
+					   PAGE_SIZE));
+	memset(buf, 0xa5, sizeof(buf));
+	KTAP_CHECK(!model_cpu_access(s.mm, s.addr + 5 * PAGE_SIZE, buf,
+				     sizeof(buf), true));
+	KTAP_CHECK(!dt_agrees(&s, 5));
+	KTAP_CHECK(mmu_mirror_fault(s.mirror, s.addr + 5 * PAGE_SIZE,
+				    PAGE_SIZE, MMU_MIRROR_WRITE) == 0);
+	KTAP_CHECK(s.dt.overwrites == 0);
+	KTAP_CHECK(dt_agrees(&s, 5) && (s.dt.ent[5] & DEV_W));
+	KTAP_CHECK(dt_present(&s.dt) == NPAGES);
+	dt_fini(&s);
+	return true;
+}
+
 static const struct ktap_case cases[] = {
 	{ "map_unmap", test_map_unmap },
 	{ "checker_sees_skipped_unmap", test_checker_sees_skipped_unmap },
@@ -671,6 +708,7 @@ static const struct ktap_case cases[] = {
 	{ "inflight_blocks_replacement", test_inflight_blocks_replacement },
 	{ "begin_errors", test_begin_errors },
 	{ "pinned_devtable", test_pinned_devtable },
+	{ "replaced_entry", test_replaced_entry },
 };
 
 int main(int argc, char **argv)

@@ -367,6 +367,9 @@ void mmu_mirror_block_inflight(struct mmu_mirror *mirror,
 			       u64 end);
 void mmu_mirror_unblock_inflight(struct mmu_mirror *mirror,
 				 struct mmu_mirror_blocked *b);
+void mmu_mirror_wait_inflight(struct mmu_mirror *mirror, u64 start, u64 end);
+bool mmu_mirror_replaces_inflight(struct mmu_mirror *mirror, u64 sva,
+				  bool huge, u64 pfn, u64 eflags);
 
 /* mmu_mirror_debugfs.c */
 void mmu_mirror_debugfs_init(void);

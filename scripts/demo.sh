@@ -14,7 +14,10 @@
 # prints one line per run as it goes, then each program's table and a
 # verdict per table: what its figures show, as a paragraph made from
 # them.  The console (kernel and guest) goes to the logs; V=1 shows it as
-# it comes.
+# it comes.  Then scripts/demo-edu.sh adds the DMA device's table, from a
+# second boot with the emulated IOMMU and QEMU's edu device: the RSS of a
+# stopped process whose buffer the device mapped, notifier mode against
+# pinned.
 #
 # BUILD_DIR is the build output directory (the Makefile's build/); the
 # demo binaries are expected in BUILD_DIR/tools, and the
@@ -247,4 +250,8 @@ if [ $rc -ne 0 ]; then
 	echo "demo: FAILED; last lines of the console:"
 	show_tail "$console" 15
 fi
+
+# The DMA device row: a boot of its own, with the IOMMU and edu.
+echo
+"$REPO/scripts/demo-edu.sh" "$build" "$mib" || rc=1
 exit $rc

@@ -388,7 +388,8 @@ bool odp_ctx_walk_mtts(struct odp_ctx *ctx, bool nowait, odp_mtt_visit_fn fn,
  * @write: the engine writes this MR
  * @span: bytes the next fault maps; halves when faults keep losing
  * @faulted_at: where the last fault began
- * @deadline: jiffies after which a fault that keeps losing gives up
+ * @deadline: jiffies after which a fault that keeps losing at one place
+ *	gives up; moved on whenever the transfer advances
  * @err: the error of this side when a transfer failed
  */
 struct odp_io {

@@ -10,7 +10,8 @@
  * lock -> read_retry happen there), then retries the access.  When an
  * invalidation keeps taking the pages between the fault and the access,
  * the next fault is halved, down to the one page the engine needs, so
- * that the transfer still advances; a deadline bounds the whole.
+ * that the transfer still advances; a transfer that does not advance for
+ * ODP_FAULT_DEADLINE_MS fails.
  *
  * Prefetch advice maps ranges ahead of traffic, in the caller's context
  * (ODP_ADVISE_FLAG_FLUSH) or queued to the engine's workqueue.
@@ -28,7 +29,7 @@
 #include <linux/mmu_mirror.h>
 #include "odp_core.h"
 
-/* How long one transfer may keep losing its pages to invalidations. */
+/* How long a transfer may keep losing one page to invalidations. */
 #define ODP_FAULT_DEADLINE_MS	5000
 /* Pages looked at per round of a PREFETCH_NO_FAULT. */
 #define ODP_SNAP_BATCH		64
@@ -127,7 +128,8 @@ static int odp_fault_range(struct odp_mr *mr, u64 addr, u64 len, bool write,
  * The engine missed at @addr: fault the rest of the transfer, up to
  * io->span bytes.  A miss at the same place as the last fault means an
  * invalidation won the race: halve the span, count a retry, and give up
- * with -EBUSY at the deadline.
+ * with -EBUSY when such misses went on for ODP_FAULT_DEADLINE_MS without
+ * the transfer advancing.
  */
 static int odp_io_fault(struct odp_io *io, u64 addr)
 {
@@ -144,6 +146,10 @@ static int odp_io_fault(struct odp_io *io, u64 addr)
 			if (time_after(jiffies, io->deadline))
 				return -EBUSY;
 			cond_resched();
+		} else {
+			/* A miss further on: the transfer advanced. */
+			io->deadline = jiffies +
+				       msecs_to_jiffies(ODP_FAULT_DEADLINE_MS);
 		}
 		io->faulted_at = addr;
 		len = min(io->end - addr, io->span);

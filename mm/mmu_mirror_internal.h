@@ -130,6 +130,24 @@ struct mmu_mirror_counters {
 	(offsetof(struct mmu_mirror_stats, field) / sizeof(u64))
 
 /**
+ * struct mmu_mirror_deferred - removals an invalidation left to its end
+ * @range: the blockable invalidation they belong to, or NULL for none
+ * @start: first secondary address of the run still to be removed
+ * @end: secondary address after it
+ *
+ * The windows' callbacks of one blockable invalidation add their
+ * secondary ranges to the run while they are contiguous; the mirror's
+ * classic invalidate_range_start of the same invalidation, which the
+ * core VM calls after all of them, removes the run in bounded holds of
+ * mirror->lock before it flushes.
+ */
+struct mmu_mirror_deferred {
+	const struct mmu_notifier_range *range;
+	u64 start;
+	u64 end;
+};
+
+/**
  * struct mmu_mirror - one secondary address space bound to one mm
  * @mn: classic notifier: batched flush, release, aging hooks
  * @mm: the mirrored mm; mmgrab()bed for the mirror's lifetime
@@ -139,13 +157,17 @@ struct mmu_mirror_counters {
  * @windows_sem: held for read across a fault, for write to add or remove
  *	windows; so a fault's window cannot disappear under it
  * @lock: protects @root and every node below it, @hva_tree, @sva_tree,
- *	@windows (changes also need @windows_sem), @flush_pending, @dead
+ *	@windows (changes also need @windows_sem), @flush_pending,
+ *	@deferred, @dead
  *	(written under it, read locklessly with READ_ONCE() too)
  * @root: top table node, never NULL while the mirror lives
  * @hva_tree: windows by host range
  * @sva_tree: windows by secondary range
  * @windows: all windows, for teardown
  * @flush_pending: entries were removed and the driver not yet flushed
+ * @deferred: the run of removals one blockable invalidation left to its
+ *	classic invalidate_range_start; one invalidation at a time, the
+ *	others remove their entries in the windows' callbacks
  * @dead: the mm exited; faults fail with -ESRCH
  * @destroying: mmu_mirror_destroy() runs; @ops->release is not called
  * @unpin: pinned mirrors only: MMU_MIRROR_ZAP_CHUNK page pointers where
@@ -178,6 +200,7 @@ struct mmu_mirror {
 	struct rb_root_cached sva_tree;
 	struct list_head windows;
 	bool flush_pending;
+	struct mmu_mirror_deferred deferred;
 	bool dead;
 	bool destroying;
 	struct page **unpin;

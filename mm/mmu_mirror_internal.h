@@ -53,8 +53,16 @@
 #define MMU_MIRROR_E_TABLE	BIT_ULL(6)	/* pointer to a child node */
 #define MMU_MIRROR_E_FLAGS	(BIT_ULL(PAGE_SHIFT) - 1)
 
-/* Fault batch: pages handed to hmm_range_fault() or pinned at once. */
+/*
+ * Fault batch: pages handed to hmm_range_fault() or pinned at once.  At
+ * most 512: a batch straddles at most one level 0 node boundary, which
+ * MMU_MIRROR_CACHE_MIN counts on.  The model's benchmarks build the helper
+ * with smaller values to measure the choice (make -C tools/testing/model
+ * bench-batch); the module is always built with 512.
+ */
+#ifndef MMU_MIRROR_FAULT_BATCH
 #define MMU_MIRROR_FAULT_BATCH	512UL
+#endif
 /*
  * Nodes one batch can need: at most two nodes per level below the root
  * (the batch may straddle a node boundary) plus one for a split.  Faults

@@ -309,6 +309,28 @@ static double quantile(const u64 *v, unsigned long n, double q)
 }
 
 /*
+ * What the host does to a thread that only reads its CPU clock for
+ * 200 ms: gaps of more than 10 us between two reads (interrupts, the
+ * hypervisor running another guest), which a lock hold that meets one
+ * grows by.  Prints their rate per ms and the longest.
+ */
+static void host_gaps(void)
+{
+	u64 start = model_thread_cpu_ns(), prev = start, now, gap, max = 0;
+	unsigned long gaps = 0;
+
+	do {
+		now = model_thread_cpu_ns();
+		gap = now - prev;
+		gaps += gap > 10000;
+		max = max_t(u64, max, gap);
+		prev = now;
+	} while (now - start < 200000000ULL);
+	printf("# host: %.2f gaps of more than 10 us per ms of CPU time in a loop that only reads the clock, longest %.1f us\n",
+	       gaps / 200.0, max / 1000.0);
+}
+
+/*
  * The holds of every round pooled: their median, 99th and 99.9th
  * percentile (each hold removes at most MMU_MIRROR_ZAP_CHUNK leaves, so
  * these should not grow with the size), and the longest hold of each
@@ -328,6 +350,7 @@ static void bench_hold(void)
 	if (!max || !tot || !all)
 		die("calloc");
 	printf("# hold: every mirror->lock hold during munmap of a fully mirrored 64 MiB and 1 GiB range (one window; holds of all rounds pooled for the percentiles)\n");
+	host_gaps();
 	for (i = 0; i < 2; i++) {
 		unsigned long n = 0;
 

@@ -370,8 +370,10 @@ static int mmu_mirror_age(struct mmu_mirror *mirror, unsigned long start,
 }
 
 /*
- * The software devices set the accessed bit in the table entry on every
- * access and cache nothing else, so clearing it needs no device flush.
+ * Clearing needs no device flush: table lookups set the accessed bit
+ * again, a device TLB (struct mmu_mirror_tlb) drops its entries once it
+ * sees the aging pass, and a driver-owned table clears its own bit in
+ * ->harvest().
  */
 static int mmu_mirror_mn_clear_flush_young(struct mmu_notifier *mn,
 					   struct mm_struct *mm,
@@ -459,7 +461,9 @@ err_free:
  * @priv: driver data, returned by mmu_mirror_priv()
  *
  * A DMA mirror's table nodes are twice as large: each leaf's DMA address
- * is kept next to it.  mmu_mirror_translate() returns DMA addresses.
+ * is kept next to it.  The driver learns the DMA addresses through
+ * @ops->map; mmu_mirror_translate() still answers physical addresses,
+ * for the CPU side of a software device.
  *
  * Context: process context, may sleep; takes @mm's mmap_lock for write.
  * Return: the mirror, or ERR_PTR(-EINVAL) for bad arguments,
@@ -844,6 +848,55 @@ int mmu_mirror_access(struct mmu_mirror *mirror, u64 sva, void *buf,
 	return ret;
 }
 EXPORT_SYMBOL_GPL(mmu_mirror_access);
+
+/**
+ * mmu_mirror_translate() - look a secondary address up, for a device TLB
+ * @mirror: the mirror
+ * @sva: secondary address, any alignment
+ * @access: 0 for a read, MMU_MIRROR_WRITE for a write
+ * @addr: set to the address of the 4 KiB page holding @sva
+ *
+ * The walk a device does to fill its TLB: it uses only the entry already
+ * in the table, sets its accessed bit, and for a write its dirty bit, as
+ * the device's own accesses through mmu_mirror_access() would.  The
+ * answer is valid only until the driver's next ->flush(): a device that
+ * caches it must drop it there, and must not use an answer it got before
+ * a flush that ran while it was filling (struct mmu_mirror_tlb does both).
+ * Nothing keeps the page alive once mirror->lock is dropped except that
+ * ordering.
+ *
+ * Context: does not sleep; takes @mirror->lock, so not from interrupt
+ * context, and not with it held.
+ * Return: 0 with *@addr set to the physical address of the page (a
+ * multiple of PAGE_SIZE); -EFAULT for @sva at or above
+ * MMU_MIRROR_SVA_LIMIT; -ENOENT when the table has no entry for @sva, or
+ * one without write permission for a write (the caller faults it in with
+ * mmu_mirror_fault() and asks again).
+ */
+int mmu_mirror_translate(struct mmu_mirror *mirror, u64 sva,
+			 unsigned int access, u64 *addr)
+{
+	bool write = access & MMU_MIRROR_WRITE;
+	unsigned int level;
+	u64 *slot, pfn;
+
+	if (sva >= MMU_MIRROR_SVA_LIMIT)
+		return -EFAULT;
+	spin_lock(&mirror->lock);
+	slot = mmu_mirror_pt_leaf(mirror, sva, &level);
+	if (!slot || (write && !(*slot & MMU_MIRROR_E_WRITE))) {
+		spin_unlock(&mirror->lock);
+		return -ENOENT;
+	}
+	pfn = *slot >> PAGE_SHIFT;
+	if (level)
+		pfn += (sva >> PAGE_SHIFT) & (MMU_MIRROR_HUGE_PAGES - 1);
+	*slot |= MMU_MIRROR_E_YOUNG | (write ? MMU_MIRROR_E_DIRTY : 0);
+	spin_unlock(&mirror->lock);
+	*addr = PFN_PHYS(pfn);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(mmu_mirror_translate);
 
 /**
  * mmu_mirror_get_stats() - read a mirror's counters

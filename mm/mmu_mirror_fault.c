@@ -52,6 +52,11 @@ static int mmu_mirror_install_dev(struct mmu_mirror *mirror, u64 sva,
 	if (mirror->dev)
 		mmu_mirror_pt_set_dma(mmu_mirror_pt_leaf(mirror, sva, &level),
 				      addr);
+	/*
+	 * A leaf this install replaced must leave the device before the new
+	 * one is mapped there: unmap what is pending first.
+	 */
+	mmu_mirror_zap_run_end(mirror, replaced);
 	return mmu_mirror_map_add(mirror, b, sva, addr, flags, replaced);
 }
 
@@ -76,6 +81,7 @@ static long mmu_mirror_install_hmm(struct mmu_mirror *mirror,
 	struct mmu_mirror_map_batch batch;
 	bool dev = mmu_mirror_devtable(mirror);
 	unsigned long i = 0, added = 0;
+	bool small_only = false;
 	int ret = 0;
 
 	batch.n = 0;
@@ -98,7 +104,8 @@ static long mmu_mirror_install_hmm(struct mmu_mirror *mirror,
 		 * sequence count guards the whole block, not just the pages
 		 * asked for.
 		 */
-		if (hmm_pfn_to_map_order(e) >= MMU_MIRROR_FANOUT_SHIFT &&
+		if (!small_only &&
+		    hmm_pfn_to_map_order(e) >= MMU_MIRROR_FANOUT_SHIFT &&
 		    ((s ^ h) & (MMU_MIRROR_HUGE_SIZE - 1)) == 0 &&
 		    hs >= win->sva &&
 		    hs + MMU_MIRROR_HUGE_SIZE <= win->sva + win->size) {
@@ -111,6 +118,15 @@ static long mmu_mirror_install_hmm(struct mmu_mirror *mirror,
 			      mmu_mirror_pt_install(mirror, hs, pfn - first,
 						    eflags, true, cache,
 						    replaced);
+			/*
+			 * 2 MiB could not be DMA-mapped (a bounce buffer is
+			 * smaller) or the driver could not map it: go on
+			 * with 4 KiB entries.
+			 */
+			if (dev && ret < 0 && ret != -ENOSPC) {
+				small_only = true;
+				continue;
+			}
 			if (ret < 0)
 				break;
 			/* The level 0 node of this block, if any, is gone. */
@@ -397,13 +413,13 @@ static long mmu_mirror_fault_pin(struct mmu_mirror *mirror,
 		u64 s = sva + (i << PAGE_SHIFT);
 		u64 pfn = page_to_pfn(pages[i]);
 
-		if (ret >= 0)
-			ret = dev ? mmu_mirror_install_dev(mirror, s, pfn, eflags,
-							   false, cache,
-							   &replaced, &batch) :
-				    mmu_mirror_pt_install(mirror, s, pfn, eflags,
-							  false, cache,
-							  &replaced);
+		if (ret >= 0 && dev)
+			ret = mmu_mirror_install_dev(mirror, s, pfn, eflags,
+						     false, cache, &replaced,
+						     &batch);
+		else if (ret >= 0)
+			ret = mmu_mirror_pt_install(mirror, s, pfn, eflags,
+						    false, cache, &replaced);
 		if (ret == 0) {
 			kept++;
 			continue;

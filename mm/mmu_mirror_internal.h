@@ -178,6 +178,10 @@ struct mmu_mirror_deferred {
  *	others remove their entries in the windows' callbacks
  * @dead: the mm exited; faults fail with -ESRCH
  * @destroying: mmu_mirror_destroy() runs; @ops->release is not called
+ * @age_epoch: bumped under @lock by every aging pass that cleared an
+ *	accessed bit; device TLBs (mmu_mirror_tlb.c) read it without the
+ *	lock and drop their entries when it moved, so that the device's
+ *	next access walks the table and sets the accessed bit again
  * @unpin: pinned mirrors only: MMU_MIRROR_ZAP_CHUNK page pointers where
  *	window removal queues the pins it drops; used with @windows_sem
  *	held for write
@@ -211,6 +215,7 @@ struct mmu_mirror {
 	struct mmu_mirror_deferred deferred;
 	bool dead;
 	bool destroying;
+	unsigned long age_epoch;
 	struct page **unpin;
 	struct device *dev;
 	unsigned int node_order;

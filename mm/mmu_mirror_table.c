@@ -729,6 +729,9 @@ unsigned long mmu_mirror_pt_age(struct mmu_mirror *mirror, u64 start,
 	};
 
 	pt_walk(mirror, &w);
+	/* Device TLBs drop their entries, see struct mmu_mirror_tlb. */
+	if (clear && w.young)
+		WRITE_ONCE(mirror->age_epoch, mirror->age_epoch + 1);
 	return w.young;
 }
 

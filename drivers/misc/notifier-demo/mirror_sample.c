@@ -146,7 +146,8 @@ static ssize_t sample_read(struct file *file, char __user *buf, size_t len,
 	return len;
 }
 
-static int sample_setup(struct sample *s, struct mirror_sample_setup __user *arg)
+static int sample_setup(struct sample *s,
+			struct mirror_sample_setup __user *arg)
 {
 	struct mirror_sample_setup su;
 	struct mmu_mirror_window *win;
@@ -210,7 +211,7 @@ static int sample_open(struct inode *inode, struct file *file)
 	mutex_init(&s->lock);
 	spin_lock_init(&s->device);
 	s->mm = current->mm;
-	mmgrab(s->mm);		/* so that the identity check cannot be fooled */
+	mmgrab(s->mm);		/* so the identity check cannot be fooled */
 	file->private_data = s;
 	return 0;
 }

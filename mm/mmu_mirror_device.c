@@ -253,6 +253,51 @@ bool mmu_mirror_inflight_overlaps(struct mmu_mirror *mirror, u64 start,
 	return false;
 }
 
+/**
+ * mmu_mirror_replaces_inflight() - would an install take an entry from a
+ *	device access in flight
+ * @mirror: the mirror
+ * @sva: where the new leaf goes, aligned to its size
+ * @huge: the new leaf covers 2 MiB
+ * @pfn: its first pfn
+ * @eflags: its MMU_MIRROR_E_WRITE flag
+ *
+ * A fault replaces an entry without an invalidation when the CPU made a
+ * page writable in place (a reused exclusive page) or a driver-owned
+ * table needs a read-only entry made again writable.  The promise of
+ * mmu_mirror_access_begin() covers that removal too: the fault must wait.
+ *
+ * Context: mirror->lock held.
+ * Return: true if the install would remove an entry that overlaps an
+ * access in flight.
+ */
+bool mmu_mirror_replaces_inflight(struct mmu_mirror *mirror, u64 sva,
+				  bool huge, u64 pfn, u64 eflags)
+{
+	unsigned int level;
+	u64 start, end, *slot;
+
+	slot = mmu_mirror_pt_leaf(mirror, sva, &level);
+	if (slot && level == huge && *slot >> PAGE_SHIFT == pfn &&
+	    !((eflags & ~*slot & MMU_MIRROR_E_WRITE) &&
+	      mmu_mirror_devtable(mirror)))
+		return false;	/* kept as it is */
+	if (huge) {
+		start = sva;
+		end = sva + MMU_MIRROR_HUGE_SIZE;
+		if (!mmu_mirror_pt_count(mirror, start, end, false))
+			return false;
+	} else if (slot) {
+		u64 span = level ? MMU_MIRROR_HUGE_SIZE : PAGE_SIZE;
+
+		start = sva & ~(span - 1);
+		end = start + span;
+	} else {
+		return false;
+	}
+	return mmu_mirror_inflight_overlaps(mirror, start, end);
+}
+
 static bool mmu_mirror_inflight_busy(struct mmu_mirror *mirror, u64 start,
 				     u64 end)
 {

@@ -394,6 +394,8 @@ int mmu_mirror_map_commit(struct mmu_mirror *mirror,
 bool mmu_mirror_inflight_overlaps(struct mmu_mirror *mirror, u64 start,
 				  u64 end);
 void mmu_mirror_wait_inflight(struct mmu_mirror *mirror, u64 start, u64 end);
+bool mmu_mirror_replaces_inflight(struct mmu_mirror *mirror, u64 sva,
+				  bool huge, u64 pfn, u64 eflags);
 
 /* mmu_mirror_debugfs.c */
 void mmu_mirror_debugfs_init(void);

@@ -11,7 +11,10 @@
 # device in each mode, pages it out and reads it back.  It prints one line
 # per mode as it runs, then the demo's table and a verdict: what the
 # figures of the table show, as a paragraph made from them.  The console
-# (kernel and guest) goes to the logs; V=1 shows it as it comes.
+# (kernel and guest) goes to the logs; V=1 shows it as it comes.  Then
+# scripts/demo-edu.sh adds the DMA device's table, from a second boot with
+# the emulated IOMMU and QEMU's edu device: the RSS of a stopped process
+# whose buffer the device mapped, notifier mode against pinned.
 #
 # BUILD_DIR is the build output directory (the Makefile's build/); the
 # demo binary is expected at BUILD_DIR/tools/ndemo_pageout_demo, and the
@@ -173,4 +176,8 @@ if [ $rc -ne 0 ]; then
 	echo "demo: FAILED; last lines of the console:"
 	show_tail "$console" 15
 fi
+
+# The DMA device row: a boot of its own, with the IOMMU and edu.
+echo
+"$REPO/scripts/demo-edu.sh" "$build" "$mib" || rc=1
 exit $rc

@@ -109,6 +109,7 @@ data() {
 	sed -n "s/^scale| $1\([0-9]*\)$2 \([0-9.]*\) \([0-9.]*\) \([0-9.]*\) .*/\1 \2 \3 \4/p" "$out"
 }
 data win _dontneed_split >"$build/bench-scale-w-dz.dat"
+data win _dontneed_split_cold >"$build/bench-scale-w-dzc.dat"
 data win _fault_split >"$build/bench-scale-w-fz.dat"
 data win _dontneed_1win >"$build/bench-scale-w-d1.dat"
 data win _fault_1win >"$build/bench-scale-w-f1.dat"
@@ -126,6 +127,7 @@ set logscale x
 set xlabel 'windows'
 set ylabel 'ns per page'
 plot 'bench-scale-w-dz.dat' u 1:2:3:4 t 'DONTNEED, range split into the windows', \
+     'bench-scale-w-dzc.dat' u 1:2:3:4 t 'the same, cold (the three counts in turn)', \
      'bench-scale-w-fz.dat' u 1:2:3:4 t 'fault, range split into the windows', \
      'bench-scale-w-d1.dat' u 1:2:3:4 t 'DONTNEED, one 1 MiB window among them', \
      'bench-scale-w-f1.dat' u 1:2:3:4 t 'fault, one 1 MiB window among them'

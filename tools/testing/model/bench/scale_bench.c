@@ -127,77 +127,137 @@ static void fault(struct mmu_mirror *mirror, unsigned long addr,
 		die("fault");
 }
 
+#define NR_WINSETS	3
+
+static const char *const win_what[] = { "dontneed_split", "fault_split",
+					"dontneed_1win", "fault_1win" };
+
 /*
- * With @nwin windows splitting WIN_PAGES, plus one 1 MiB window before
- * them: DONTNEED and fault of the split range (per-window work at its
- * worst: 4 pages a window at 10,000), then of the 1 MiB window alone
- * (finding the one window among many).
+ * One mirror with @nwin windows splitting WIN_PAGES, plus one 1 MiB
+ * window before them, everything faulted in.
  */
-static void windows_one(unsigned long nwin, double med[4])
-{
-	static const char *const what[] = { "dontneed_split", "fault_split",
-					    "dontneed_1win", "fault_1win" };
-	unsigned long addr, split, len[4];
-	struct mmu_mirror *mirror;
+struct winset {
+	unsigned long nwin;
 	struct mm_struct *mm;
-	double *v[4], t;
-	char name[64];
-	int i, r;
+	struct mmu_mirror *mirror;
+	unsigned long addr;	/* the 1 MiB window */
+	unsigned long split;	/* the split range */
+	double *v[4];		/* per round: the four figures, ns */
+};
 
-	mm = bench_mm(SMALL_PAGES + WIN_PAGES, &addr);
-	mirror = mmu_mirror_create(mm, &bench_ops, 0, "scale", NULL);
-	if (IS_ERR(mirror))
+static void winset_init(struct winset *ws, unsigned long nwin)
+{
+	int i;
+
+	ws->nwin = nwin;
+	ws->mm = bench_mm(SMALL_PAGES + WIN_PAGES, &ws->addr);
+	ws->mirror = mmu_mirror_create(ws->mm, &bench_ops, 0, "scale", NULL);
+	if (IS_ERR(ws->mirror))
 		die("mirror");
-	split = addr + SMALL_PAGES * PAGE_SIZE;
-	add_windows(mirror, addr, SMALL_PAGES, 1);
-	add_windows(mirror, split, WIN_PAGES, nwin);
-	fault(mirror, addr, SMALL_PAGES + WIN_PAGES);
+	ws->split = ws->addr + SMALL_PAGES * PAGE_SIZE;
+	add_windows(ws->mirror, ws->addr, SMALL_PAGES, 1);
+	add_windows(ws->mirror, ws->split, WIN_PAGES, nwin);
+	fault(ws->mirror, ws->addr, SMALL_PAGES + WIN_PAGES);
 	for (i = 0; i < 4; i++) {
-		v[i] = calloc(rounds, sizeof(double));
-		if (!v[i])
+		ws->v[i] = calloc(rounds, sizeof(double));
+		if (!ws->v[i])
 			die("calloc");
-		len[i] = i < 2 ? WIN_PAGES : SMALL_PAGES;
 	}
-	for (r = 0; r < rounds; r++) {
-		for (i = 0; i < 4; i += 2) {
-			unsigned long a = i ? addr : split;
-
-			t = now_ns();
-			model_madvise_dontneed(mm, a, len[i] * PAGE_SIZE);
-			v[i][r] = now_ns() - t;
-			t = now_ns();
-			fault(mirror, a, len[i]);
-			v[i + 1][r] = now_ns() - t;
-		}
-	}
-	for (i = 0; i < 4; i++) {
-		snprintf(name, sizeof(name), "win%lu_%s", nwin, what[i]);
-		med[i] = report(name, v[i], rounds, len[i], "ns/page");
-		free(v[i]);
-	}
-	mmu_mirror_destroy(mirror);
-	mmput(mm);
 }
 
+/*
+ * Round @r of @ws: DONTNEED and fault of the split range (per-window
+ * work at its worst: 4 pages a window at 10,000), then of the 1 MiB
+ * window alone (finding the one window among many).
+ */
+static void winset_round(struct winset *ws, int r)
+{
+	int i;
+
+	for (i = 0; i < 4; i += 2) {
+		unsigned long a = i ? ws->addr : ws->split;
+		unsigned long pages = i ? SMALL_PAGES : WIN_PAGES;
+		double t = now_ns();
+
+		model_madvise_dontneed(ws->mm, a, pages * PAGE_SIZE);
+		ws->v[i][r] = (now_ns() - t) / pages;
+		t = now_ns();
+		fault(ws->mirror, a, pages);
+		ws->v[i + 1][r] = (now_ns() - t) / pages;
+	}
+}
+
+static void winset_exit(struct winset *ws)
+{
+	int i;
+
+	mmu_mirror_destroy(ws->mirror);
+	mmput(ws->mm);
+	for (i = 0; i < 4; i++)
+		free(ws->v[i]);
+}
+
+/* The median over the rounds of @num[r] / @den[r], as "scale| ... =". */
+static void ratio_per_round(const char *what, const double *num,
+			    const double *den, double *tmp)
+{
+	int r;
+
+	for (r = 0; r < rounds; r++)
+		tmp[r] = num[r] / den[r];
+	qsort(tmp, rounds, sizeof(*tmp), cmp_double);
+	ratio(what, tmp[rounds / 2], 1);
+}
+
+/*
+ * The window counts 1, 100 and 10,000, twice.  Warm: each count's rounds
+ * one after the other, so every DONTNEED comes right after the fault of
+ * the previous round touched all the windows.  Cold: each round measures
+ * the three counts in turn, so the other two evicted a count's windows
+ * from the caches since its last fault; also, a slow spell of the host
+ * falls on all three alike.  Ratios to one window per round.
+ */
 static void bench_windows(void)
 {
-	static const char *const what[] = { "dontneed_split", "fault_split",
-					    "dontneed_1win", "fault_1win" };
-	static const unsigned long nwins[] = { 1, 100, 10000 };
-	double base[4], med[4];
+	static const unsigned long nwins[NR_WINSETS] = { 1, 100, 10000 };
+	static const char *const mode[2] = { "", "_cold" };
+	double *tmp = calloc(rounds, sizeof(double));
+	struct winset ws[NR_WINSETS];
 	char name[64];
-	int i, j;
+	int i, j, r, m;
 
-	printf("# windows: %lu pages split into 1, 100, 10000 windows of one mirror (_split), and a 1 MiB window beside them (_1win)\n",
+	if (!tmp)
+		die("calloc");
+	printf("# windows: %lu pages split into 1, 100, 10000 windows of one mirror (_split), and a 1 MiB window beside them (_1win); each count on its own (warm), then the three in turn every round (_cold); ratios per round\n",
 	       WIN_PAGES);
-	for (i = 0; i < 3; i++) {
-		windows_one(nwins[i], i ? med : base);
-		for (j = 0; i && j < 4; j++) {
-			snprintf(name, sizeof(name), "win%lu/win1 %s",
-				 nwins[i], what[j]);
-			ratio(name, med[j], base[j]);
+	for (m = 0; m < 2; m++) {
+		for (i = 0; i < NR_WINSETS; i++)
+			winset_init(&ws[i], nwins[i]);
+		for (i = 0; m == 0 && i < NR_WINSETS; i++)
+			for (r = 0; r < rounds; r++)
+				winset_round(&ws[i], r);
+		for (r = 0; m == 1 && r < rounds; r++)
+			for (i = 0; i < NR_WINSETS; i++)
+				winset_round(&ws[i], r);
+		for (i = 1; i < NR_WINSETS; i++)
+			for (j = 0; j < 4; j++) {
+				snprintf(name, sizeof(name),
+					 "win%lu/win1%s %s", nwins[i],
+					 mode[m], win_what[j]);
+				ratio_per_round(name, ws[i].v[j], ws[0].v[j],
+						tmp);
+			}
+		for (i = 0; i < NR_WINSETS; i++) {
+			for (j = 0; j < 4; j++) {
+				snprintf(name, sizeof(name), "win%lu_%s%s",
+					 nwins[i], win_what[j], mode[m]);
+				report(name, ws[i].v[j], rounds, 1,
+				       "ns/page");
+			}
+			winset_exit(&ws[i]);
 		}
 	}
+	free(tmp);
 }
 
 /* DONTNEED of a range that @n mirrors (one window each) map. */

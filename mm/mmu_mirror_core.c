@@ -98,7 +98,8 @@ void mmu_mirror_flush_locked(struct mmu_mirror *mirror)
  * end; without, the caller's invalidate_range_start does it.  Returns
  * the number of leaves removed.
  *
- * Device accesses in flight over the range are waited for first.
+ * Device accesses in flight over the range are waited for first, and
+ * none can begin over it until the last chunk is gone.
  *
  * Context: may sleep; mirror->lock not held.  For a pinned mirror,
  * windows_sem held for write (mirror->unpin is used).
@@ -106,12 +107,15 @@ void mmu_mirror_flush_locked(struct mmu_mirror *mirror)
 static unsigned long mmu_mirror_zap(struct mmu_mirror *mirror, u64 start,
 				    u64 end, bool flush)
 {
+	struct mmu_mirror_blocked blocked;
 	unsigned long entries = 0;
 	u64 next = start;
 
 	might_sleep();
 	end = min_t(u64, end, MMU_MIRROR_SVA_LIMIT);
-	mmu_mirror_wait_inflight(mirror, start, end);
+	if (start >= end)
+		return 0;
+	mmu_mirror_block_inflight(mirror, &blocked, start, end);
 	while (next < end) {
 		struct mmu_mirror_zap zap = {
 			.unpin = mirror->unpin,
@@ -124,6 +128,8 @@ static unsigned long mmu_mirror_zap(struct mmu_mirror *mirror, u64 start,
 		mmu_mirror_account_zap(mirror, &zap);
 		if (zap.nr_dirty + zap.nr_clean || (flush && next >= end))
 			mmu_mirror_flush_locked(mirror);
+		if (next >= end)
+			mmu_mirror_unblock_locked(mirror, &blocked);
 		spin_unlock(&mirror->lock);
 		mmu_mirror_unpin_release(mirror, &zap);
 		entries += zap.entries;

@@ -310,6 +310,53 @@ static bool mmu_mirror_inflight_busy(struct mmu_mirror *mirror, u64 start,
 }
 
 /**
+ * mmu_mirror_block_inflight() - keep device accesses off a range to be zapped
+ * @mirror: the mirror
+ * @b: the caller's registration, until mmu_mirror_unblock_locked()
+ * @start: first secondary address about to be removed
+ * @end: secondary address after the range
+ *
+ * From now on mmu_mirror_access_begin() refuses the range with -EAGAIN,
+ * so a zap that drops mirror->lock between chunks cannot remove an entry
+ * of an access that began meanwhile; then waits until no access begun
+ * before overlaps the range.  The caller has already made faults of the
+ * range retry.
+ *
+ * Context: may sleep; mirror->lock not held.
+ */
+void mmu_mirror_block_inflight(struct mmu_mirror *mirror,
+			       struct mmu_mirror_blocked *b, u64 start,
+			       u64 end)
+{
+	bool busy;
+
+	might_sleep();
+	b->start = start;
+	b->end = end;
+	spin_lock(&mirror->lock);
+	list_add(&b->list, &mirror->blocked);
+	busy = mmu_mirror_inflight_overlaps(mirror, start, end);
+	spin_unlock(&mirror->lock);
+	if (busy)
+		wait_event(mirror->inflight_wq,
+			   !mmu_mirror_inflight_busy(mirror, start, end));
+}
+
+/**
+ * mmu_mirror_unblock_locked() - let accesses begin over a range again
+ * @mirror: the mirror
+ * @b: the registration mmu_mirror_block_inflight() made
+ *
+ * Context: mirror->lock held.
+ */
+void mmu_mirror_unblock_locked(struct mmu_mirror *mirror,
+			       struct mmu_mirror_blocked *b)
+{
+	lockdep_assert_held(&mirror->lock);
+	list_del(&b->list);
+}
+
+/**
  * mmu_mirror_wait_inflight() - wait until no device access overlaps a range
  * @mirror: the mirror
  * @start: first secondary address about to be removed
@@ -323,21 +370,11 @@ static bool mmu_mirror_inflight_busy(struct mmu_mirror *mirror, u64 start,
  */
 void mmu_mirror_wait_inflight(struct mmu_mirror *mirror, u64 start, u64 end)
 {
-	struct mmu_mirror_blocked b = { .start = start, .end = end };
+	struct mmu_mirror_blocked b;
 
+	mmu_mirror_block_inflight(mirror, &b, start, end);
 	spin_lock(&mirror->lock);
-	if (!mmu_mirror_inflight_overlaps(mirror, start, end)) {
-		spin_unlock(&mirror->lock);
-		return;
-	}
-	list_add(&b.list, &mirror->blocked);
-	spin_unlock(&mirror->lock);
-
-	wait_event(mirror->inflight_wq,
-		   !mmu_mirror_inflight_busy(mirror, start, end));
-
-	spin_lock(&mirror->lock);
-	list_del(&b.list);
+	mmu_mirror_unblock_locked(mirror, &b);
 	spin_unlock(&mirror->lock);
 }
 

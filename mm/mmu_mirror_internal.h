@@ -192,8 +192,8 @@ struct mmu_mirror_deferred {
  *	next flush; under @lock
  * @inflight: device accesses in flight (struct mmu_mirror_inflight);
  *	under @lock
- * @blocked: invalidations waiting for accesses in flight
- *	(struct mmu_mirror_blocked); under @lock
+ * @blocked: zaps keeping accesses off their ranges, waiting for those
+ *	in flight first (struct mmu_mirror_blocked); under @lock
  * @inflight_wq: where those invalidations wait
  * @stats: counters
  * @debugfs: per-mirror debugfs directory
@@ -292,13 +292,16 @@ struct mmu_mirror_dma_queue {
 };
 
 /**
- * struct mmu_mirror_blocked - an invalidation waiting for device accesses
+ * struct mmu_mirror_blocked - a zap keeping device accesses off its range
  * @list: entry in mirror->blocked
  * @start: first secondary address it removes
  * @end: secondary address after them
  *
- * mmu_mirror_access_begin() refuses ranges that overlap it, so accesses
- * that keep starting cannot hold the invalidation off forever.
+ * mmu_mirror_access_begin() refuses ranges that overlap it, from before
+ * the zap waits for the accesses in flight until its last chunk is gone:
+ * accesses that keep starting cannot hold it off forever, and none can
+ * begin over entries it has yet to remove while it drops mirror->lock
+ * between chunks.
  */
 struct mmu_mirror_blocked {
 	struct list_head list;
@@ -393,6 +396,11 @@ int mmu_mirror_map_commit(struct mmu_mirror *mirror,
 			  struct mmu_mirror_zap *undo);
 bool mmu_mirror_inflight_overlaps(struct mmu_mirror *mirror, u64 start,
 				  u64 end);
+void mmu_mirror_block_inflight(struct mmu_mirror *mirror,
+			       struct mmu_mirror_blocked *b, u64 start,
+			       u64 end);
+void mmu_mirror_unblock_locked(struct mmu_mirror *mirror,
+			       struct mmu_mirror_blocked *b);
 void mmu_mirror_wait_inflight(struct mmu_mirror *mirror, u64 start, u64 end);
 bool mmu_mirror_replaces_inflight(struct mmu_mirror *mirror, u64 sva,
 				  bool huge, u64 pfn, u64 eflags);

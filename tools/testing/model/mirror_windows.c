@@ -11,6 +11,7 @@
  * per invalidation, and the table shrinks back to its root.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <linux/mmu_mirror.h>
@@ -324,15 +325,108 @@ static bool test_single_page_zaps(void)
 	return true;
 }
 
+#define CHUNK_PAGES	(4 * MMU_MIRROR_ZAP_CHUNK)	/* a zap of four holds */
+
+/*
+ * A device with a table of its own that only records what it is told:
+ * whether the helper removed an entry of an access in flight.
+ */
+static struct {
+	int first_unmap;	/* the zap has dropped the lock once */
+	int zap_done;		/* the munmap returned */
+	int open;		/* a bracket over @sva is open */
+	u64 sva;		/* the page that bracket covers */
+	unsigned long violations;	/* unmaps of it while open */
+} bk;
+
+static int brk_map(struct mmu_mirror *mirror, u64 sva, const u64 *addrs,
+		   unsigned int n, unsigned int flags)
+{
+	return 0;
+}
+
+static void brk_unmap(struct mmu_mirror *mirror, u64 sva, u64 size)
+{
+	u64 page = __atomic_load_n(&bk.sva, __ATOMIC_SEQ_CST);
+
+	__atomic_store_n(&bk.first_unmap, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&bk.open, __ATOMIC_SEQ_CST) && page >= sva &&
+	    page < sva + size)
+		bk.violations++;
+}
+
+static const struct mmu_mirror_ops brk_ops = {
+	.flush = count_flush,
+	.map = brk_map,
+	.unmap = brk_unmap,
+};
+
+/* Try to open a bracket over the last page as soon as the zap began. */
+static void *bracket_thread(void *p)
+{
+	struct mmu_mirror *mirror = p;
+	struct mmu_mirror_inflight acc;
+	u64 sva = BASE + (CHUNK_PAGES - 1) * PAGE_SIZE;
+
+	__atomic_store_n(&bk.sva, sva, __ATOMIC_SEQ_CST);
+	while (!__atomic_load_n(&bk.first_unmap, __ATOMIC_SEQ_CST))
+		sched_yield();
+	while (!__atomic_load_n(&bk.zap_done, __ATOMIC_SEQ_CST)) {
+		if (mmu_mirror_access_begin(mirror, &acc, sva, PAGE_SIZE, 0))
+			continue;
+		__atomic_store_n(&bk.open, 1, __ATOMIC_SEQ_CST);
+		usleep(20000);
+		__atomic_store_n(&bk.open, 0, __ATOMIC_SEQ_CST);
+		mmu_mirror_access_end(mirror, &acc);
+		break;
+	}
+	return NULL;
+}
+
+/* Proves: an access begun while a zap of its range drops the lock between chunks cannot lose its entry. */
+static bool test_access_during_chunked_zap(void)
+{
+	struct mmu_mirror *mirror;
+	struct mm_struct *mm;
+	pthread_t t;
+	u64 left;
+
+	memset(&bk, 0, sizeof(bk));
+	mm = model_mm_create();
+	KTAP_CHECK(mm);
+	KTAP_CHECK(model_mmap(mm, BASE, CHUNK_PAGES * PAGE_SIZE,
+			      VM_READ | VM_WRITE) == BASE);
+	mirror = mmu_mirror_create(mm, &brk_ops, 0, "bracket", NULL);
+	KTAP_CHECK(!IS_ERR(mirror));
+	KTAP_CHECK(!IS_ERR(mmu_mirror_window_add(mirror, BASE,
+						 CHUNK_PAGES * PAGE_SIZE,
+						 BASE, 0)));
+	KTAP_CHECK(!mmu_mirror_fault(mirror, BASE, CHUNK_PAGES * PAGE_SIZE,
+				     0));
+	KTAP_CHECK(!pthread_create(&t, NULL, bracket_thread, mirror));
+	KTAP_CHECK(!model_munmap(mm, BASE, CHUNK_PAGES * PAGE_SIZE));
+	__atomic_store_n(&bk.zap_done, 1, __ATOMIC_SEQ_CST);
+	KTAP_CHECK(!pthread_join(t, NULL));
+	printf("# entries removed under an open bracket: %lu\n",
+	       bk.violations);
+	left = stats(mirror).entries;
+	mmu_mirror_destroy(mirror);
+	mmput(mm);
+	KTAP_CHECK(bk.violations == 0);
+	KTAP_CHECK(left == 0);
+	return true;
+}
+
 static const struct ktap_case cases[] = {
 	{ "split_range", test_split_range },
 	{ "scattered_windows", test_scattered_windows },
 	{ "concurrent_invalidations", test_concurrent_invalidations },
 	{ "single_page_zaps", test_single_page_zaps },
+	{ "access_during_chunked_zap", test_access_during_chunked_zap },
 };
 
 int main(int argc, char **argv)
 {
-	return ktap_model_main(argc, argv, cases, ARRAY_SIZE(cases), 4096,
+	return ktap_model_main(argc, argv, cases, ARRAY_SIZE(cases), 8192,
 			       true);
 }

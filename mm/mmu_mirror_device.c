@@ -310,18 +310,17 @@ static bool mmu_mirror_inflight_busy(struct mmu_mirror *mirror, u64 start,
 }
 
 /**
- * mmu_mirror_block_inflight() - keep device accesses off a range to remove
+ * mmu_mirror_block_inflight() - keep device accesses off a range to be zapped
  * @mirror: the mirror
- * @b: the caller's record, registered until mmu_mirror_unblock_inflight()
+ * @b: the caller's registration, until mmu_mirror_unblock_locked()
  * @start: first secondary address about to be removed
  * @end: secondary address after the range
  *
- * From now until mmu_mirror_unblock_inflight(), new accesses over the
- * range are refused with -EAGAIN; this waits for those that had begun.
- * When it returns no access is in flight over the range and none can
- * begin there before the caller has removed the entries (the record
- * stays registered while the caller zaps, lock dropped between chunks
- * included).  The caller has already made faults of the range retry.
+ * From now on mmu_mirror_access_begin() refuses the range with -EAGAIN,
+ * so a zap that drops mirror->lock between chunks cannot remove an entry
+ * of an access that began meanwhile; then waits until no access begun
+ * before overlaps the range.  The caller has already made faults of the
+ * range retry.
  *
  * Context: may sleep; mirror->lock not held.
  */
@@ -331,6 +330,7 @@ void mmu_mirror_block_inflight(struct mmu_mirror *mirror,
 {
 	bool busy;
 
+	might_sleep();
 	b->start = start;
 	b->end = end;
 	spin_lock(&mirror->lock);
@@ -343,12 +343,26 @@ void mmu_mirror_block_inflight(struct mmu_mirror *mirror,
 }
 
 /**
+ * mmu_mirror_unblock_locked() - let accesses begin over a range again
+ * @mirror: the mirror
+ * @b: the registration mmu_mirror_block_inflight() made
+ *
+ * Context: mirror->lock held.
+ */
+void mmu_mirror_unblock_locked(struct mmu_mirror *mirror,
+			       struct mmu_mirror_blocked *b)
+{
+	lockdep_assert_held(&mirror->lock);
+	list_del(&b->list);
+}
+
+/**
  * mmu_mirror_wait_inflight() - wait until no device access overlaps a range
  * @mirror: the mirror
  * @start: first secondary address of the range
  * @end: secondary address after the range
  *
- * mmu_mirror_block_inflight() and mmu_mirror_unblock_inflight() at once:
+ * mmu_mirror_block_inflight() and mmu_mirror_unblock_locked() at once:
  * for a fault that must not replace entries an access uses, and retries
  * after the wait.
  *
@@ -359,21 +373,8 @@ void mmu_mirror_wait_inflight(struct mmu_mirror *mirror, u64 start, u64 end)
 	struct mmu_mirror_blocked b;
 
 	mmu_mirror_block_inflight(mirror, &b, start, end);
-	mmu_mirror_unblock_inflight(mirror, &b);
-}
-
-/**
- * mmu_mirror_unblock_inflight() - let device accesses at a range again
- * @mirror: the mirror
- * @b: the record mmu_mirror_block_inflight() registered
- *
- * Context: mirror->lock not held.
- */
-void mmu_mirror_unblock_inflight(struct mmu_mirror *mirror,
-				 struct mmu_mirror_blocked *b)
-{
 	spin_lock(&mirror->lock);
-	list_del(&b->list);
+	mmu_mirror_unblock_locked(mirror, &b);
 	spin_unlock(&mirror->lock);
 }
 

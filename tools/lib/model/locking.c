@@ -274,13 +274,15 @@ static void spin_hold_begin(spinlock_t *lock)
 static void spin_hold_end(spinlock_t *lock)
 {
 	struct model_lock_hold *hold = lock->hold;
-	u64 ns, max;
+	u64 ns, max, n;
 
 	if (!hold)
 		return;
 	ns = model_thread_cpu_ns() - lock->since_ns;
 	__atomic_add_fetch(&hold->total_ns, ns, __ATOMIC_RELAXED);
-	__atomic_add_fetch(&hold->holds, 1, __ATOMIC_RELAXED);
+	n = __atomic_fetch_add(&hold->holds, 1, __ATOMIC_RELAXED);
+	if (hold->samples && n < hold->max_samples)
+		hold->samples[n] = ns;
 	max = __atomic_load_n(&hold->max_ns, __ATOMIC_RELAXED);
 	while (ns > max &&
 	       !__atomic_compare_exchange_n(&hold->max_ns, &max, ns, false,

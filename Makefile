@@ -10,6 +10,10 @@
 #                  experiment (stopped guests under memory pressure) in QEMU
 #   make bench     unmap cost of mirrored vs. unmirrored memory (ratios)
 #   make shell     boot the test kernel with everything loaded, get a shell
+#   make debug-kernel  build the debug kernel (KASAN, lockdep, ...) from
+#                  linux-source-6.1, or find it in the cache
+#   make check-debug   only the debug-kernel stage of "make check": the
+#                  selftests on the debug kernel
 #
 # KVER selects the Debian kernel to build against and boot (default: the
 # newest one installed under /lib/modules); KDIR overrides the build tree.
@@ -41,7 +45,7 @@ TOOL_SRCS := $(wildcard tools/notifier-demo/*.c tools/kvm-vmm/*.c)
 TOOL_BINS := $(addprefix $(O_DIR)/tools/,$(basename $(notdir $(TOOL_SRCS))))
 
 .PHONY: all deps modules selftests tools hmm-tests check demo bench shell clean \
-	static-checks
+	static-checks debug-kernel check-debug
 
 all: modules selftests tools
 
@@ -83,6 +87,13 @@ static-checks: modules
 check: deps
 	@$(MAKE) --no-print-directory modules selftests tools hmm-tests
 	@scripts/check.sh $(O_DIR)
+
+debug-kernel: deps
+	@scripts/debug-kernel.sh build
+
+check-debug: deps
+	@$(MAKE) --no-print-directory selftests tools hmm-tests
+	@scripts/debug-kernel.sh check $(O_DIR) $(O_DIR)/check-debug
 
 demo: deps
 	@$(MAKE) --no-print-directory modules tools

@@ -4,7 +4,8 @@
 # deps.sh - install the Debian packages this tree needs that are missing:
 # the compiler, the kernel image and headers to build against and boot,
 # QEMU and the initramfs tools, the static checkers, the kernel source (for
-# hmm-tests and checkpatch) and liburcu for the userspace model.
+# hmm-tests, checkpatch and the debug kernel, whose build also needs flex
+# and bison) and liburcu for the userspace model.
 #
 # Prints one line saying what it did.  Installing needs root; when nothing
 # is missing it does not.
@@ -13,7 +14,7 @@ set -eu
 
 PACKAGES="build-essential linux-headers-amd64 linux-image-amd64
 qemu-system-x86 busybox-static cpio kmod sparse coccinelle linux-source-6.1
-liburcu-dev libelf-dev bc"
+liburcu-dev libelf-dev bc flex bison"
 
 die() {
 	echo "deps: error: $*" >&2

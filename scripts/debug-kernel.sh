@@ -385,8 +385,9 @@ run_check() {
 		note "without the cache this stage would take about" \
 		     "$((t3 - t0 + cold))s"
 	sed 's/^/  FAIL /' "$out/failures"
-	tally "$out/results.log" "$out/failures" | tee "$out/tally" |
-		tail -n 1 | sed 's/^/debug-kernel: /'
+	tally "$out/results.log" "$out/failures" >"$out/tally"
+	sed '$d' "$out/tally"
+	sed -n '$s/^/debug-kernel: /p' "$out/tally"
 	grep -q ', 0 failed$' "$out/tally" || rc=1
 	return $rc
 }

@@ -39,7 +39,8 @@ static bool mmu_mirror_window_clip(const struct mmu_mirror_window *win,
  * @mirror: the mirror
  * @zap: what mmu_mirror_pt_zap() or mmu_mirror_pt_install() removed
  *
- * Marks a flush as owed when anything was removed.
+ * Marks a flush as owed when anything was removed.  The entries
+ * statistic is updated here once per zap, not per removed leaf.
  *
  * Context: mirror->lock held; never sleeps.
  */
@@ -50,6 +51,8 @@ void mmu_mirror_account_zap(struct mmu_mirror *mirror,
 	if (!zap->entries)
 		return;
 	mirror->flush_pending = true;
+	mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(entries),
+			    -(s64)zap->entries);
 	mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(entries_zapped),
 			    zap->entries);
 	mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(pages_zapped), zap->pages);

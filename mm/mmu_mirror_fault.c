@@ -20,29 +20,38 @@
 #include "mmu_mirror_internal.h"
 #include <trace/events/mmu_mirror.h>
 
-/* Install @npages pfns from hmm_range_fault(), starting at @sva. */
-static int mmu_mirror_install_hmm(struct mmu_mirror *mirror,
-				  struct mmu_mirror_window *win, u64 sva,
-				  unsigned long hva, const unsigned long *pfns,
-				  unsigned long npages,
-				  struct mmu_mirror_node_cache *cache,
-				  struct mmu_mirror_zap *replaced)
+/*
+ * Install @npages pfns from hmm_range_fault(), starting at @sva.  Runs of
+ * 4 KiB pages go through a cursor, so the table is walked from the root
+ * once per 2 MiB, and the new entries are counted once per batch.
+ * Returns the number of pages installed: fewer than @npages only when
+ * @cache ran out (a zap freed nodes since they were counted); or -EFAULT.
+ */
+static long mmu_mirror_install_hmm(struct mmu_mirror *mirror,
+				   struct mmu_mirror_window *win, u64 sva,
+				   unsigned long hva, const unsigned long *pfns,
+				   unsigned long npages,
+				   struct mmu_mirror_node_cache *cache,
+				   struct mmu_mirror_zap *replaced)
 {
-	unsigned long i = 0;
+	u64 wflag = win->flags & MMU_MIRROR_WINDOW_READONLY ?
+		    0 : MMU_MIRROR_E_WRITE;
+	struct mmu_mirror_pt_cursor cursor = { };
+	unsigned long i = 0, added = 0;
+	int ret = 0;
 
 	while (i < npages) {
 		unsigned long e = pfns[i];
 		u64 s = sva + (i << PAGE_SHIFT);
 		unsigned long h = hva + (i << PAGE_SHIFT);
-		u64 eflags = (e & HMM_PFN_WRITE) &&
-			     !(win->flags & MMU_MIRROR_WINDOW_READONLY) ?
-			     MMU_MIRROR_E_WRITE : 0;
+		u64 eflags = e & HMM_PFN_WRITE ? wflag : 0;
 		u64 pfn = page_to_pfn(hmm_pfn_to_page(e));
 		u64 hs = s & ~(MMU_MIRROR_HUGE_SIZE - 1);
-		int ret;
 
-		if (WARN_ON_ONCE(!(e & HMM_PFN_VALID) || (e & HMM_PFN_ERROR)))
-			return -EFAULT;
+		if (WARN_ON_ONCE(!(e & HMM_PFN_VALID) || (e & HMM_PFN_ERROR))) {
+			ret = -EFAULT;
+			break;
+		}
 		/*
 		 * The CPU maps this page with one huge entry of 2 MiB or
 		 * more: when the window maps the whole aligned 2 MiB block
@@ -55,24 +64,44 @@ static int mmu_mirror_install_hmm(struct mmu_mirror *mirror,
 		    hs >= win->sva &&
 		    hs + MMU_MIRROR_HUGE_SIZE <= win->sva + win->size) {
 			unsigned long first = (s - hs) >> PAGE_SHIFT;
-			unsigned long n = min(MMU_MIRROR_HUGE_PAGES - first,
-					      npages - i);
 
 			ret = mmu_mirror_pt_install(mirror, hs, pfn - first,
 						    eflags, true, cache,
 						    replaced);
 			if (ret < 0)
-				return ret;
-			i += n;
+				break;
+			/* The level 0 node of this block, if any, is gone. */
+			cursor.node = NULL;
+			i += min(MMU_MIRROR_HUGE_PAGES - first, npages - i);
 			continue;
 		}
-		ret = mmu_mirror_pt_install(mirror, s, pfn, eflags, false,
-					    cache, replaced);
+		ret = mmu_mirror_pt_install_4k(mirror, &cursor, s, pfn, eflags,
+					       cache, replaced);
 		if (ret < 0)
-			return ret;
+			break;
+		added += !ret;
 		i++;
 	}
-	return 0;
+	if (added)
+		mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(entries), added);
+	return ret == -EFAULT ? -EFAULT : i;
+}
+
+/*
+ * Allocate, before any lock is taken, the nodes the table lacks for a
+ * batch: usually none once the first batch of a 2 MiB block built them.
+ */
+static int mmu_mirror_fault_prepare(struct mmu_mirror *mirror, u64 sva,
+				    unsigned long npages,
+				    struct mmu_mirror_node_cache *cache)
+{
+	unsigned int want;
+
+	spin_lock(&mirror->lock);
+	want = mmu_mirror_pt_nodes_needed(mirror, sva,
+					  sva + (npages << PAGE_SHIFT));
+	spin_unlock(&mirror->lock);
+	return mmu_mirror_cache_topup(cache, want);
 }
 
 /*
@@ -101,6 +130,7 @@ static long mmu_mirror_fault_hmm(struct mmu_mirror *mirror,
 	unsigned long timeout =
 		jiffies + msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
 	struct mmu_mirror_zap replaced = { };
+	long done;
 	int ret;
 
 	for (;;) {
@@ -108,6 +138,9 @@ static long mmu_mirror_fault_hmm(struct mmu_mirror *mirror,
 			return -EBUSY;
 		if (fatal_signal_pending(current))
 			return -EINTR;
+		ret = mmu_mirror_fault_prepare(mirror, sva, npages, cache);
+		if (ret)
+			return ret;
 		range.notifier_seq = mmu_interval_read_begin(range.notifier);
 		mmap_read_lock(mirror->mm);
 		ret = hmm_range_fault(&range);
@@ -117,8 +150,14 @@ static long mmu_mirror_fault_hmm(struct mmu_mirror *mirror,
 		if (!ret) {
 			spin_lock(&mirror->lock);
 			if (!mmu_interval_read_retry(range.notifier,
-						     range.notifier_seq))
-				break;
+						     range.notifier_seq)) {
+				done = mmu_mirror_install_hmm(mirror, win, sva,
+							      hva, pfns, npages,
+							      cache, &replaced);
+				if (done)
+					break;
+				/* Nodes freed since counted: count again. */
+			}
 			spin_unlock(&mirror->lock);
 		}
 		mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(retries), 1);
@@ -127,13 +166,11 @@ static long mmu_mirror_fault_hmm(struct mmu_mirror *mirror,
 		range.end = hva + (npages << PAGE_SHIFT);
 	}
 
-	ret = mmu_mirror_install_hmm(mirror, win, sva, hva, pfns, npages,
-				     cache, &replaced);
 	mmu_mirror_account_zap(mirror, &replaced);
 	if (replaced.entries)
 		mmu_mirror_flush_locked(mirror);
 	spin_unlock(&mirror->lock);
-	return ret ? ret : npages;
+	return done;
 }
 
 /*
@@ -329,12 +366,13 @@ static long mmu_mirror_fault_batch(struct mmu_mirror *mirror,
 {
 	int ret;
 
-	ret = mmu_mirror_cache_topup(cache);
-	if (ret)
-		return ret;
-	if (mmu_mirror_pinned(mirror))
+	if (mmu_mirror_pinned(mirror)) {
+		ret = mmu_mirror_cache_topup(cache, MMU_MIRROR_CACHE_MIN);
+		if (ret)
+			return ret;
 		return mmu_mirror_fault_pin(mirror, win, sva, npages, write,
 					    buf, cache);
+	}
 	return mmu_mirror_fault_hmm(mirror, win, sva, npages, write, buf,
 				    cache, retries);
 }

@@ -55,7 +55,8 @@
 #define MMU_MIRROR_FAULT_BATCH	512UL
 /*
  * Nodes one batch can need: at most two nodes per level below the root
- * (the batch may straddle a node boundary) plus one for a split.
+ * (the batch may straddle a node boundary) plus one for a split.  Faults
+ * in notifier mode allocate only what mmu_mirror_pt_nodes_needed() says.
  */
 #define MMU_MIRROR_CACHE_MIN	(2 * (MMU_MIRROR_LEVELS - 1) + 1)
 #define MMU_MIRROR_CACHE_MAX	16
@@ -72,6 +73,19 @@
 struct mmu_mirror_node_cache {
 	unsigned int nr;
 	u64 *nodes[MMU_MIRROR_CACHE_MAX];
+};
+
+/**
+ * struct mmu_mirror_pt_cursor - where the last 4 KiB install went
+ * @node: the level 0 node it wrote to, or NULL
+ * @base: secondary address the node's first slot maps
+ *
+ * Valid only while mirror->lock stays held and nothing but
+ * mmu_mirror_pt_install_4k() changes the table.
+ */
+struct mmu_mirror_pt_cursor {
+	u64 *node;
+	u64 base;
 };
 
 /**
@@ -203,7 +217,8 @@ struct mmu_mirror_zap {
 /* mmu_mirror_table.c */
 u64 *mmu_mirror_node_alloc(gfp_t gfp);
 void mmu_mirror_node_free(u64 *node);
-int mmu_mirror_cache_topup(struct mmu_mirror_node_cache *cache);
+int mmu_mirror_cache_topup(struct mmu_mirror_node_cache *cache,
+			   unsigned int want);
 void mmu_mirror_cache_drain(struct mmu_mirror_node_cache *cache);
 u64 *mmu_mirror_pt_leaf(struct mmu_mirror *mirror, u64 sva,
 			unsigned int *level);
@@ -211,6 +226,13 @@ int mmu_mirror_pt_install(struct mmu_mirror *mirror, u64 sva, u64 pfn,
 			  u64 eflags, bool huge,
 			  struct mmu_mirror_node_cache *cache,
 			  struct mmu_mirror_zap *replaced);
+int mmu_mirror_pt_install_4k(struct mmu_mirror *mirror,
+			     struct mmu_mirror_pt_cursor *cursor, u64 sva,
+			     u64 pfn, u64 eflags,
+			     struct mmu_mirror_node_cache *cache,
+			     struct mmu_mirror_zap *replaced);
+unsigned int mmu_mirror_pt_nodes_needed(struct mmu_mirror *mirror,
+					u64 start, u64 end);
 u64 mmu_mirror_pt_zap(struct mmu_mirror *mirror, u64 start, u64 end,
 		      unsigned long budget, struct mmu_mirror_zap *zap);
 unsigned long mmu_mirror_pt_age(struct mmu_mirror *mirror, u64 start,

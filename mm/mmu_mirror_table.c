@@ -57,15 +57,17 @@ void mmu_mirror_node_free(u64 *node)
 /**
  * mmu_mirror_cache_topup() - fill a node cache for one fault batch
  * @cache: the cache
+ * @want: nodes the batch may need; at most MMU_MIRROR_CACHE_MAX
  *
  * Context: process context, may sleep; no helper lock held.
- * Return: 0, or -ENOMEM if fewer than MMU_MIRROR_CACHE_MIN nodes could be
- * allocated.
+ * Return: 0, or -ENOMEM if fewer than @want nodes could be allocated.
  */
-int mmu_mirror_cache_topup(struct mmu_mirror_node_cache *cache)
+int mmu_mirror_cache_topup(struct mmu_mirror_node_cache *cache,
+			   unsigned int want)
 {
 	might_sleep();
-	while (cache->nr < MMU_MIRROR_CACHE_MIN) {
+	want = min_t(unsigned int, want, MMU_MIRROR_CACHE_MAX);
+	while (cache->nr < want) {
 		u64 *node = mmu_mirror_node_alloc(GFP_KERNEL_ACCOUNT);
 
 		if (!node)
@@ -87,10 +89,16 @@ void mmu_mirror_cache_drain(struct mmu_mirror_node_cache *cache)
 		mmu_mirror_node_free(cache->nodes[--cache->nr]);
 }
 
+/*
+ * The fault path counts the nodes a batch needs before it drops the lock
+ * for hmm_range_fault(); a zap that ran meanwhile may have freed nodes of
+ * the path, so running out here is rare but no bug: the caller installs
+ * the rest in another round.
+ */
 static u64 *pt_cache_take(struct mmu_mirror *mirror,
 			  struct mmu_mirror_node_cache *cache)
 {
-	if (WARN_ON_ONCE(!cache || !cache->nr))
+	if (!cache || !cache->nr)
 		return NULL;
 	mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(table_nodes), 1);
 	return cache->nodes[--cache->nr];
@@ -151,7 +159,6 @@ static void pt_zap_leaf(struct mmu_mirror *mirror, u64 *slot,
 	 */
 	if ((e & MMU_MIRROR_E_YOUNG) && pt_page_ages(page))
 		mark_page_accessed(page);
-	mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(entries), -1);
 	/*
 	 * A pinned page may no longer be mapped by the CPU, and a file page
 	 * can only be dirtied under its page lock then: both the dirtying
@@ -331,6 +338,62 @@ u64 *mmu_mirror_pt_leaf(struct mmu_mirror *mirror, u64 sva,
 	}
 }
 
+/*
+ * The node holding the level @target slot of @sva, building missing
+ * levels from @cache; a leaf in the way of a missing level is removed
+ * into @replaced.  NULL when @cache ran out.
+ */
+static u64 *pt_walk_down(struct mmu_mirror *mirror, u64 sva,
+			 unsigned int target,
+			 struct mmu_mirror_node_cache *cache,
+			 struct mmu_mirror_zap *replaced)
+{
+	u64 *node = mirror->root;
+	unsigned int level;
+
+	for (level = MMU_MIRROR_LEVELS - 1; level > target; level--) {
+		u64 *slot = &node[pt_index(sva, level)];
+		u64 *child;
+
+		if (*slot & MMU_MIRROR_E_TABLE) {
+			node = pt_child(*slot);
+			continue;
+		}
+		child = pt_cache_take(mirror, cache);
+		if (!child)
+			return NULL;
+		if (*slot & MMU_MIRROR_E_PRESENT)
+			pt_zap_leaf(mirror, slot, level, replaced);
+		*slot = (u64)(unsigned long)child | MMU_MIRROR_E_TABLE;
+		node = child;
+	}
+	return node;
+}
+
+/*
+ * Write a leaf into @slot at @level: an existing leaf for the same pfn
+ * and size keeps its young and dirty bits (returns 1), any other is
+ * removed into @replaced first (returns 0).
+ */
+static int pt_set_leaf(struct mmu_mirror *mirror, u64 *slot,
+		       unsigned int level, u64 pfn, u64 eflags,
+		       struct mmu_mirror_zap *replaced)
+{
+	bool huge = level;
+	u64 old = *slot;
+
+	if (old & MMU_MIRROR_E_PRESENT) {
+		if (pt_pfn(old) == pfn && !(old & MMU_MIRROR_E_HUGE) == !huge) {
+			*slot = old | (eflags & MMU_MIRROR_E_WRITE);
+			return 1;
+		}
+		pt_zap_leaf(mirror, slot, level, replaced);
+	}
+	*slot = (pfn << PAGE_SHIFT) | eflags | MMU_MIRROR_E_PRESENT |
+		(huge ? MMU_MIRROR_E_HUGE : 0);
+	return 0;
+}
+
 /**
  * mmu_mirror_pt_install() - install one leaf
  * @mirror: the mirror
@@ -344,11 +407,13 @@ u64 *mmu_mirror_pt_leaf(struct mmu_mirror *mirror, u64 sva,
  * An existing leaf for the same pfn keeps its young and dirty bits.  A
  * leaf of another size or pfn in the way is removed into @replaced, so the
  * caller must have the driver flush when @replaced->entries grows.
+ * Counts the new leaf in the entries statistic; mmu_mirror_pt_install_4k()
+ * is the cheaper way to install runs of 4 KiB leaves.
  *
  * Context: mirror->lock held.
  * Return: 0 if a new leaf was made, 1 if a leaf for @pfn was already there
  * (the caller drops the extra pin it took, if any), -ENOMEM if @cache ran
- * out (a bug: the cache is sized for the worst case).
+ * out (the caller tops it up and tries again).
  */
 int mmu_mirror_pt_install(struct mmu_mirror *mirror, u64 sva, u64 pfn,
 			  u64 eflags, bool huge,
@@ -356,30 +421,16 @@ int mmu_mirror_pt_install(struct mmu_mirror *mirror, u64 sva, u64 pfn,
 			  struct mmu_mirror_zap *replaced)
 {
 	unsigned int target = huge ? 1 : 0;
-	u64 *node = mirror->root;
-	unsigned int level;
-	u64 *slot, old;
+	u64 *node, *slot;
+	int ret;
 
 	lockdep_assert_held(&mirror->lock);
 	/* Callers install inside windows, which lie below the limit. */
 	if (WARN_ON_ONCE(sva >= MMU_MIRROR_SVA_LIMIT))
 		return -EFAULT;
-	for (level = MMU_MIRROR_LEVELS - 1; level > target; level--) {
-		u64 *child;
-
-		slot = &node[pt_index(sva, level)];
-		if (*slot & MMU_MIRROR_E_TABLE) {
-			node = pt_child(*slot);
-			continue;
-		}
-		if (*slot & MMU_MIRROR_E_PRESENT)
-			pt_zap_leaf(mirror, slot, level, replaced);
-		child = pt_cache_take(mirror, cache);
-		if (!child)
-			return -ENOMEM;
-		*slot = (u64)(unsigned long)child | MMU_MIRROR_E_TABLE;
-		node = child;
-	}
+	node = pt_walk_down(mirror, sva, target, cache, replaced);
+	if (!node)
+		return -ENOMEM;
 
 	slot = &node[pt_index(sva, target)];
 	if (*slot & MMU_MIRROR_E_TABLE) {
@@ -397,20 +448,91 @@ int mmu_mirror_pt_install(struct mmu_mirror *mirror, u64 sva, u64 pfn,
 		*slot = 0;
 		pt_node_release(mirror, child);
 	}
+	ret = pt_set_leaf(mirror, slot, target, pfn, eflags, replaced);
+	if (!ret)
+		mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(entries), 1);
+	return ret;
+}
 
-	old = *slot;
-	if ((old & MMU_MIRROR_E_PRESENT) && pt_pfn(old) == pfn &&
-	    !(old & MMU_MIRROR_E_HUGE) == !huge) {
-		*slot = old | (eflags & MMU_MIRROR_E_WRITE);
-		return 1;
+/**
+ * mmu_mirror_pt_install_4k() - install a 4 KiB leaf through a cursor
+ * @mirror: the mirror
+ * @cursor: the level 0 node of the previous call and the secondary
+ *	address it starts at; zeroed before the first call, and again after
+ *	anything else changed the table (mirror->lock dropped, a 2 MiB leaf
+ *	installed)
+ * @sva: page-aligned secondary address below MMU_MIRROR_SVA_LIMIT
+ * @pfn: the pfn to map
+ * @eflags: MMU_MIRROR_E_WRITE and MMU_MIRROR_E_PINNED as wanted
+ * @cache: nodes to build missing levels from
+ * @replaced: accumulates leaves this install had to remove
+ *
+ * As mmu_mirror_pt_install() for a 4 KiB leaf, but the table is walked
+ * from the root only once per 2 MiB the installs move through, and the
+ * entries statistic is left to the caller, which counts the calls that
+ * returned 0 and adds them once.
+ *
+ * Context: mirror->lock held.
+ * Return: 0 for a new leaf, 1 if it was there already, -ENOMEM if @cache
+ * ran out.
+ */
+int mmu_mirror_pt_install_4k(struct mmu_mirror *mirror,
+			     struct mmu_mirror_pt_cursor *cursor, u64 sva,
+			     u64 pfn, u64 eflags,
+			     struct mmu_mirror_node_cache *cache,
+			     struct mmu_mirror_zap *replaced)
+{
+	u64 base = sva & ~(MMU_MIRROR_HUGE_SIZE - 1);
+
+	/* Checked as the cursor moves: a run holds the lock throughout. */
+	if (!cursor->node || cursor->base != base) {
+		lockdep_assert_held(&mirror->lock);
+		cursor->node = pt_walk_down(mirror, sva, 0, cache, replaced);
+		if (!cursor->node)
+			return -ENOMEM;
+		cursor->base = base;
 	}
-	if (old & MMU_MIRROR_E_PRESENT)
-		pt_zap_leaf(mirror, slot, target, replaced);
+	return pt_set_leaf(mirror, &cursor->node[pt_index(sva, 0)], 0, pfn,
+			   eflags, replaced);
+}
 
-	*slot = (pfn << PAGE_SHIFT) | eflags | MMU_MIRROR_E_PRESENT |
-		(huge ? MMU_MIRROR_E_HUGE : 0);
-	mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(entries), 1);
-	return 0;
+/**
+ * mmu_mirror_pt_nodes_needed() - nodes installing 4 KiB leaves would add
+ * @mirror: the mirror
+ * @start: first secondary address
+ * @end: secondary address after the range, at most 2 MiB after @start
+ *
+ * An upper bound on the nodes mmu_mirror_pt_install_4k() and
+ * mmu_mirror_pt_install() need for [@start, @end) as the table is now,
+ * so that the fault path allocates only what it may use.
+ *
+ * Context: mirror->lock held.
+ * Return: the number of nodes, at most 2 * (MMU_MIRROR_LEVELS - 1).
+ */
+unsigned int mmu_mirror_pt_nodes_needed(struct mmu_mirror *mirror,
+					u64 start, u64 end)
+{
+	u64 addr[2] = { start, end - 1 };
+	unsigned int i, n = 0;
+
+	lockdep_assert_held(&mirror->lock);
+	for (i = 0; i < 2; i++) {
+		u64 *node = mirror->root;
+		unsigned int level;
+
+		if (i && (addr[1] ^ addr[0]) < MMU_MIRROR_HUGE_SIZE)
+			break;	/* same level 0 node */
+		for (level = MMU_MIRROR_LEVELS - 1; level > 0; level--) {
+			u64 e = node[pt_index(addr[i], level)];
+
+			if (!(e & MMU_MIRROR_E_TABLE)) {
+				n += level;
+				break;
+			}
+			node = pt_child(e);
+		}
+	}
+	return n;
 }
 
 /**

@@ -15,7 +15,10 @@
 #  3. One QEMU boot (scripts/qemu-run.sh, 900 s limit) running
 #     tools/testing/selftests/notifier-demo/run_all.sh in the guest: every
 #     notifier-demo selftest, then /tests/run_hmm_tests.sh if present.
-#  4. With CHECK_DEBUG_KERNEL=1, the same on a debug kernel (KASAN, KFENCE,
+#  4. scripts/install-check.sh: "install" (make install and uninstall into
+#     scratch directories) and "dkms" (add, build, install, autoinstall,
+#     remove in scratch dkms trees; skipped unless root).
+#  5. With CHECK_DEBUG_KERNEL=1, the same on a debug kernel (KASAN, KFENCE,
 #     lockdep, atomic sleep checks, DEBUG_VM, DEBUG_LIST):
 #     scripts/debug-kernel.sh check, which builds the kernel on first use
 #     (cached outside the tree), builds the modules against it and boots
@@ -23,7 +26,7 @@
 #     "debug-kernel/<name>", its other failures (build, boot, kernel
 #     reports) as "debug-kernel: ...".  Without it only a note says the
 #     stage was skipped.
-#  5. The KTAP results of all programs are counted.  Only column-0 lines
+#  6. The KTAP results of all programs are counted.  Only column-0 lines
 #     between "# PROGRAM <name>" and "# PROGRAM-EXIT <name> <rc>" count:
 #       ok N ...               passed (skipped with "# SKIP")
 #       not ok N ... # TODO    expected failure, not a failure
@@ -36,8 +39,12 @@
 #     finishes.  Each kernel failure report found by qemu-run.sh fails once,
 #     as do a guest that never completes and failed guest setup steps.
 #
-# Logs go to BUILD_DIR/check/.  The output ends with a summary table, the
-# failures, and the final line "N passed, M failed".  Exit status: 0 if
+# Output: one line per stage ("[2/5] userspace model tests") and one per
+# program with its result; what the programs print goes to logs in
+# BUILD_DIR/check/ (V=1 in the environment shows it as it comes).  It ends
+# with a table per stage (the one per program is in summary.txt), the
+# failures with what the failed programs printed around them, the log
+# paths and the final line "N passed, M failed".  Exit status: 0 if
 # nothing failed, 1 otherwise, 2 on usage errors.
 
 set -eu
@@ -59,19 +66,84 @@ extra=$out/extra-failures
 : >"$extra"
 skip_notes=0
 t0=$(date +%s)
+KVER=${KVER:-$(find /lib/modules -mindepth 1 -maxdepth 1 -name '[0-9]*' \
+	       -printf '%f\n' 2>/dev/null | sort -V | tail -n 1)}
+export KVER
 
-step() { printf '\n==== %s ====\n' "$*"; }
+# shellcheck source=scripts/progress.sh
+. "$REPO/scripts/progress.sh"
+stages=6
+stage_no=0
+: >"$out/host-logs"
+declare -a stage_title=()
+# step TITLE: a new stage; the results that follow belong to it.
+step() {
+	stage_no=$((stage_no + 1))
+	stage_title[$stage_no]=$*
+	echo "# STAGE $stage_no" >>"$results"
+	line_note "[$stage_no/$stages] $*"
+}
 
-# run_host NAME LOG CMD...: run a host-side program, show its output, keep
-# it in LOG and append it to the results framed as run_all.sh frames a
-# guest program.
+# ktap_line: for each program framed on stdin (as in the results file),
+# one line with its outcome: a light count of its KTAP results, for
+# progress; the summary's count is the one that decides.
+ktap_line() {
+	LC_ALL=C awk '
+	{ sub(/\r$/, "") }
+	/^# PROGRAM-TIME / { secs = $4; next }
+	/^# PROGRAM-EXIT / {
+		if (cur == "" || $3 != cur)
+			next
+		rc = $4
+		bad = fail > 0 || rc != 0 || (results == 0 && !skipped)
+		what = fail ? fail " of " results " failed" : pass " passed"
+		if (skip) what = what ", " skip " skipped"
+		if (xfail) what = what ", " xfail " xfail"
+		if (rc != 0 && !fail) what = what (rc == 124 ? ", timed out" : \
+						    ", exit status " rc)
+		if (results == 0 && skipped) what = "skipped"
+		printf "  %-30s %-4s %-30s %4ss\n", cur, bad ? "FAIL" : "ok", \
+		       what, secs
+		fflush()
+		cur = ""
+		next
+	}
+	/^# PROGRAM / {
+		cur = $3
+		pass = fail = skip = xfail = results = skipped = 0
+		secs = "?"
+		next
+	}
+	cur == "" { next }
+	/^1\.\.0/ && tolower($0) ~ /# *skip/ { skipped = 1; next }
+	/^(not )?ok [0-9]+/ {
+		results++
+		d = tolower($0)
+		if (d ~ /# *skip/) skip++
+		else if ($1 == "ok") pass++
+		else if (d ~ /# *todo/) xfail++
+		else fail++
+		next
+	}
+	/^Bail out!/ { fail++ }'
+}
+
+# run_host NAME LOG CMD...: run a host-side program with its output in LOG
+# (V=1: shown too), append it to the results framed as run_all.sh frames a
+# guest program, and print its result line.
 run_host() {
 	local name=$1 log=$2 start rc
 	shift 2
 	start=$(date +%s)
+	echo "$name $log" >>"$out/host-logs"
 	set +e
-	"$@" </dev/null 2>&1 | tee "$log"
-	rc=${PIPESTATUS[0]}
+	if verbose; then
+		"$@" </dev/null 2>&1 | tee "$log"
+		rc=${PIPESTATUS[0]}
+	else
+		"$@" </dev/null >"$log" 2>&1
+		rc=$?
+	fi
 	set -e
 	{
 		echo "# PROGRAM $name"
@@ -80,8 +152,38 @@ run_host() {
 		[ -z "$(tail -c 1 "$log")" ] || echo
 		echo "# PROGRAM-TIME $name $(($(date +%s) - start))"
 		echo "# PROGRAM-EXIT $name $rc"
-	} >>"$results"
+	} >"$out/frame"
+	cat "$out/frame" >>"$results"
+	ktap_line <"$out/frame"
 }
+
+# guest_progress: the guest log on stdin as it grows; prints the boot and
+# each guest program's line as it ends.
+guest_progress() {
+	local line name=
+	while IFS= read -r line; do
+		line=${line%$'\r'}
+		qemu_line "$line" && continue
+		case $line in
+		'# PROGRAM-EXIT '*)
+			[ -n "$name" ] || continue
+			printf '%s\n' "$line" >&9
+			exec 9>&-
+			ktap_line <"$out/frame"
+			name= ;;
+		'# PROGRAM '*)
+			[ -z "$name" ] || exec 9>&-
+			name=${line#'# PROGRAM '}
+			exec 9>"$out/frame"
+			printf '%s\n' "$line" >&9 ;;
+		*)	[ -z "$name" ] || printf '%s\n' "$line" >&9 ;;
+		esac
+	done
+	[ -z "$name" ] || exec 9>&-
+	[ "$progress_open" = 0 ] || line_close "no guest"
+}
+
+line_note "check: kernel $KVER; logs in $out (V=1 shows everything)"
 
 step "static checks"
 if [ -x "$REPO/scripts/static-checks.sh" ]; then
@@ -152,8 +254,11 @@ if [ -n "$model_failed" ]; then
 fi
 
 step "selftests in QEMU"
+qemu_stage=$stage_no
 set +e
-O_DIR=$build "$REPO/scripts/qemu-run.sh" --timeout 900 \
+line_open "  boot $KVER"
+O_DIR=$build run_qemu guest_progress "$out/qemu-run.log" "$out/guest.log" -- \
+	"$REPO/scripts/qemu-run.sh" --timeout 900 \
 	--log "$out/console.log" --kernel-log "$out/kernel.log" \
 	--guest-log "$out/guest.log" --result "$out/qemu-result" \
 	-- sh /tests/run_all.sh
@@ -180,6 +285,12 @@ fi
 [ "$setup_errors" = 0 ] ||
 	echo "qemu: $setup_errors guest setup step(s) failed (modules," \
 	     "zram or huge pages; see $out/guest.log)" >>"$extra"
+
+step "make install and dkms (scratch dirs)"
+run_host install "$out/install.log" "$REPO/scripts/install-check.sh" \
+	install "$out/install"
+run_host dkms "$out/dkms.log" "$REPO/scripts/install-check.sh" \
+	dkms "$out/dkms"
 
 step "selftests on the debug kernel"
 if [ "${CHECK_DEBUG_KERNEL:-0}" != 1 ]; then
@@ -323,15 +434,80 @@ elif [ "$guest_exit" != 0 ] &&
 	echo "run_all.sh: exited with status $guest_exit" >>"$extra"
 fi
 
-# Summary.
+# excerpt FILE: what a failed program printed around its first failure:
+# the lines before the first "not ok" or "Bail out!" and the diagnostics
+# right after it; the last lines when there is none.
+excerpt() {
+	LC_ALL=C awk '
+	function show(k,    i) {
+		for (i = (n > k ? n - k : 0) + 1; i <= n; i++)
+			print "  | " buf[i % 16]
+	}
+	{ sub(/\r$/, "") }
+	hit == 1 && /^#/ && after++ < 15 { print "  | " $0; next }
+	hit { hit = 2; next }
+	/^(not ok [0-9]|Bail out!)/ {
+		hit = 1
+		show(10)
+		print "  | " $0
+		next
+	}
+	{ buf[++n % 16] = $0 }
+	END { if (!hit) show(15) }' "$1"
+}
+
+# failure_tails: the end of what each failed program printed (the first
+# few programs), and of the console when the guest did not complete.
+failure_tails() {
+	local name log shown=0
+	for name in $(sed -n 's/^F \([^:]*\):.*/\1/p' "$out/parsed" | uniq); do
+		[ $shown -lt 4 ] || { echo "  (more failed programs: see the logs)"; break; }
+		shown=$((shown + 1))
+		echo
+		log=$(awk -v n="$name" '$1 == n { print $2 }' "$out/host-logs" |
+		      tail -n 1)
+		if [ -n "$log" ]; then
+			echo "$name ($log):"
+			excerpt "$log"
+			continue
+		fi
+		echo "$name (from $out/guest.log):"
+		tr -d '\r' <"$out/guest.log" | awk -v n="$name" '
+			$0 == "# PROGRAM " n { on = 1 }
+			on { print }
+			on && $1 == "#" && $2 == "PROGRAM-EXIT" && $3 == n { on = 0 }' \
+			>"$out/frame"
+		excerpt "$out/frame"
+	done
+	if [ "$guest_exit" = none ] || grep -q '^kernel: ' "$extra"; then
+		echo
+		show_tail "$out/console.log" 20
+	fi
+}
+
+# Summary: one row per program in summary.txt, one per stage printed.
 step "summary"
 total_pass=0 total_fail=0 total_skip=$skip_notes total_xfail=0
+declare -A stage_of=()
+while read -r name n; do
+	stage_of[$name]=$n
+done < <(awk '/^# STAGE / { s = $3 } /^# PROGRAM / { print $3, s }' \
+	 "$results")
+declare -a g_n=() g_pass=() g_fail=() g_skip=() g_xfail=() g_secs=()
 printf '%-34s %6s %6s %6s %6s %5s %5s\n' program pass fail skip xfail \
-	exit secs
+	exit secs >"$out/summary.txt"
 while read -r tag name pass fail skip xfail rc secs; do
 	[ "$tag" = R ] || continue
 	printf '%-34s %6d %6d %6d %6d %5s %5s\n' "$name" "$pass" "$fail" \
-		"$skip" "$xfail" "$rc" "$secs"
+		"$skip" "$xfail" "$rc" "$secs" >>"$out/summary.txt"
+	g=${stage_of[$name]:-$qemu_stage}
+	g_n[$g]=$((${g_n[$g]:-0} + 1))
+	g_pass[$g]=$((${g_pass[$g]:-0} + pass))
+	g_fail[$g]=$((${g_fail[$g]:-0} + fail))
+	g_skip[$g]=$((${g_skip[$g]:-0} + skip))
+	g_xfail[$g]=$((${g_xfail[$g]:-0} + xfail))
+	case $secs in *[!0-9]*|'') secs=0 ;; esac
+	g_secs[$g]=$((${g_secs[$g]:-0} + secs))
 	total_pass=$((total_pass + pass))
 	total_fail=$((total_fail + fail))
 	total_skip=$((total_skip + skip))
@@ -340,18 +516,32 @@ done <"$out/parsed"
 nextra=$(wc -l <"$extra")
 [ "$nextra" = 0 ] ||
 	printf '%-34s %6s %6d %6s %6s %5s %5s\n' "(qemu, kernel)" - \
-		"$nextra" - - "$qemu_rc" -
+		"$nextra" - - "$qemu_rc" - >>"$out/summary.txt"
 total_fail=$((total_fail + nextra))
+printf '%-36s %8s %6s %6s %6s %6s %5s\n' stage programs pass fail skip \
+	xfail secs
+for g in "${!g_n[@]}"; do
+	printf '%-36s %8d %6d %6d %6d %6d %5d\n' "${stage_title[$g]}" \
+		"${g_n[$g]}" "${g_pass[$g]}" "${g_fail[$g]}" "${g_skip[$g]}" \
+		"${g_xfail[$g]}" "${g_secs[$g]}"
+done
+[ "$nextra" = 0 ] ||
+	printf '%-36s %8s %6s %6d %6s %6s %5s\n' "(qemu, kernel)" - - \
+		"$nextra" - - -
 
 if [ "$total_fail" -gt 0 ]; then
 	echo
 	echo "Failures:"
 	sed -n 's/^F /  FAIL /p' "$out/parsed"
 	sed 's/^/  FAIL /' "$extra"
+	failure_tails
 fi
 echo
-echo "Logs: $out (console.log: kernel and guest output; guest.log:" \
-     "the guest programs' output; kernel.log: the kernel's)"
+echo "Logs: $out"
+echo "  console.log: kernel and guest; guest.log: the guest programs;" \
+     "kernel.log: the kernel;"
+echo "  <program>.log, model/: the host programs; summary.txt: the table" \
+     "per program"
 echo "Time: $(( $(date +%s) - t0 ))s for $programs program(s)"
 echo "($total_skip skipped, $total_xfail expected failures)"
 echo "$total_pass passed, $total_fail failed"

@@ -8,13 +8,17 @@
 # Boots the test kernel through scripts/qemu-run.sh (zram swap, this tree's
 # modules loaded) and runs /tests/ndemo_pageout_demo there, which mirrors
 # MiB (default 64, or $DEMO_MIB) of memory through the notifier-demo
-# device in each mode, pages it out and reads it back.  The console
-# streams live; at the end the demo's table is printed on its own.
+# device in each mode, pages it out and reads it back.  It prints one line
+# per mode as it runs, then the demo's table and a verdict: what the
+# figures of the table show, as a paragraph made from them.  The console
+# (kernel and guest) goes to the logs; V=1 shows it as it comes.
 #
 # BUILD_DIR is the build output directory (the Makefile's build/); the
 # demo binary is expected at BUILD_DIR/tools/ndemo_pageout_demo, and the
 # logs go to BUILD_DIR/demo-*.log.  Extra qemu-run.sh options can be given
-# in $QEMU_RUN_OPTS (e.g. "--mem 2048").
+# in $QEMU_RUN_OPTS (e.g. "--mem 2048").  With VERDICT_OUT=FILE the
+# verdict is appended to FILE instead of printed ("make demo" prints all
+# verdicts at the end).
 #
 # Exit status: 0 if the demo ran, printed its table and the guest and
 # kernel stayed healthy; 1 otherwise; 2 for usage errors.
@@ -23,8 +27,82 @@ set -u
 
 die() { echo "demo: error: $*" >&2; exit 2; }
 
+# verdict: a paragraph on the table's rows (stdin, "|"-separated cells:
+# mode, MiB, RSS before, after pressure, after device read, swap-outs,
+# swap-ins, data check; RSS cells "process / region" in MiB).
+verdict() {
+	LC_ALL=C awk -F'|' '
+	function trim(x) { gsub(/^ +| +$/, "", x); return x }
+	function region(cell,    a) { split(cell, a, "/"); return trim(a[2]) + 0 }
+	NF >= 8 && trim($2) ~ /^[0-9]+$/ {
+		m = trim($1)
+		MIB[m] = trim($2); B[m] = region($3); P[m] = region($4)
+		A[m] = region($5); SO[m] = trim($6); SI[m] = trim($7)
+		D[m] = trim($8)
+		KEPT[m] = B[m] > 0 ? 100 * P[m] / B[m] : -1
+	}
+	END {
+		if (!("notifier" in KEPT) || !("pinned" in KEPT)) {
+			print "notifier-demo: the table is incomplete; no verdict."
+			exit
+		}
+		n = "notifier"; p = "pinned"
+		printf "notifier-demo, %d MiB mirrored by the device: with MMU " \
+		       "notifiers two MADV_PAGEOUT calls left %.1f MiB of the " \
+		       "region in RAM (%d pages swapped out) and the device" \
+		       "'"'"'s read brought %.1f MiB back (%d swap-ins); " \
+		       "pinned, %.1f of %.1f MiB stayed in RAM (%d swapped " \
+		       "out). ", MIB[n], P[n], SO[n], A[n], SI[n], P[p], B[p], SO[p]
+		printf "Reclaim took %.0f%% of the mirrored memory with " \
+		       "notifiers and %.0f%% from the pinned device", \
+		       100 - KEPT[n], 100 - KEPT[p]
+		if (KEPT[n] <= 10 && KEPT[p] >= 90)
+			printf ": a device on MMU notifiers gives its memory " \
+			       "back to reclaim, a pinning one does not. "
+		else if (KEPT[n] > 10)
+			printf ", less than expected of the notifier mode (see " \
+			       "the logs). "
+		else
+			printf ", more than pinning should allow (see the logs). "
+		if (D[n] == "ok" && D[p] == "ok")
+			print "The data read back intact in both modes."
+		else
+			printf "The data check FAILED (notifier: %s, pinned: %s).\n", \
+			       D[n], D[p]
+	}' | fmt -w 76
+}
+
+# progress: the guest log on stdin as it grows; one line per mode.
+progress() {
+	local line n=0 start=0
+	while IFS= read -r line; do
+		line=${line%$'\r'}
+		qemu_line "$line" && continue
+		case $line in
+		'ndemo_pageout_demo: '*' mode, '*' MiB...')
+			[ "$progress_open" = 0 ] ||
+				line_close "done ($((SECONDS - start))s)"
+			n=$((n + 1))
+			start=$SECONDS
+			line=${line#ndemo_pageout_demo: }
+			line_open "  [$n/2] ${line%...}" ;;
+		'ndemo| BEGIN')
+			[ "$progress_open" = 0 ] ||
+				line_close "done ($((SECONDS - start))s)" ;;
+		'ndemo_pageout_demo: '*)
+			line_note "  $line" ;;
+		esac
+	done
+	[ "$progress_open" = 0 ] || line_close "did not finish"
+}
+
 if [ $# -lt 1 ] || [ $# -gt 2 ]; then die "usage: $0 BUILD_DIR [MiB]"; fi
 REPO=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/progress.sh
+. "$REPO/scripts/progress.sh"
+KVER=${KVER:-$(find /lib/modules -mindepth 1 -maxdepth 1 -name '[0-9]*' \
+	       -printf '%f\n' 2>/dev/null | sort -V | tail -n 1)}
+export KVER
 build=$(mkdir -p "$1" && cd "$1" && pwd) || die "cannot use build dir '$1'"
 mib=${2:-${DEMO_MIB:-64}}
 case $mib in ''|*[!0-9]*|0) die "MiB must be a positive number, got '$mib'" ;; esac
@@ -45,8 +123,13 @@ zram=$((mib * 2 + 64))
 [ $zram -ge 512 ] || zram=512
 zram=${zram}M
 
+# The modes ndemo_pageout_demo runs, in its order: notifier, pinned.
+line_note "demo: notifier-demo, $mib MiB mirrored by /dev/hmm_dmirror0 in" \
+	  "each mode (log: $console)"
+line_open "  boot $KVER"
 # shellcheck disable=SC2086
-O_DIR=$build "$REPO/scripts/qemu-run.sh" --timeout $((600 + 10 * mib)) \
+O_DIR=$build run_qemu progress "$build/demo-qemu-run.log" "$guest" -- \
+	"$REPO/scripts/qemu-run.sh" --timeout $((600 + 10 * mib)) \
 	--mem "$mem" --append "mm.zram=$zram" \
 	--log "$console" --kernel-log "$build/demo-kernel.log" \
 	--guest-log "$guest" --result "$result" \
@@ -61,6 +144,7 @@ echo
 echo "================ notifier-demo: pinned vs notifier under MADV_PAGEOUT ================"
 if [ -n "$table" ]; then
 	printf '%s\n' "$table"
+	printf '%s\n' "$table" | verdict >"$build/demo-verdict.txt"
 else
 	echo "demo: no result table in the guest output ($guest)."
 	if grep -q 'ndemo_pageout_demo: ' "$guest" 2>/dev/null; then
@@ -77,5 +161,16 @@ else
 fi
 echo "======================================================================================"
 echo "logs: $console (all), $guest (guest only)"
-[ $rc -eq 0 ] || echo "demo: FAILED (see qemu-run's verdict above)"
+if [ -s "$build/demo-verdict.txt" ]; then
+	if [ -n "${VERDICT_OUT:-}" ]; then
+		{ cat "$build/demo-verdict.txt"; echo; } >>"$VERDICT_OUT"
+	else
+		echo
+		cat "$build/demo-verdict.txt"
+	fi
+fi
+if [ $rc -ne 0 ]; then
+	echo "demo: FAILED; last lines of the console:"
+	show_tail "$console" 15
+fi
 exit $rc

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # linux-source.sh DEST - extract the few Linux 6.1 source files the project
-# uses (the hmm selftest, its harness and UAPI headers, checkpatch and
-# kernel-doc) from Debian's linux-source-6.1 tarball into DEST.
+# uses (the hmm selftest, its harness and UAPI headers, the test_hmm module
+# the benchmark compares against, checkpatch and kernel-doc) from Debian's
+# linux-source-6.1 tarball into DEST.
 #
 # Nothing from the kernel tree is kept in this repository; these files are
 # extracted at build time.  DEST is owned by this script: it is replaced as a
@@ -24,6 +25,7 @@ tools/testing/selftests/vm/hmm-tests.c
 tools/testing/selftests/kselftest_harness.h
 tools/testing/selftests/kselftest.h
 lib/test_hmm_uapi.h
+lib/test_hmm.c
 mm/gup_test.h
 scripts/kernel-doc
 scripts/checkpatch.pl

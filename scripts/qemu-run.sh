@@ -12,6 +12,10 @@
 #                    --shell defaults to 0)
 #   --mem MB         guest memory (default 1024)
 #   --smp N          guest CPUs (default 2)
+#   --icount SHIFT   virtual time from the instruction count (QEMU -icount
+#                    shift=SHIFT): the guest clock advances 2^SHIFT ns per
+#                    instruction, whatever the host's load, so benchmark
+#                    timings repeat from run to run
 #   --shell          interactive shell on the console instead of a command
 #                    (Ctrl-A x quits QEMU, Ctrl-A c toggles its monitor)
 #   --append ARGS    extra kernel command line arguments
@@ -115,7 +119,7 @@ set -eu
 {
 die() { echo "qemu-run: error: $*" >&2; exit 2; }
 is_uint() { case $1 in ''|*[!0-9]*) return 1 ;; esac; }
-usage() { sed -n '9,27s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+usage() { sed -n '9,31s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 O_DIR=${O_DIR:-$REPO/build}
@@ -138,6 +142,7 @@ is_uint "$max_lines" ||
 timeout_s=
 mem=1024
 smp=2
+icount=
 shell=0
 extra_append=
 kernel=
@@ -157,8 +162,8 @@ while [ $# -gt 0 ]; do
 		set -- "$opt" "$val" "$@" ;;
 	esac
 	case $opt in
-	--timeout|--mem|--smp|--append|--log|--kernel-log|--guest-log|--result|\
-	--kernel|--kmod-dir|--ko-dir)
+	--timeout|--mem|--smp|--icount|--append|--log|--kernel-log|--guest-log|\
+	--result|--kernel|--kmod-dir|--ko-dir)
 		[ $# -ge 2 ] || die "option $opt needs an argument"
 		val=$2; shift 2 ;;
 	--shell) shell=1; shift; continue ;;
@@ -176,6 +181,8 @@ while [ $# -gt 0 ]; do
 			die "--smp wants a CPU count, got '$val'"
 	       fi
 	       smp=$val ;;
+	--icount) is_uint "$val" || die "--icount wants a shift, got '$val'"
+		  icount=$val ;;
 	--append) extra_append="$extra_append $val" ;;
 	--log) log=$val ;;
 	--kernel-log) klog=$val ;;
@@ -653,6 +660,7 @@ append="$append softlockup_panic=0 rdinit=/init$extra_append"
 qemu=(qemu-system-x86_64 -machine q35 -cpu max -smp "$smp" -m "$mem"
       -nodefaults -display none -no-reboot
       -kernel "$kernel" -initrd "$tmp/initramfs.cpio.gz" -append "$append")
+[ -z "$icount" ] || qemu+=(-icount "shift=$icount")
 
 start=$(date +%s.%N)
 if [ "$shell" = 1 ]; then

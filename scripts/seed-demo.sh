@@ -16,8 +16,13 @@
 # with MMU notifiers), pinned (/dev/kvm_mirror, KVMM_VM_PINNED) and
 # realkvm (the kernel's KVM, nested SVM), for a small and a large VM,
 # each alone and both at once, under MADV_PAGEOUT and under a memory hog.
-# The table printed at the end is built from the RESULT lines of that one
-# run; a run that failed shows as an ERROR row.
+# While it runs, one line per run ("[ 3/18] mirror, large VM (128 MiB)
+# alone, pageout ... ok"); the console goes to the logs (V=1 shows it).
+# The tables printed at the end are built from the RESULT lines of that
+# one run; a run that failed shows as an ERROR row.  Each table is
+# followed by a verdict, a paragraph made from its figures; with
+# VERDICT_OUT=FILE the verdicts are appended to FILE instead ("make demo"
+# prints all of them at the end).
 #
 # Environment: SEED_SMALL_MIB, SEED_LARGE_MIB (default 32, 128) size the
 # VMs; SEED_GUEST_MEM (default 768) is the guest RAM in MiB (the hog
@@ -31,9 +36,10 @@ set -u
 
 die() { echo "seed-demo: error: $*" >&2; exit 2; }
 
-# table ELAPSED: the report, from the guest's "seed| " lines on stdin.
+# table ELAPSED VERDICT_FILE: the report, from the guest's "seed| " lines on
+# stdin; the verdicts go to VERDICT_FILE.
 table() {
-	LC_ALL=C awk -v elapsed="$1" '
+	LC_ALL=C awk -v elapsed="$1" -v vfile="$2" '
 function f(key) {
 	return (key in F) ? F[key] : "-"
 }
@@ -85,18 +91,38 @@ function parse(line,    i, n, w, k) {
 	ES[nrow] = f("mmu_entries_stopped"); EP[nrow] = f("mmu_entries_after_pressure")
 	YC[nrow] = f("mmu_young_cleared"); ZP[nrow] = f("mmu_zapped")
 	PN[nrow] = f("mmu_pinned"); RF[nrow] = f("mmu_mapped_resume")
-	# Per backend and pressure: the range of what matters.
+	# Per backend and pressure: the ranges the verdicts quote.
 	k = B[nrow] SUBSEP P[nrow]
-	if (!(k in MAXR1) || RSS1[nrow] + 0 > MAXR1[k]) MAXR1[k] = RSS1[nrow] + 0
-	if (!(k in MAXG1) || G1[nrow] + 0 > MAXG1[k]) MAXG1[k] = G1[nrow] + 0
 	rp = G0[nrow] > 0 ? 100 * (G0[nrow] - G1[nrow]) / G0[nrow] : 0
-	if (!(k in MINREC) || rp < MINREC[k]) MINREC[k] = rp
-	if (!(k in MAXREC) || rp > MAXREC[k]) MAXREC[k] = rp
-	ap = G0[nrow] > 0 ? 100 * F["guest_active_before_kb"] / G0[nrow] : -1
-	if (!(k in MINACT) || ap < MINACT[k]) MINACT[k] = ap
-	if (!(k in MAXACT) || ap > MAXACT[k]) MAXACT[k] = ap
+	rng("rec", k, rp); rng("rss1", k, RSS1[nrow])
+	if (G0[nrow] > 0)
+		rng("act", k, 100 * F["guest_active_before_kb"] / G0[nrow])
 	SEEN[k] = 1
+	NRUN[k]++
+	if (F["data"] == "ok") NOK[k]++
+	if (MMU[nrow]) {
+		rng("es", k, ES[nrow]); rng("ep", k, EP[nrow])
+		rng("yc", k, YC[nrow]); rng("zp", k, ZP[nrow])
+		rng("pn", k, PN[nrow]); rng("rf", k, RF[nrow])
+		MSEEN[k] = 1
+	}
 	next
+}
+# rng WHAT KEY VALUE: keep the range of a counter per backend and pressure.
+function rng(w, k, v) {
+	if (v == "-")
+		return
+	v += 0
+	SUM[w, k] += v
+	CNT[w, k]++
+	if (!((w, k) in LO) || v < LO[w, k]) LO[w, k] = v
+	if (!((w, k) in HI) || v > HI[w, k]) HI[w, k] = v
+}
+# span W K: "a" or "a-b", the range of counter W (for "rec", "act": %).
+function span(w, k,    lo, hi, fm) {
+	fm = (w == "rec" || w == "act") ? "%.1f" : "%d"
+	lo = sprintf(fm, LO[w, k]); hi = sprintf(fm, HI[w, k])
+	return lo == hi ? lo : lo "-" hi
 }
 END {
 	hdr = "%-8s %-8s %-5s %4s %-12s %9s %11s %11s %9s %8s %9s %6s %s\n"
@@ -125,52 +151,19 @@ END {
 	print "stopped (/proc/kpageflags).  DATA: every pattern word read back intact."
 	print "RUN together: both VMs stopped at once, pressure applied to both (the hog"
 	print "runs while both are stopped), then both resumed."
-	mmu_table()
-	print ""
-	print "What the figures say (ranges over the rows above):"
-	split("mirror pinned realkvm", bes, " ")
-	split("pageout hog", prs, " ")
-	for (b = 1; b <= 3; b++)
-		for (p = 1; p <= 2; p++) {
-			k = bes[b] SUBSEP prs[p]
-			if (!(k in SEEN))
-				continue
-			printf "  %-7s %-7s reclaimed %5.1f%%..%5.1f%%, guest Rss after pressure <= %d kB, process Rss <= %d kB\n", \
-			       bes[b], prs[p], MINREC[k], MAXREC[k], MAXG1[k], MAXR1[k]
-		}
 	left = 0
 	for (i = 1; i <= nrow; i++) {
 		if (i in ERR || SWL[i] + 0 == 0)
 			continue
-		if (!left++)
-			print "  guest memory in swap again after the resume (reclaim during it):"
-		printf "    %s %s %s %s: %d kB; reclaim took %s pages system-wide meanwhile\n", \
+		if (!left++) {
+			print ""
+			print "Guest memory in swap again after the resume (reclaim during it):"
+		}
+		printf "  %s %s %s %s: %d kB; reclaim took %s pages system-wide meanwhile\n", \
 		       B[i], R[i], V[i], PK[i], SWL[i], RR[i]
 	}
-	if (!left)
-		print "  after every resume, all of the guest memory was back in RAM."
-	print ""
-	print "Why:"
-	print "- MADV_PAGEOUT: with MMU notifiers (mirror, realkvm) reclaim asks the"
-	print "  secondary MMU first: the first call finds every page young through the"
-	print "  clear_flush_young hook and clears it, the second unmaps it, which zaps"
-	print "  the secondary entry, and the page can go to swap: all of a stopped"
-	print "  guest'"'"'s memory can leave, as in 2008.  Pinned (KVM before notifiers)"
-	print "  holds a FOLL_LONGTERM pin on every page it mapped, and reclaim cannot"
-	print "  unmap a pinned anonymous page."
-	print "- The hog: LRU reclaim takes pages from the inactive list, and ages the"
-	print "  active list only once the inactive one is small next to it.  Real KVM"
-	print "  marks every page it maps accessed twice (GUP with FOLL_TOUCH, then"
-	print "  kvm_release_pfn_clean()), so a guest that has just run sits on the"
-	print "  active list (ACTIVE) while the hog refills the inactive list; reclaim"
-	print "  reaches it only as often as the inactive list runs low, which differs"
-	print "  from run to run (compare the realkvm hog rows).  Our client faults"
-	print "  through hmm_range_fault(), which leaves the page where the fault put it"
-	print "  (inactive).  Its vCPU accesses only set young bits in the mirror table,"
-	print "  reported through the helper'"'"'s clear_flush_young / clear_young /"
-	print "  test_young hooks: the first LRU scan finds the page young and clears"
-	print "  the bit; a stopped VM sets no new ones, so the next scan may reclaim"
-	print "  it.  Pinned pages cannot go."
+	mmu_table()
+	verdicts()
 	if (nerr) printf "\n%d run(s) failed: see the ERROR rows.\n", nerr
 	if (nbad) printf "\n%d run(s) read back bad data.\n", nbad
 	if (elapsed != "?")
@@ -195,17 +188,231 @@ function mmu_table(    i, h, any) {
 	print "YOUNG-CLEARED: accessed bits the aging hooks reported and cleared during"
 	print "the pressure; ZAPPED: entries invalidations removed; PINNED: pages pinned"
 	print "after the pressure; REFAULTED: pages the resume mapped again."
+}
+function has(b, p) { return (b SUBSEP p) in SEEN }
+# add ITEM: append to the list being built in L ("a", "a and b",
+# "a, b and c").
+function add(item) {
+	NL++
+	LI[NL] = item
+}
+function joined(    i, s) {
+	s = ""
+	for (i = 1; i <= NL; i++)
+		s = s (i == 1 ? "" : i == NL ? " and " : ", ") LI[i]
+	NL = 0
+	return s
+}
+# The verdicts: one paragraph per table, each sentence from the figures.
+function verdicts(    b, k, s, ok, all, bes, i, m, r) {
+	split("mirror realkvm pinned", bes, " ")
+	s = sprintf("Seed experiment (%d rows). ", nrow)
+	k = "pageout"
+	for (i = 1; i <= 3; i++) {
+		b = bes[i]
+		if (has(b, k))
+			add(sprintf("%s kB (%s%%) with %s", span("rss1", b SUBSEP k), \
+				    span("rec", b SUBSEP k), b))
+	}
+	if (NL) {
+		s = s sprintf("After %s MADV_PAGEOUT rounds, a stopped guest" \
+			      "'"'"'s VMM process kept this much RSS (and reclaim " \
+			      "took this share of guest memory): %s.", rounds, \
+			      joined())
+		m = "mirror" SUBSEP k; r = "realkvm" SUBSEP k
+		if ((m in SEEN) && (r in SEEN) && HI["rss1", m] < 1024 && \
+		    HI["rss1", r] < 1024)
+			s = s " Both MMU-notifier backends stay below 1 MB, the" \
+			      " figure of the 2008 seed."
+		if (has("pinned", k) && HI["rec", "pinned" SUBSEP k] < 1)
+			s = s " Pinned gave reclaim nothing."
+		s = s " "
+	}
+	k = "hog"
+	for (i = 1; i <= 3; i++) {
+		b = bes[i]
+		if (has(b, k))
+			add(sprintf("%s%% of %s'"'"'s", span("rec", b SUBSEP k), b))
+	}
+	if (NL) {
+		s = s sprintf("Under the %s MiB hog, reclaim took %s guest memory", \
+			      hog, joined())
+		for (i = 1; i <= 3; i++) {
+			b = bes[i]
+			if (has(b, k) && (("act", b SUBSEP k) in LO))
+				add(sprintf("%s%% of %s'"'"'s", \
+					    span("act", b SUBSEP k), b))
+		}
+		if (NL)
+			s = s sprintf("; when the guests stopped, %s were on the " \
+				      "active LRU list", joined())
+		s = s "."
+		m = "mirror" SUBSEP k; r = "realkvm" SUBSEP k
+		if ((m in SEEN) && (r in SEEN)) {
+			am = SUM["rec", m] / CNT["rec", m]
+			ar = SUM["rec", r] / CNT["rec", r]
+			if (am > ar + 10)
+				s = s sprintf(" On average the hog took more of our" \
+					      " client'"'"'s idle guests (%.1f%%) than of" \
+					      " real KVM'"'"'s (%.1f%%)", am, ar)
+			else if (am < ar - 10)
+				s = s sprintf(" On average the hog took less of our" \
+					      " client'"'"'s idle guests (%.1f%%) than of" \
+					      " real KVM'"'"'s (%.1f%%)", am, ar)
+			else
+				s = s sprintf(" On average the hog took about as much" \
+					      " of both (%.1f%% and %.1f%%)", am, ar)
+			if (HI["rec", r] - LO["rec", r] > 20 && \
+			    HI["rec", m] - LO["rec", m] <= 5)
+				s = s ", real KVM'"'"'s share varying from run to" \
+				      " run, ours not"
+			if ((("act", r) in LO) && (("act", m) in HI) && \
+			    LO["act", r] > HI["act", m] + 50 && am > ar)
+				s = s "; real KVM'"'"'s pages sat on the active list," \
+				      " which reclaim ages last"
+			s = s "."
+		}
+		s = s " "
+	}
+	ok = all = 0
+	for (k in NRUN) { all += NRUN[k]; ok += NOK[k] }
+	if (all)
+		s = s sprintf("%d of %d guests read all their memory back intact " \
+			      "after the resume.", ok, all)
+	if (nerr)
+		s = s sprintf(" %d run(s) failed (ERROR rows).", nerr)
+	print s > vfile
+	mmu_verdict()
+}
+function mmu_verdict(    b, p, k, s, i, bes, prs, any, part) {
+	split("mirror pinned", bes, " ")
+	split("pageout hog", prs, " ")
+	s = "Secondary MMU counters:"
+	for (i = 1; i <= 2; i++) {
+		b = bes[i]
+		for (p = 1; p <= 2; p++) {
+			k = b SUBSEP prs[p]
+			if (!(k in MSEEN))
+				continue
+			part = sprintf("under %s %s -> %s entries (%s zapped, %s " \
+				       "accessed bits cleared", prs[p], span("es", k), \
+				       span("ep", k), span("zp", k), span("yc", k))
+			if (HI["pn", k] > 0)
+				part = part ", " span("pn", k) " pages pinned"
+			add(part ")")
+		}
+		if (NL) {
+			any = 1
+			s = s sprintf(" %s %s;", b, joined())
+		}
+	}
+	if (!any)
+		return
+	sub(/;$/, ".", s)
+	k = "mirror" SUBSEP "pageout"
+	if ((k in MSEEN) && HI["ep", k] == 0 && LO["zp", k] > 0)
+		s = s " Under MADV_PAGEOUT the mirror'"'"'s table emptied through" \
+		      " invalidations as the core VM unmapped the pages" \
+		      (LO["yc", k] > 0 ? ", after the aging hooks had reported" \
+		       " and cleared the accessed bits once." : ".")
+	k = "pinned" SUBSEP "pageout"
+	if ((k in MSEEN) && HI["zp", k] == 0 && LO["pn", k] > 0)
+		s = s " Pinned lost no entry: its pins keep reclaim from" \
+		      " unmapping the pages."
+	print "" > vfile
+	print s > vfile
 }'
 }
+
+# field NAME LINE: the value of NAME=value in LINE.
+field() {
+	[[ " $2 " =~ \ $1=([^ ]*)\  ]] && echo "${BASH_REMATCH[1]}"
+}
+
+# progress: the guest log on stdin as it grows; one line per run of
+# seed_demo_guest.sh, finished by its RESULT or ERROR line(s).  The runs,
+# as that script's loops make them: per backend, each VM alone under each
+# pressure, then both together under each (4 + 2).
+progress() {
+	local line n=0 total=$((3 * (4 + 2))) want=0 start=0 res='' bad=0 pair=0
+	while IFS= read -r line; do
+		line=${line%$'\r'}
+		qemu_line "$line" && continue
+		case $line in
+		'seed-demo: '*', '*'VM'*)
+			[ "$want" = 0 ] || line_close "no result"
+			n=$((n + 1))
+			start=$SECONDS
+			res='' bad=0
+			case $line in
+			*together*) want=2 pair=1 ;;
+			*) want=1 pair=0 ;;
+			esac
+			line_open "$(printf '  [%2d/%d] %s' "$n" "$total" \
+				     "${line#seed-demo: }")" ;;
+		'seed| ERROR backend='*' run=all '*)
+			[ "$want" = 0 ] || line_close "no result"
+			want=0
+			line_note "  $(field backend "$line"): not run:" \
+				  "${line#* reason=}" ;;
+		'seed| RESULT '*|'seed| ERROR '*)
+			[ "$want" -gt 0 ] || continue
+			[ -z "$res" ] || res="$res, "
+			[ "$pair" = 0 ] || res="$res$(field vm "$line") "
+			if [ "${line#seed| ERROR}" != "$line" ]; then
+				res="${res}ERROR: ${line#* reason=}"
+				bad=1
+			else
+				res="$res$(field proc_rss_before_kb "$line") ->"
+				res="$res $(field proc_rss_after_pressure_kb "$line")"
+				[ "$(field data "$line")" = ok ] || bad=1
+			fi
+			want=$((want - 1))
+			[ "$want" = 0 ] || continue
+			if [ "$bad" = 0 ]; then
+				line_close "RSS $res kB, data ok ($((SECONDS - start))s)"
+			else
+				line_close "FAILED: $res ($((SECONDS - start))s)"
+			fi ;;
+		'seed-demo: '*)
+			line_note "  $line" ;;
+		esac
+	done
+	[ "$progress_open" = 0 ] || line_close "did not finish"
+}
+
+# report LINES_FILE ELAPSED: the tables, and the verdicts printed or
+# appended to $VERDICT_OUT.
+report() {
+	local vfile=$build/seed-demo-verdict.txt
+	: >"$vfile"
+	table "$2" "$vfile" <"$1"
+	[ -s "$vfile" ] || return 0
+	if [ -n "${VERDICT_OUT:-}" ]; then
+		{ fmt -w 76 "$vfile"; echo; } >>"$VERDICT_OUT"
+	else
+		echo
+		fmt -w 76 "$vfile"
+	fi
+}
+
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/progress.sh
+. "$REPO/scripts/progress.sh"
 
 if [ $# -eq 2 ] && [ "$1" = --table ]; then
 	# Print the report of an earlier run again, from its guest log.
 	[ -r "$2" ] || die "cannot read guest log '$2'"
-	tr -d '\r' <"$2" | sed -n 's/^seed| //p' | table "?"
+	build=$(mktemp -d) || exit 2
+	tr -d '\r' <"$2" | sed -n 's/^seed| //p' >"$build/seed-demo-lines.txt"
+	report "$build/seed-demo-lines.txt" "?"
+	rm -rf "$build"
 	exit 0
 fi
 [ $# -eq 1 ] || die "usage: $0 BUILD_DIR  or  $0 --table GUEST_LOG"
-REPO=$(cd "$(dirname "$0")/.." && pwd)
+KVER=${KVER:-$(find /lib/modules -mindepth 1 -maxdepth 1 -name '[0-9]*' \
+	       -printf '%f\n' 2>/dev/null | sort -V | tail -n 1)}
+export KVER
 build=$(mkdir -p "$1" && cd "$1" && pwd) || die "cannot use build dir '$1'"
 small=${SEED_SMALL_MIB:-32}
 large=${SEED_LARGE_MIB:-128}
@@ -229,8 +436,12 @@ result=$build/seed-demo-result
 # room for the hog (as large as the guest RAM) plus both VMs.
 zram=$((2 * gmem + small + large))M
 t0=$(date +%s)
+line_note "seed experiment: stopped guests of $small and $large MiB under" \
+	  "host memory pressure, 3 backends (log: $console)"
+line_open "  boot $KVER"
 # shellcheck disable=SC2086
-O_DIR=$build "$REPO/scripts/qemu-run.sh" --timeout 1200 \
+O_DIR=$build run_qemu progress "$build/seed-demo-qemu-run.log" "$guest" -- \
+	"$REPO/scripts/qemu-run.sh" --timeout 1200 \
 	--mem "$gmem" --append "mm.zram=$zram" \
 	--log "$console" --kernel-log "$build/seed-demo-kernel.log" \
 	--guest-log "$guest" --result "$result" \
@@ -246,10 +457,12 @@ if ! printf '%s\n' "$lines" | grep -qE '^(RESULT|ERROR) '; then
 	echo "seed-demo: no results in the guest output ($guest); last guest lines:"
 	tr -d '\r' <"$guest" 2>/dev/null | tail -n 15 | sed 's/^/  /'
 	echo "============================================================================================="
+	show_tail "$console" 15
 	exit 1
 fi
 
-printf '%s\n' "$lines" | table "$elapsed"
+printf '%s\n' "$lines" >"$build/seed-demo-lines.txt"
+report "$build/seed-demo-lines.txt" "$elapsed"
 
 echo "============================================================================================="
 echo "logs: $console (all), $guest (guest only)"
@@ -257,5 +470,8 @@ if printf '%s\n' "$lines" | grep -q '^ERROR '; then
 	echo "seed-demo: some runs failed (ERROR rows above)"
 	[ $rc -ne 0 ] || rc=1
 fi
-[ $rc -eq 0 ] || echo "seed-demo: FAILED (see qemu-run's verdict above)"
+if [ $rc -ne 0 ]; then
+	echo "seed-demo: FAILED; last lines of the console:"
+	show_tail "$console" 15
+fi
 exit $rc

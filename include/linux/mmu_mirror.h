@@ -31,8 +31,10 @@
 #define _LINUX_MMU_MIRROR_H
 
 #include <linux/bits.h>
+#include <linux/list.h>
 #include <linux/types.h>
 
+struct device;
 struct mm_struct;
 struct mmu_mirror;
 struct mmu_mirror_window;
@@ -75,6 +77,9 @@ struct mmu_mirror_window;
  * @pages_pinned: pages currently pinned (pinned mirrors only)
  * @entries: entries currently present in the table
  * @table_nodes: table nodes currently allocated
+ * @nonblock_failed: non-blockable invalidations refused because they met
+ *	a device access in flight (mmu_mirror_access_begin()); the only
+ *	case in which the helper refuses one
  */
 struct mmu_mirror_stats {
 	u64 faults;
@@ -91,6 +96,7 @@ struct mmu_mirror_stats {
 	u64 pages_pinned;
 	u64 entries;
 	u64 table_nodes;
+	u64 nonblock_failed;
 };
 
 /**
@@ -110,38 +116,107 @@ struct mmu_mirror_stats {
 		      offsetof(struct mmu_mirror_stats, entries_zapped) && \
 		      offsetof(type, pages_pinned) ==			\
 		      offsetof(struct mmu_mirror_stats, pages_pinned) && \
-		      offsetof(type, table_nodes) + 8 ==		\
+		      offsetof(type, nonblock_failed) + 8 ==		\
 		      sizeof(struct mmu_mirror_stats))
+
+/* mmu_mirror_ops->map() flags */
+#define MMU_MIRROR_MAP_WRITE		0x1U	/* the device may write */
+#define MMU_MIRROR_MAP_HUGE		0x2U	/* entries of 2 MiB, not 4 KiB */
+
+/* mmu_mirror_ops->harvest() result bits */
+#define MMU_MIRROR_HARVEST_YOUNG	0x1U	/* the device accessed it */
+#define MMU_MIRROR_HARVEST_DIRTY	0x2U	/* the device wrote it */
 
 /**
  * struct mmu_mirror_ops - what a driver supplies to the helper
  * @flush: make the device forget every translation removed from the
- *	secondary table so far.  Called exactly once per mirror for each
- *	blockable invalidation that removed at least one entry, after all
- *	entries of the invalidated range were removed and before the
- *	invalidation returns to the core VM.  For a non-blockable one,
- *	called by each window that removed entries, right after its zap
- *	(the core VM may end such an invalidation before the mirror's last
- *	callback).  Also after window removal and release, and in pinned
- *	mode before any pin is dropped.  Called with mirror->lock (a
- *	spinlock) held: it must not sleep, must not allocate and must not
- *	call back into the helper.  It cannot fail.  Mandatory.
+ *	secondary table so far (its TLB, its own table's caches).  Called
+ *	exactly once per mirror for each blockable invalidation that removed
+ *	at least one entry, after all entries of the invalidated range were
+ *	removed (and @unmap called for them) and before the invalidation
+ *	returns to the core VM.  For a non-blockable one, called by each
+ *	window that removed entries, right after its zap (the core VM may
+ *	end such an invalidation before the mirror's last callback).  Also
+ *	after window removal and release, in pinned mode before any pin is
+ *	dropped, and in a DMA mirror before any DMA mapping is undone.
+ *	Called with mirror->lock (a spinlock) held: it must not sleep, must
+ *	not allocate and must not call back into the helper.  When it
+ *	returns, the device no longer uses any removed translation.  It
+ *	cannot fail.  Mandatory.
  * @release: optional.  The mm is exiting: every entry has been removed
  *	and later faults fail with -ESRCH.  Called with no helper lock held,
  *	from the MMU notifier release path (possibly inside the mmput() of
  *	the helper's own fault path, which drops every helper lock first);
  *	may sleep but must not call mmu_mirror_destroy().  Not called for a
  *	mirror being destroyed.
+ * @map: optional, for a driver that keeps its own table in the device's
+ *	format.  Program @n entries at @sva, @sva + size, ... where size is
+ *	4 KiB, or 2 MiB with MMU_MIRROR_MAP_HUGE; @addrs[i] is the address
+ *	the device must use for entry i: its DMA address in a mirror made
+ *	by mmu_mirror_create_dev(), its physical address otherwise.
+ *	MMU_MIRROR_MAP_WRITE allows device writes.  Called after the fault's
+ *	sequence check succeeded, for entries just added to the helper's
+ *	table (never for one that was already there), with mirror->lock
+ *	held: must not sleep (GFP_ATOMIC allocations are allowed) and must
+ *	not call back into the helper.  Returns 0, or a negative errno: the
+ *	helper then removes the entries of this call again (calling @unmap
+ *	for the whole range, which must tolerate entries that were never
+ *	programmed, and @flush) and the fault fails with that errno.
+ * @unmap: optional; mandatory with @map.  Remove the device's entries of
+ *	[@sva, @sva + @size), one contiguous range the helper just removed
+ *	from its table.  Called with mirror->lock held before the @flush
+ *	that covers the removal: it must not sleep, allocate or fail, and
+ *	need not flush (batch the invalidation, as iommu_unmap_fast() with
+ *	a gather does; @flush completes it).
+ * @harvest: optional.  Read the accessed and dirty bits the device keeps
+ *	for the entry at @sva of @size (4 KiB or 2 MiB) and return them as
+ *	MMU_MIRROR_HARVEST_* bits; with @clear, also clear the accessed bit
+ *	(aging; no flush is required).  Called with mirror->lock held, for
+ *	each entry before the helper removes it (so the device's dirty bit
+ *	becomes set_page_dirty() before the core VM decides) and for each
+ *	entry the aging hooks test or clear.  Must not sleep or allocate.
+ *	Drivers that learn of accesses otherwise (at the completion of a
+ *	transfer) call mmu_mirror_report_access() instead.
+ *
+ * Software devices that read and write pages through mmu_mirror_access()
+ * need only @flush: the helper's table is their table.
  */
 struct mmu_mirror_ops {
 	void (*flush)(struct mmu_mirror *mirror);
 	void (*release)(struct mmu_mirror *mirror);
+	int (*map)(struct mmu_mirror *mirror, u64 sva, const u64 *addrs,
+		   unsigned int n, unsigned int flags);
+	void (*unmap)(struct mmu_mirror *mirror, u64 sva, u64 size);
+	unsigned int (*harvest)(struct mmu_mirror *mirror, u64 sva, u64 size,
+				bool clear);
+};
+
+/**
+ * struct mmu_mirror_inflight - one device access in flight
+ * @list: entry in the mirror's list of accesses in flight
+ * @start: first secondary address of the access, page aligned
+ * @end: secondary address after the access, page aligned
+ * @access: 0 or MMU_MIRROR_WRITE
+ *
+ * Owned by the caller of mmu_mirror_access_begin() (on its stack or in
+ * its request) until mmu_mirror_access_end(); the helper fills it in.
+ */
+struct mmu_mirror_inflight {
+	struct list_head list;
+	u64 start;
+	u64 end;
+	unsigned int access;
 };
 
 struct mmu_mirror *mmu_mirror_create(struct mm_struct *mm,
 				     const struct mmu_mirror_ops *ops,
 				     unsigned int flags, const char *name,
 				     void *priv);
+struct mmu_mirror *mmu_mirror_create_dev(struct device *dev,
+					 struct mm_struct *mm,
+					 const struct mmu_mirror_ops *ops,
+					 unsigned int flags, const char *name,
+					 void *priv);
 void mmu_mirror_destroy(struct mmu_mirror *mirror);
 void *mmu_mirror_priv(const struct mmu_mirror *mirror);
 struct mm_struct *mmu_mirror_mm(const struct mmu_mirror *mirror);
@@ -161,5 +236,15 @@ int mmu_mirror_snapshot(struct mmu_mirror *mirror, unsigned long hva,
 			unsigned long npages, unsigned long *hmm_pfns);
 void mmu_mirror_get_stats(struct mmu_mirror *mirror,
 			  struct mmu_mirror_stats *stats);
+
+int mmu_mirror_access_begin(struct mmu_mirror *mirror,
+			    struct mmu_mirror_inflight *acc, u64 sva, u64 len,
+			    unsigned int access);
+void mmu_mirror_access_end(struct mmu_mirror *mirror,
+			   struct mmu_mirror_inflight *acc);
+int mmu_mirror_report_access(struct mmu_mirror *mirror, u64 sva, u64 len,
+			     unsigned int access);
+int mmu_mirror_translate(struct mmu_mirror *mirror, u64 sva,
+			 unsigned int access, u64 *addr);
 
 #endif /* _LINUX_MMU_MIRROR_H */

@@ -1,19 +1,53 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ndemo_bench - what mirroring costs the core VM's unmap paths
+ * ndemo_bench - what a dmirror-style device costs the core VM, and what
+ * its fault path costs
  *
- * For each case, the same operation (munmap or MADV_DONTNEED of a 2 MiB
- * aligned region the CPU has populated) is timed on a region nobody
- * mirrors and on one the device has mapped through /dev/hmm_dmirror0,
- * alternating the two, and the ratio of the medians is printed.  Only the
- * ratios mean anything: absolute times under QEMU's emulation do not.
+ * Runs against any device with the dmirror UAPI (READ 0x00, SNAPSHOT 0x04
+ * on ioctl letter 'H'): our GPU-style device and the kernel's test_hmm
+ * register the same /dev/hmm_dmirror0, so one program measures both.
  *
- * Usage: ndemo_bench [ROUNDS]   (default 41)
+ * Figures, each the median of ROUNDS rounds with the interquartile range:
+ *
+ *  unmap   munmap or MADV_DONTNEED of a populated region (4 KiB pages or
+ *          THP) the device has fully mapped, divided by the same operation
+ *          on a region nobody mirrors, measured alternately; the ratio is
+ *          taken per round.
+ *  fault   per page: a READ of a populated region the device has not
+ *          mapped yet (fault + copy) minus a second READ of the same
+ *          region (copy only), taken per round, so the copy, whose cost
+ *          varies much more from round to round than the fault does,
+ *          cancels within the round.  The CPU page tables are populated
+ *          first: what remains is hmm_range_fault() plus the device's
+ *          table updates.
+ *  read    per page: the second READ (lookup and copy of mapped memory).
+ *  walk    per page: a SNAPSHOT of the region (hmm_range_fault() without
+ *          faulting, one byte out per page), the bare page-table walk the
+ *          fault cost is compared with.
+ *  table   our device only (NDEMO_GET_STATS): table bytes per mapped
+ *          4 KiB page and per 2 MiB leaf, and the nodes left after the
+ *          region is unmapped; one measurement each.
+ *
+ * Output: one line per figure,
+ *   bench| LABEL FIGURE MEDIAN Q1 Q3 UNIT
+ * for scripts/bench-hmm.sh to put side by side.  Only ratios taken in one
+ * run mean anything under QEMU's emulation; absolute times are context.
+ *
+ * Usage: ndemo_bench [-d DEVICE] [-l LABEL] [-s MIB] [-f PAGES] [-r FROUNDS]
+ *                    [-u] [ROUNDS]
+ *   -d  device node (default /dev/hmm_dmirror0)
+ *   -l  label printed on every line (default "dev")
+ *   -s  unmap region size in MiB (default 8)
+ *   -f  fault region size in pages (default 256; THP regions are 2 MiB at
+ *       least, of which the first PAGES are read)
+ *   -r  fault rounds (default 201)
+ *   -u  skip the unmap figures
+ *   ROUNDS: unmap rounds (default 41)
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <stdbool.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,18 +58,18 @@
 #include <sys/mman.h>
 #include <linux/notifier_demo.h>
 
-#define REGION		(2UL << 20)
+#define HUGE		(2UL << 20)
 #define PAGE		4096UL
 
 enum op { OP_MUNMAP, OP_DONTNEED };
 
-struct bench_case {
-	const char *name;
-	enum op op;
-	bool thp;
-};
-
+static const char *label = "dev";
+static unsigned long region_size = 8UL << 20;
+static unsigned long fault_pages = 256;
 static char *bounce;
+static int fault_rounds = 201;
+static int rounds = 41;
+static int fd = -1;
 
 static void die(const char *what)
 {
@@ -43,35 +77,24 @@ static void die(const char *what)
 	exit(2);
 }
 
-/* A populated 2 MiB aligned region, THP-backed or in 4 KiB pages. */
+/* A populated, 2 MiB aligned region, THP-backed or in 4 KiB pages. */
 static char *region(bool thp)
 {
+	unsigned long size = region_size;
 	char *raw, *p;
 
-	raw = mmap(NULL, 2 * REGION, PROT_READ | PROT_WRITE,
+	raw = mmap(NULL, size + HUGE, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (raw == MAP_FAILED)
 		die("mmap");
-	p = (char *)(((uintptr_t)raw + REGION - 1) & ~(REGION - 1));
+	p = (char *)(((uintptr_t)raw + HUGE - 1) & ~(HUGE - 1));
 	if (p > raw)
 		munmap(raw, p - raw);
-	munmap(p + REGION, raw + REGION - p);
-	if (madvise(p, REGION, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE))
+	munmap(p + size, raw + HUGE - p);
+	if (madvise(p, size, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE))
 		die("madvise");
-	memset(p, 0x5a, REGION);
+	memset(p, 0x5a, size);
 	return p;
-}
-
-static void mirror(int fd, char *p)
-{
-	struct ndemo_cmd cmd = {
-		.addr = (uintptr_t)p,
-		.ptr = (uintptr_t)bounce,
-		.npages = REGION / PAGE,
-	};
-
-	if (ioctl(fd, NDEMO_READ, &cmd))
-		die("NDEMO_READ");
 }
 
 static double now_ns(void)
@@ -82,25 +105,52 @@ static double now_ns(void)
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
-/* Time one operation on a fresh region, mirrored by @fd if @fd >= 0. */
-static double one(const struct bench_case *c, int fd)
+/* Time one device command over the whole region. */
+static double command(unsigned long request, char *p, unsigned long npages)
 {
-	char *p = region(c->thp);
+	struct ndemo_cmd cmd = {
+		.addr = (uintptr_t)p,
+		.ptr = (uintptr_t)bounce,
+		.npages = npages,
+	};
+	double t = now_ns();
+
+	if (ioctl(fd, request, &cmd))
+		die(request == NDEMO_READ ? "READ" : "SNAPSHOT");
+	t = now_ns() - t;
+	if (cmd.cpages != cmd.npages) {
+		fprintf(stderr, "ndemo_bench: %llu of %llu pages done\n",
+			(unsigned long long)cmd.cpages,
+			(unsigned long long)cmd.npages);
+		exit(2);
+	}
+	return t;
+}
+
+/* Time one unmap operation on a fresh region, device-mapped if @mirror. */
+static double unmap_once(enum op op, bool thp, bool mirror)
+{
+	char *p = region(thp);
 	double t;
 
-	if (fd >= 0)
-		mirror(fd, p);
+	if (mirror)
+		command(NDEMO_READ, p, region_size / PAGE);
 	t = now_ns();
-	if (c->op == OP_MUNMAP) {
-		if (munmap(p, REGION))
+	if (op == OP_MUNMAP) {
+		if (munmap(p, region_size))
 			die("munmap");
-	} else if (madvise(p, REGION, MADV_DONTNEED)) {
+	} else if (madvise(p, region_size, MADV_DONTNEED)) {
 		die("MADV_DONTNEED");
 	}
 	t = now_ns() - t;
-	if (c->op == OP_DONTNEED)
-		munmap(p, REGION);
+	if (op == OP_DONTNEED)
+		munmap(p, region_size);
 	return t;
+}
+
+static unsigned long max_ul(unsigned long a, unsigned long b)
+{
+	return a > b ? a : b;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -110,54 +160,191 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static double median(double *v, int n)
+/* Print the median and quartiles of @v (reordered). */
+static void report(const char *figure, double *v, int n, const char *unit)
 {
 	qsort(v, n, sizeof(*v), cmp_double);
-	return v[n / 2];
+	printf("bench| %s %s %.4g %.4g %.4g %s\n", label, figure, v[n / 2],
+	       v[n / 4], v[(3 * n) / 4], unit);
+}
+
+static void bench_unmap(enum op op, bool thp, double *v[4])
+{
+	const char *name = op == OP_MUNMAP ? "munmap" : "dontneed";
+	const char *size = thp ? "thp" : "4k";
+	char figure[64];
+	int r;
+
+	for (r = 0; r < rounds; r++) {
+		v[0][r] = unmap_once(op, thp, false);
+		v[1][r] = unmap_once(op, thp, true);
+		v[2][r] = v[1][r] / v[0][r];
+		v[0][r] /= 1000;
+		v[1][r] /= 1000;
+	}
+	snprintf(figure, sizeof(figure), "%s_%s_ratio", name, size);
+	report(figure, v[2], rounds, "x");
+	snprintf(figure, sizeof(figure), "%s_%s_plain", name, size);
+	report(figure, v[0], rounds, "us");
+	snprintf(figure, sizeof(figure), "%s_%s_mirrored", name, size);
+	report(figure, v[1], rounds, "us");
+}
+
+/*
+ * Small regions and many rounds: the two READs of a round follow each
+ * other closely, so what slows the emulation down for a while slows both.
+ */
+static void bench_fault(bool thp, double *v[4])
+{
+	const char *size = thp ? "thp" : "4k";
+	double npages = fault_pages;
+	unsigned long saved = region_size;
+	char figure[64];
+	int r;
+
+	region_size = thp ? max_ul(fault_pages * PAGE, HUGE) :
+		      fault_pages * PAGE;
+	for (r = 0; r < fault_rounds; r++) {
+		char *p = region(thp);
+		double first, second;
+
+		v[2][r] = command(NDEMO_SNAPSHOT, p, fault_pages) / npages;
+		first = command(NDEMO_READ, p, fault_pages);
+		second = command(NDEMO_READ, p, fault_pages);
+		v[0][r] = (first - second) / npages;
+		v[1][r] = second / npages;
+		v[3][r] = v[0][r] / v[2][r];
+		munmap(p, region_size);
+	}
+	region_size = saved;
+	snprintf(figure, sizeof(figure), "fault_%s", size);
+	report(figure, v[0], fault_rounds, "ns/page");
+	snprintf(figure, sizeof(figure), "read_%s", size);
+	report(figure, v[1], fault_rounds, "ns/page");
+	snprintf(figure, sizeof(figure), "walk_%s", size);
+	report(figure, v[2], fault_rounds, "ns/page");
+	snprintf(figure, sizeof(figure), "fault_per_walk_%s", size);
+	report(figure, v[3], fault_rounds, "x");
+}
+
+static bool table_nodes(unsigned long long *nodes)
+{
+	struct ndemo_stats st;
+
+	/* Our device only: test_hmm has no statistics command. */
+	if (ioctl(fd, NDEMO_GET_STATS, &st))
+		return false;
+	*nodes = st.table_nodes;
+	return true;
+}
+
+/*
+ * The device's table memory: bytes of table nodes per mapped 4 KiB page
+ * (or per 2 MiB leaf for THP) of a region, and the nodes left over once
+ * the region is unmapped (0: the table shrank back to where it was).
+ */
+static void bench_memory(bool thp)
+{
+	unsigned long long floor, mapped, left;
+	double units = thp ? region_size / HUGE : region_size / PAGE;
+	char figure[64];
+	char *p;
+
+	if (!table_nodes(&floor))
+		return;
+	p = region(thp);
+	command(NDEMO_READ, p, region_size / PAGE);
+	table_nodes(&mapped);
+	munmap(p, region_size);
+	table_nodes(&left);
+	snprintf(figure, sizeof(figure), "table_bytes_per_%s",
+		 thp ? "2m_leaf" : "4k_page");
+	printf("bench| %s %s %.4g %.4g %.4g B\n", label, figure,
+	       (mapped - floor) * PAGE / units, (mapped - floor) * PAGE / units,
+	       (mapped - floor) * PAGE / units);
+	snprintf(figure, sizeof(figure), "nodes_left_after_unmap_%s",
+		 thp ? "thp" : "4k");
+	printf("bench| %s %s %lld %lld %lld nodes\n", label, figure,
+	       (long long)(left - floor), (long long)(left - floor),
+	       (long long)(left - floor));
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: ndemo_bench [-d DEVICE] [-l LABEL] [-s MIB] "
+		"[-f PAGES] [-r FROUNDS] [-u] [ROUNDS]\n");
+	exit(2);
 }
 
 int main(int argc, char **argv)
 {
-	static const struct bench_case cases[] = {
-		{ "munmap 2 MiB, 4 KiB pages", OP_MUNMAP, false },
-		{ "munmap 2 MiB, THP", OP_MUNMAP, true },
-		{ "MADV_DONTNEED 2 MiB, 4 KiB pages", OP_DONTNEED, false },
-		{ "MADV_DONTNEED 2 MiB, THP", OP_DONTNEED, true },
-	};
-	int rounds = argc > 1 ? atoi(argv[1]) : 41;
-	double *plain, *mirrored;
-	unsigned int i;
-	int fd, r;
+	const char *device = "/dev/hmm_dmirror0";
+	bool unmap = true;
+	double *v[4];
+	int i, n, opt;
 
+	while ((opt = getopt(argc, argv, "d:f:l:r:s:u")) != -1) {
+		switch (opt) {
+		case 'd':
+			device = optarg;
+			break;
+		case 'f':
+			fault_pages = strtoul(optarg, NULL, 0);
+			if (!fault_pages || fault_pages > 65536)
+				usage();
+			break;
+		case 'l':
+			label = optarg;
+			break;
+		case 'r':
+			fault_rounds = atoi(optarg);
+			if (fault_rounds < 3 || fault_rounds > 100000)
+				usage();
+			break;
+		case 'u':
+			unmap = false;
+			break;
+		case 's':
+			region_size = strtoul(optarg, NULL, 0) << 20;
+			if (!region_size || region_size > (256UL << 20))
+				usage();
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind < argc)
+		rounds = atoi(argv[optind]);
 	if (rounds < 3 || rounds > 100000) {
 		fprintf(stderr, "ndemo_bench: ROUNDS must be 3..100000\n");
 		return 2;
 	}
-	fd = open("/dev/hmm_dmirror0", O_RDWR);
+	fd = open(device, O_RDWR);
 	if (fd < 0)
-		die("open /dev/hmm_dmirror0");
-	bounce = malloc(REGION);
-	plain = calloc(rounds, sizeof(*plain));
-	mirrored = calloc(rounds, sizeof(*mirrored));
-	if (!bounce || !plain || !mirrored)
+		die(device);
+	n = rounds > fault_rounds ? rounds : fault_rounds;
+	region_size = max_ul(region_size, fault_pages * PAGE);
+	bounce = malloc(region_size);
+	for (i = 0; i < 4; i++)
+		v[i] = calloc(n, sizeof(double));
+	if (!bounce || !v[0] || !v[1] || !v[2] || !v[3])
 		die("malloc");
+	/* Populate the bounce buffer: its faults must not be timed. */
+	memset(bounce, 0, region_size);
 
-	printf("bench| %-34s | %10s | %10s | %5s\n", "operation",
-	       "plain us", "mirrored us", "ratio");
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		double p, m;
-
-		for (r = 0; r < rounds; r++) {
-			plain[r] = one(&cases[i], -1);
-			mirrored[r] = one(&cases[i], fd);
-		}
-		p = median(plain, rounds) / 1000;
-		m = median(mirrored, rounds) / 1000;
-		printf("bench| %-34s | %10.1f | %11.1f | %5.2f\n",
-		       cases[i].name, p, m, m / p);
+	if (unmap) {
+		bench_unmap(OP_MUNMAP, false, v);
+		bench_unmap(OP_MUNMAP, true, v);
+		bench_unmap(OP_DONTNEED, false, v);
+		bench_unmap(OP_DONTNEED, true, v);
 	}
-	printf("bench| medians of %d alternating rounds; the mirrored region "
-	       "was fully mapped by the device first\n", rounds);
+	bench_fault(false, v);
+	bench_fault(true, v);
+	bench_memory(false);
+	bench_memory(true);
+	printf("bench| %s done rounds=%d region=%luMiB fault_rounds=%d "
+	       "fault_pages=%lu device=%s\n", label, rounds, region_size >> 20,
+	       fault_rounds, fault_pages, device);
 	close(fd);
 	return 0;
 }

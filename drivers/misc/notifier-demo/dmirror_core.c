@@ -289,7 +289,10 @@ static int ndemo_check_cmd(const struct ndemo_cmd *cmd)
  * of the helper (-EFAULT for unmapped memory, -EPERM for a write to
  * read-only memory, -ESRCH once the mm has exited, -EINTR on a fatal
  * signal, -ENOMEM, also for pins beyond RLIMIT_MEMLOCK; -EOPNOTSUPP for a
- * pinned-mode WRITE to a shared file mapping that needs writeback).
+ * pinned-mode WRITE to a shared file mapping that needs writeback; -EBUSY
+ * when invalidations kept racing a fault for HMM_RANGE_DEFAULT_TIMEOUT,
+ * as test_hmm answers then: the device's window covers the whole address
+ * space, so invalidations anywhere in the process restart its faults).
  */
 long ndemo_file_ioctl(struct ndemo_file *nf, unsigned int command,
 		      void __user *uarg)

@@ -104,7 +104,9 @@ struct kvmm_access {
  *	for an access reaching past 2^KVMM_GPA_BITS, or a bad @data
  *	pointer; -EPERM for a store to a read-only memslot or host mapping;
  *	-EINVAL for a bad access; -EINTR on a pending signal; -ESRCH once
- *	the VM owner's address space has exited
+ *	the VM owner's address space has exited; -ENOMEM, in a pinned VM
+ *	also for pins beyond the owner's RLIMIT_MEMLOCK; -EOPNOTSUPP for a
+ *	store of a pinned VM to a shared file mapping that needs writeback
  *
  * Accesses run in order.  The output fields are written back once the
  * block itself was accepted; the ioctl then returns @error.  A pending
@@ -146,6 +148,8 @@ struct kvmm_run {
  * @pages_pinned: pages currently pinned (KVMM_VM_PINNED only)
  * @entries: entries currently present in the secondary table
  * @table_nodes: secondary table nodes currently allocated
+ * @nonblock_failed: non-blockable invalidations refused because a device
+ *	access was in flight over the range
  * @tlb_flushes: calls of the VM's own flush callback: one per
  *	invalidation (or memslot removal) that removed entries, however
  *	many memslots it covered
@@ -167,6 +171,7 @@ struct kvmm_stats {
 	__u64	pages_pinned;
 	__u64	entries;
 	__u64	table_nodes;
+	__u64	nonblock_failed;
 	__u64	tlb_flushes;
 	__u32	nr_slots;
 	__u32	vm_flags;

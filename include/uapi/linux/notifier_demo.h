@@ -87,6 +87,8 @@ enum {
  * @pages_pinned: pages currently pinned (pinned mode only)
  * @entries: entries currently present in the secondary table
  * @table_nodes: radix table nodes currently allocated
+ * @nonblock_failed: non-blockable invalidations refused because a device
+ *	access was in flight over the range
  */
 struct ndemo_stats {
 	__u64	faults;
@@ -103,6 +105,7 @@ struct ndemo_stats {
 	__u64	pages_pinned;
 	__u64	entries;
 	__u64	table_nodes;
+	__u64	nonblock_failed;
 };
 
 /* Modes for NDEMO_SET_MODE. */

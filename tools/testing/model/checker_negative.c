@@ -255,7 +255,7 @@ static bool test_orphan_entry(void)
 	KTAP_CHECK(checker_checkpoint(mm) == 0);
 
 	pfn = model_pte_pfn(model_pte_read(mm, addr));
-	KTAP_CHECK(mmu_mirror_cache_topup(&cache) == 0);
+	KTAP_CHECK(mmu_mirror_cache_topup(&cache, MMU_MIRROR_CACHE_MIN) == 0);
 	before = checker_violations();
 	before_e = checker_count('e');
 	spin_lock(&mirror->lock);

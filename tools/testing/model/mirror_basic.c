@@ -249,6 +249,53 @@ static bool test_alloc_failures(void)
 	return true;
 }
 
+/*
+ * A fault allocates only the table nodes it keeps: a fault that needs one
+ * new node costs one allocation more than a fault that needs none.
+ */
+static bool test_fault_allocates_kept_nodes(void)
+{
+	const unsigned long block = 2UL << 20;
+	unsigned long addr, before, none, one;
+	struct mmu_mirror_window *win;
+	struct mmu_mirror_stats st;
+	struct mmu_mirror *mirror;
+	struct mm_struct *mm;
+	u64 nodes;
+	char c = 1;
+
+	mm = model_mm_create();
+	KTAP_CHECK(mm);
+	addr = model_mmap(mm, 0, 2 * block, VM_READ | VM_WRITE);
+	KTAP_CHECK(!IS_ERR_VALUE(addr));
+	/* CPU page tables first: only the mirror allocates below. */
+	KTAP_CHECK(model_cpu_access(mm, addr, &c, 1, true) == 0);
+	KTAP_CHECK(model_cpu_access(mm, addr + block, &c, 1, true) == 0);
+	mirror = mmu_mirror_create(mm, &test_ops, 0, "nodes", NULL);
+	KTAP_CHECK(!IS_ERR(mirror));
+	win = mmu_mirror_window_add(mirror, addr, 2 * block, addr, 0);
+	KTAP_CHECK(!IS_ERR(win));
+	KTAP_CHECK(mmu_mirror_fault(mirror, addr, PAGE_SIZE, 0) == 0);
+
+	/* Mapped already: the table has every node the fault needs. */
+	before = model_slab_attempts();
+	KTAP_CHECK(mmu_mirror_fault(mirror, addr, PAGE_SIZE, 0) == 0);
+	none = model_slab_attempts() - before;
+
+	/* 2 MiB further: a new level 0 node (and any above it). */
+	mmu_mirror_get_stats(mirror, &st);
+	nodes = st.table_nodes;
+	before = model_slab_attempts();
+	KTAP_CHECK(mmu_mirror_fault(mirror, addr + block, PAGE_SIZE, 0) == 0);
+	one = model_slab_attempts() - before;
+	mmu_mirror_get_stats(mirror, &st);
+	KTAP_CHECK(st.entries == 2 && st.table_nodes > nodes);
+	KTAP_CHECK(one == none + (st.table_nodes - nodes));
+
+	mmu_mirror_destroy(mirror);
+	mmput(mm);
+	return true;
+}
 
 static const struct ktap_case cases[] = {
 	{ "fault_access_munmap", test_fault_access_munmap },
@@ -256,6 +303,7 @@ static const struct ktap_case cases[] = {
 	{ "mprotect", test_mprotect },
 	{ "exit_release", test_exit_release },
 	{ "alloc_failures", test_alloc_failures },
+	{ "fault_allocates_kept_nodes", test_fault_allocates_kept_nodes },
 };
 
 int main(int argc, char **argv)

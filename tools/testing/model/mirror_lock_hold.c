@@ -10,7 +10,10 @@
  * frame is needed), removes it one way, and checks that the longest hold
  * of mirror->lock is a small part of the whole operation (a ratio, so a
  * slow machine does not matter; both are CPU times of the one thread that
- * does everything, so a busy one does not either).
+ * does everything, so a busy one does not either).  A single stall on a
+ * loaded machine can still stretch one hold, so a case tries up to
+ * ATTEMPTS times and passes if one attempt meets the ratio; a helper that
+ * zaps in one hold fails every attempt.
  */
 #include <linux/mmu_mirror.h>
 #include <linux/sched/mm.h>
@@ -23,6 +26,7 @@
 #define BIG_PAGES	(BIG_LEN >> PAGE_SHIFT)
 /* The longest hold must be below this fraction of the operation. */
 #define HOLD_RATIO	16
+#define ATTEMPTS	3
 
 static void hold_flush(struct mmu_mirror *mirror)
 {
@@ -74,66 +78,103 @@ static bool big_holds_ok(struct big *b, const char *what)
 	printf("# %s of %lu entries: %llu us, longest hold of mirror->lock %llu us over %llu holds (1/%llu)\n",
 	       what, BIG_PAGES, total / 1000, max / 1000, b->hold.holds,
 	       max ? total / max : 0);
-	KTAP_CHECK(max * HOLD_RATIO < total);
+	return max * HOLD_RATIO < total;
+}
+
+/* Run @once up to ATTEMPTS times; true as soon as one attempt is good. */
+static bool attempts(bool (*once)(bool *good))
+{
+	unsigned int i;
+
+	for (i = 0; i < ATTEMPTS; i++) {
+		bool good = false;
+
+		if (!once(&good))
+			return false;
+		if (good)
+			return true;
+	}
+	printf("# longest hold above 1/%d of the operation in %d tries\n",
+	       HOLD_RATIO, ATTEMPTS);
+	return false;
+}
+
+/* One attempt of test_window_remove(). */
+static bool window_remove_once(bool *good)
+{
+	struct big b;
+
+	KTAP_CHECK(big_setup(&b, "hold-remove"));
+	mmu_mirror_window_remove(b.mirror, b.win);
+	*good = big_holds_ok(&b, "window_remove");
+	model_spin_hold_track(&b.mirror->lock, NULL);
+	mmu_mirror_destroy(b.mirror);
+	mmput(b.mm);
 	return true;
 }
 
 /* Proves: mmu_mirror_window_remove() drops the lock while it zaps. */
 static bool test_window_remove(void)
 {
-	struct big b;
-	bool ok;
+	return attempts(window_remove_once);
+}
 
-	KTAP_CHECK(big_setup(&b, "hold-remove"));
-	mmu_mirror_window_remove(b.mirror, b.win);
-	ok = big_holds_ok(&b, "window_remove");
+/* One attempt of test_munmap(). */
+static bool munmap_once(bool *good)
+{
+	struct big b;
+
+	KTAP_CHECK(big_setup(&b, "hold-munmap"));
+	KTAP_CHECK(!model_munmap(b.mm, b.addr, BIG_LEN));
+	*good = big_holds_ok(&b, "munmap");
 	model_spin_hold_track(&b.mirror->lock, NULL);
 	mmu_mirror_destroy(b.mirror);
 	mmput(b.mm);
-	return ok;
+	return true;
 }
 
 /* Proves: a blockable invalidation (munmap) zaps in bounded holds. */
 static bool test_munmap(void)
 {
-	struct big b;
-	bool ok;
+	return attempts(munmap_once);
+}
 
-	KTAP_CHECK(big_setup(&b, "hold-munmap"));
-	KTAP_CHECK(!model_munmap(b.mm, b.addr, BIG_LEN));
-	ok = big_holds_ok(&b, "munmap");
-	model_spin_hold_track(&b.mirror->lock, NULL);
+/* One attempt of test_destroy(). */
+static bool destroy_once(bool *good)
+{
+	struct big b;
+
+	KTAP_CHECK(big_setup(&b, "hold-destroy"));
+	/* The figures outlive the lock, which destroy frees. */
 	mmu_mirror_destroy(b.mirror);
+	*good = big_holds_ok(&b, "destroy");
 	mmput(b.mm);
-	return ok;
+	return true;
 }
 
 /* Proves: mmu_mirror_destroy() of a full mirror zaps in bounded holds. */
 static bool test_destroy(void)
 {
-	struct big b;
-	bool ok;
+	return attempts(destroy_once);
+}
 
-	KTAP_CHECK(big_setup(&b, "hold-destroy"));
-	/* The figures outlive the lock, which destroy frees. */
-	mmu_mirror_destroy(b.mirror);
-	ok = big_holds_ok(&b, "destroy");
+/* One attempt of test_exit(). */
+static bool exit_once(bool *good)
+{
+	struct big b;
+
+	KTAP_CHECK(big_setup(&b, "hold-exit"));
 	mmput(b.mm);
-	return ok;
+	*good = big_holds_ok(&b, "exit");
+	model_spin_hold_track(&b.mirror->lock, NULL);
+	mmu_mirror_destroy(b.mirror);
+	return true;
 }
 
 /* Proves: the mm's exit (release) zaps a full mirror in bounded holds. */
 static bool test_exit(void)
 {
-	struct big b;
-	bool ok;
-
-	KTAP_CHECK(big_setup(&b, "hold-exit"));
-	mmput(b.mm);
-	ok = big_holds_ok(&b, "exit");
-	model_spin_hold_track(&b.mirror->lock, NULL);
-	mmu_mirror_destroy(b.mirror);
-	return ok;
+	return attempts(exit_once);
 }
 
 static const struct ktap_case cases[] = {

@@ -136,6 +136,33 @@ static inline long mt_resident(const void *p, size_t len)
 	return count;
 }
 
+/* Write @str to the file @path (sysfs, procfs, cgroupfs): 0 or -errno. */
+static inline int mt_write_str(const char *path, const char *str)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, str, strlen(str));
+	close(fd);
+	return n == (ssize_t)strlen(str) ? 0 : n < 0 ? -errno : -EIO;
+}
+
+/* The first number in the file @path, or -1. */
+static inline long long mt_read_ll(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long long v = -1;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
 /* A "Key: value" number from a /proc file such as /proc/meminfo, or -1. */
 static inline long long mt_proc_value(const char *file, const char *key)
 {

@@ -76,32 +76,6 @@ static int case_table_nodes_freed(void)
 	return KTAP_PASS;
 }
 
-static int write_str(const char *path, const char *str)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, str, strlen(str));
-	close(fd);
-	return n == (ssize_t)strlen(str) ? 0 : n < 0 ? -errno : -EIO;
-}
-
-/* The first number in @path, or -1. */
-static long long read_ll(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	long long v = -1;
-
-	if (!f)
-		return -1;
-	if (fscanf(f, "%lld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
-
 /* Does cgroup file @path list the word @word? */
 static int file_has_word(const char *path, const char *word)
 {
@@ -137,7 +111,7 @@ static int cg_enter(char *dir, size_t len, const char **why)
 		*why = "no memory controller on the cgroup2 hierarchy";
 		return 1;
 	}
-	ret = write_str(CG_ROOT "/cgroup.subtree_control", "+memory");
+	ret = mt_write_str(CG_ROOT "/cgroup.subtree_control", "+memory");
 	if (ret)
 		return ret;
 	snprintf(dir, len, CG_ROOT "/ndemo-footprint.%d", getpid());
@@ -145,7 +119,7 @@ static int cg_enter(char *dir, size_t len, const char **why)
 		return -errno;
 	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
 	snprintf(pid, sizeof(pid), "%d\n", getpid());
-	return write_str(path, pid);
+	return mt_write_str(path, pid);
 }
 
 /* Back to the root group, and remove @dir. */
@@ -154,7 +128,7 @@ static void cg_leave(const char *dir)
 	char pid[32];
 
 	snprintf(pid, sizeof(pid), "%d\n", getpid());
-	write_str(CG_ROOT "/cgroup.procs", pid);
+	mt_write_str(CG_ROOT "/cgroup.procs", pid);
 	rmdir(dir);
 }
 
@@ -181,13 +155,13 @@ static int devmap_in_group(const char *dir)
 
 	snprintf(path, sizeof(path), "%s/memory.current", dir);
 	OPEN_DEV(fd, 0);
-	before = read_ll(path);
+	before = mt_read_ll(path);
 	CHECK(before >= 0, "cannot read %s", path);
 	p = map_device(fd, len);
 	CHECK(p, "mmap of the device file: %s", strerror(errno));
 	CHECK(!mt_check_zero("device file mapping", p, len / ND_PAGE),
 	      "the pages are not zeroed");
-	mapped = read_ll(path);
+	mapped = mt_read_ll(path);
 	ktap_diag("memory.current %lld -> %lld bytes for a %zu byte mapping",
 		  before, mapped, len);
 	CHECK(mapped - before >= (long long)len,
@@ -195,7 +169,7 @@ static int devmap_in_group(const char *dir)
 	      mapped - before, len);
 	CHECK_SYS(munmap(p, len));
 	CHECK_SYS(close(fd));
-	after = read_ll(path);
+	after = mt_read_ll(path);
 	ktap_diag("memory.current %lld bytes after munmap and close", after);
 	CHECK(mapped - after >= (long long)(len - len / 4),
 	      "only %lld bytes uncharged after munmap and close",

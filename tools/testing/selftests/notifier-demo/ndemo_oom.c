@@ -70,32 +70,6 @@
 /* ------------------------------------------------------------------ */
 /* Small file and process helpers                                      */
 
-static int write_str(const char *path, const char *str)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, str, strlen(str));
-	close(fd);
-	return n == (ssize_t)strlen(str) ? 0 : n < 0 ? -errno : -EIO;
-}
-
-/* The first number in @path, or -1. */
-static long long read_ll(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	long long v = -1;
-
-	if (!f)
-		return -1;
-	if (fscanf(f, "%lld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
-
 /* A "Key: N kB" field of /proc/@pid/status, or -1. */
 static long long proc_status_kb(pid_t pid, const char *key)
 {
@@ -134,7 +108,7 @@ static void console_set(int level)
 	if (level <= 0)
 		return;
 	snprintf(buf, sizeof(buf), "%d\n", level);
-	if (write_str(PRINTK_SYSCTL, buf))
+	if (mt_write_str(PRINTK_SYSCTL, buf))
 		ktap_diag("cannot set the console log level to %d", level);
 }
 
@@ -321,7 +295,7 @@ static void victim_main(int cmd, int reply, const char *cg_procs)
 	if (read(cmd, &c, 1) != 1 || c != 'g')
 		_exit(KTAP_FAIL);
 	/* Join first: everything mapped below is charged to the group. */
-	ret = cg_procs ? write_str(cg_procs, "0\n") : 0;
+	ret = cg_procs ? mt_write_str(cg_procs, "0\n") : 0;
 	p = nd_map(MIRROR_LEN);
 	buf = nd_map(MIRROR_LEN);
 	if (!ret && (!p || !buf))
@@ -686,13 +660,13 @@ static int cg_create(struct oom_run *r)
 	}
 	if (!file_has_word(CG_ROOT "/cgroup.controllers", "memory"))
 		return ktap_skip_case("no memory controller");
-	CHECK_EQ(write_str(CG_ROOT "/cgroup.subtree_control", "+memory"), 0);
+	CHECK_EQ(mt_write_str(CG_ROOT "/cgroup.subtree_control", "+memory"), 0);
 	snprintf(r->cg, sizeof(r->cg), CG_ROOT "/ndemo-oom.%d.%d", getpid(),
 		 ++attempt);
 	CHECK(!mkdir(r->cg, 0755), "mkdir %s: %s", r->cg, strerror(errno));
 	snprintf(limit, sizeof(limit), "%lu\n", CG_LIMIT);
-	CHECK_EQ(write_str(cg_file(r, "memory.max"), limit), 0);
-	ret = write_str(cg_file(r, "memory.swap.max"), "0\n");
+	CHECK_EQ(mt_write_str(cg_file(r, "memory.max"), limit), 0);
+	ret = mt_write_str(cg_file(r, "memory.swap.max"), "0\n");
 	if (ret == -ENOENT &&
 	    mt_proc_value("/proc/meminfo", "SwapTotal") > 0)
 		return ktap_skip_case("swap without memory.swap.max");
@@ -728,7 +702,7 @@ static int oom_setup(struct oom_run *r)
 	r->log.pid = r->v.pid;
 	CHECK_EQ(mirror_stats(&r->v, &r->ready, "ready"), 0);
 	CHECK_EQ(check_mapped(&r->ready), 0);
-	charged = read_ll(cg_file(r, "memory.current"));
+	charged = mt_read_ll(cg_file(r, "memory.current"));
 	ktap_diag("victim %d ready, memory.current %lld bytes", r->v.pid,
 		  charged);
 	CHECK(charged >= (long long)(2 * MIRROR_LEN),
@@ -776,7 +750,7 @@ static int oom_provoke(struct oom_run *r)
 /* The reaper freed the memory while the victim still exists. */
 static int oom_check_reaped(struct oom_run *r)
 {
-	long long current = read_ll(cg_file(r, "memory.current"));
+	long long current = mt_read_ll(cg_file(r, "memory.current"));
 	long long anon = proc_status_kb(r->v.pid, "RssAnon");
 	char state = proc_state(r->v.pid);
 
@@ -865,7 +839,7 @@ int main(void)
 {
 	int ret;
 
-	console_at_start = (int)read_ll(PRINTK_SYSCTL);
+	console_at_start = (int)mt_read_ll(PRINTK_SYSCTL);
 	snprintf(console_at_start_str, sizeof(console_at_start_str), "%d\n",
 		 console_at_start);
 	if (console_at_start > CONSOLE_QUIET) {

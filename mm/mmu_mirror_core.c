@@ -39,15 +39,17 @@ static bool mmu_mirror_window_clip(const struct mmu_mirror_window *win,
  * @mirror: the mirror
  * @zap: what mmu_mirror_pt_zap() or mmu_mirror_pt_install() removed
  *
- * Marks a flush as owed when anything was removed.  The entries
+ * Marks a flush as owed when anything was removed, after passing the
+ * last removed range to a driver-owned table's unmap.  The entries
  * statistic is updated here once per zap, not per removed leaf.
  *
  * Context: mirror->lock held; never sleeps.
  */
 void mmu_mirror_account_zap(struct mmu_mirror *mirror,
-			    const struct mmu_mirror_zap *zap)
+			    struct mmu_mirror_zap *zap)
 {
 	lockdep_assert_held(&mirror->lock);
+	mmu_mirror_zap_run_end(mirror, zap);
 	if (!zap->entries)
 		return;
 	mirror->flush_pending = true;
@@ -65,7 +67,8 @@ void mmu_mirror_account_zap(struct mmu_mirror *mirror,
  * @mirror: the mirror
  *
  * The flush runs under mirror->lock, so whoever finds no flush owed knows
- * that the flush covering earlier removals has completed.
+ * that the flush covering earlier removals has completed.  A DMA mirror
+ * undoes the DMA mappings of the removed entries right after it.
  *
  * Context: mirror->lock held; never sleeps.
  */
@@ -77,6 +80,7 @@ void mmu_mirror_flush_locked(struct mmu_mirror *mirror)
 	mirror->flush_pending = false;
 	trace_mmu_mirror_flush(mirror->name);
 	mirror->ops->flush(mirror);
+	mmu_mirror_dma_drain(mirror);
 	mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(flushes), 1);
 }
 
@@ -91,6 +95,8 @@ void mmu_mirror_flush_locked(struct mmu_mirror *mirror)
  * end; without, the caller's invalidate_range_start does it.  Returns
  * the number of leaves removed.
  *
+ * Device accesses in flight over the range are waited for first.
+ *
  * Context: may sleep; mirror->lock not held.  For a pinned mirror,
  * windows_sem held for write (mirror->unpin is used).
  */
@@ -102,6 +108,7 @@ static unsigned long mmu_mirror_zap(struct mmu_mirror *mirror, u64 start,
 
 	might_sleep();
 	end = min_t(u64, end, MMU_MIRROR_SVA_LIMIT);
+	mmu_mirror_wait_inflight(mirror, start, end);
 	while (next < end) {
 		struct mmu_mirror_zap zap = {
 			.unpin = mirror->unpin,
@@ -141,9 +148,23 @@ static bool mmu_mirror_window_invalidate(struct mmu_interval_notifier *mni,
 	 * callback never fails and the OOM reaper always gets the memory.
 	 */
 	spin_lock(&mirror->lock);
-	mmu_interval_set_seq(mni, cur_seq);
 	clipped = mmu_mirror_window_clip(win, range->start, range->end,
 					 &sstart, &send);
+	/*
+	 * The one refusal: a device access in flight cannot be stopped,
+	 * and waiting for it would sleep.  The core VM tries again later.
+	 */
+	if (clipped && !blockable &&
+	    mmu_mirror_inflight_overlaps(mirror, sstart, send)) {
+		spin_unlock(&mirror->lock);
+		mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(nonblock_failed),
+				    1);
+		trace_mmu_mirror_invalidate(mirror->name, range->event,
+					    range->start, range->end, sstart,
+					    0, blockable);
+		return false;
+	}
+	mmu_interval_set_seq(mni, cur_seq);
 	if (clipped && !blockable) {
 		mmu_mirror_pt_zap(mirror, sstart, send, ULONG_MAX, &zap);
 		mmu_mirror_account_zap(mirror, &zap);
@@ -260,8 +281,10 @@ static int mmu_mirror_age(struct mmu_mirror *mirror, unsigned long start,
 }
 
 /*
- * The software devices set the accessed bit in the table entry on every
- * access and cache nothing else, so clearing it needs no device flush.
+ * Clearing needs no device flush: table lookups set the accessed bit
+ * again, a device TLB (struct mmu_mirror_tlb) drops its entries once it
+ * sees the aging pass, and a driver-owned table clears its own bit in
+ * ->harvest().
  */
 static int mmu_mirror_mn_clear_flush_young(struct mmu_notifier *mn,
 					   struct mm_struct *mm,
@@ -294,10 +317,127 @@ static const struct mmu_notifier_ops mmu_mirror_mn_ops = {
 	.test_young		= mmu_mirror_mn_test_young,
 };
 
+static void mmu_mirror_free(struct mmu_mirror *mirror)
+{
+	kfree(mirror->dmaq);
+	kfree(mirror->unpin);
+	kfree(mirror);
+}
+
+static struct mmu_mirror *mmu_mirror_alloc(struct device *dev,
+					   unsigned int flags)
+{
+	struct mmu_mirror *mirror;
+
+	mirror = kzalloc(sizeof(*mirror), GFP_KERNEL);
+	if (!mirror)
+		return NULL;
+	mirror->flags = flags;
+	mirror->dev = dev;
+	if (flags & MMU_MIRROR_PINNED) {
+		mirror->unpin = kmalloc_array(MMU_MIRROR_ZAP_CHUNK,
+					      sizeof(*mirror->unpin),
+					      GFP_KERNEL);
+		if (!mirror->unpin)
+			goto err_free;
+	}
+	if (dev) {
+		mirror->node_order = 1;
+		mirror->dmaq = kzalloc(sizeof(*mirror->dmaq), GFP_KERNEL);
+		if (!mirror->dmaq)
+			goto err_free;
+	}
+	mirror->root = mmu_mirror_node_alloc(mirror, GFP_KERNEL_ACCOUNT);
+	if (!mirror->root)
+		goto err_free;
+	return mirror;
+
+err_free:
+	mmu_mirror_free(mirror);
+	return NULL;
+}
+
+/**
+ * mmu_mirror_create_dev() - create a mirror whose entries carry DMA addresses
+ * @dev: the device that accesses the memory; every page the mirror maps
+ *	is DMA-mapped for it (bidirectional) when its entry is made, and
+ *	unmapped after the flush that follows the entry's removal.  NULL
+ *	makes a mirror as mmu_mirror_create() does.
+ * @mm: the mm to mirror; the mirror holds an mmgrab() reference
+ * @ops: driver operations; @ops->flush is mandatory, @ops->unmap too when
+ *	@ops->map is given; @ops->map receives DMA addresses
+ * @flags: 0, or MMU_MIRROR_PINNED for the legacy mode that pins every
+ *	mapped page and subscribes no notifier
+ * @name: name of the mirror's debugfs directory (made unique by the helper)
+ * @priv: driver data, returned by mmu_mirror_priv()
+ *
+ * A DMA mirror's table nodes are twice as large: each leaf's DMA address
+ * is kept next to it.  The driver learns the DMA addresses through
+ * @ops->map; mmu_mirror_translate() still answers physical addresses,
+ * for the CPU side of a software device.
+ *
+ * Context: process context, may sleep; takes @mm's mmap_lock for write.
+ * Return: the mirror, or ERR_PTR(-EINVAL) for bad arguments,
+ * ERR_PTR(-ESRCH) if @mm's address space is already gone,
+ * ERR_PTR(-ENOMEM), or the error of mmu_notifier_register().
+ */
+struct mmu_mirror *mmu_mirror_create_dev(struct device *dev,
+					 struct mm_struct *mm,
+					 const struct mmu_mirror_ops *ops,
+					 unsigned int flags, const char *name,
+					 void *priv)
+{
+	struct mmu_mirror *mirror;
+	int ret;
+
+	might_sleep();
+	if (!mm || !ops || !ops->flush || (ops->map && !ops->unmap) ||
+	    (flags & ~MMU_MIRROR_PINNED))
+		return ERR_PTR(-EINVAL);
+
+	mirror = mmu_mirror_alloc(dev, flags);
+	if (!mirror)
+		return ERR_PTR(-ENOMEM);
+	mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(table_nodes), 1);
+	mirror->ops = ops;
+	mirror->priv = priv;
+	init_rwsem(&mirror->windows_sem);
+	spin_lock_init(&mirror->lock);
+	mirror->hva_tree = RB_ROOT_CACHED;
+	mirror->sva_tree = RB_ROOT_CACHED;
+	INIT_LIST_HEAD(&mirror->windows);
+	INIT_LIST_HEAD(&mirror->inflight);
+	INIT_LIST_HEAD(&mirror->blocked);
+	init_waitqueue_head(&mirror->inflight_wq);
+	strscpy(mirror->name, name ? name : "mirror", sizeof(mirror->name));
+	mmgrab(mm);
+	mirror->mm = mm;
+
+	if (!mmu_mirror_pinned(mirror)) {
+		mirror->mn.ops = &mmu_mirror_mn_ops;
+		/* Subscribing needs a live address space, not just the mm. */
+		ret = -ESRCH;
+		if (mmget_not_zero(mm)) {
+			ret = mmu_notifier_register(&mirror->mn, mm);
+			mmput(mm);
+		}
+		if (ret) {
+			mmdrop(mm);
+			mmu_mirror_node_free(mirror, mirror->root);
+			mmu_mirror_free(mirror);
+			return ERR_PTR(ret);
+		}
+	}
+	mmu_mirror_debugfs_add(mirror);
+	return mirror;
+}
+EXPORT_SYMBOL_GPL(mmu_mirror_create_dev);
+
 /**
  * mmu_mirror_create() - create a mirror of an mm
  * @mm: the mm to mirror; the mirror holds an mmgrab() reference
- * @ops: driver operations; @ops->flush is mandatory
+ * @ops: driver operations; @ops->flush is mandatory, @ops->unmap too when
+ *	@ops->map is given; @ops->map receives physical addresses
  * @flags: 0, or MMU_MIRROR_PINNED for the legacy mode that pins every
  *	mapped page and subscribes no notifier
  * @name: name of the mirror's debugfs directory (made unique by the helper)
@@ -313,62 +453,7 @@ struct mmu_mirror *mmu_mirror_create(struct mm_struct *mm,
 				     unsigned int flags, const char *name,
 				     void *priv)
 {
-	struct mmu_mirror *mirror;
-	int ret;
-
-	might_sleep();
-	if (!mm || !ops || !ops->flush || (flags & ~MMU_MIRROR_PINNED))
-		return ERR_PTR(-EINVAL);
-
-	mirror = kzalloc(sizeof(*mirror), GFP_KERNEL);
-	if (!mirror)
-		return ERR_PTR(-ENOMEM);
-	if (flags & MMU_MIRROR_PINNED) {
-		mirror->unpin = kmalloc_array(MMU_MIRROR_ZAP_CHUNK,
-					      sizeof(*mirror->unpin),
-					      GFP_KERNEL);
-		if (!mirror->unpin)
-			goto err_free;
-	}
-	mirror->root = mmu_mirror_node_alloc(GFP_KERNEL_ACCOUNT);
-	if (!mirror->root)
-		goto err_free;
-	mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(table_nodes), 1);
-	mirror->ops = ops;
-	mirror->priv = priv;
-	mirror->flags = flags;
-	init_rwsem(&mirror->windows_sem);
-	spin_lock_init(&mirror->lock);
-	mirror->hva_tree = RB_ROOT_CACHED;
-	mirror->sva_tree = RB_ROOT_CACHED;
-	INIT_LIST_HEAD(&mirror->windows);
-	strscpy(mirror->name, name ? name : "mirror", sizeof(mirror->name));
-	mmgrab(mm);
-	mirror->mm = mm;
-
-	if (!mmu_mirror_pinned(mirror)) {
-		mirror->mn.ops = &mmu_mirror_mn_ops;
-		/* Subscribing needs a live address space, not just the mm. */
-		ret = -ESRCH;
-		if (mmget_not_zero(mm)) {
-			ret = mmu_notifier_register(&mirror->mn, mm);
-			mmput(mm);
-		}
-		if (ret) {
-			mmdrop(mm);
-			mmu_mirror_node_free(mirror->root);
-			kfree(mirror->unpin);
-			kfree(mirror);
-			return ERR_PTR(ret);
-		}
-	}
-	mmu_mirror_debugfs_add(mirror);
-	return mirror;
-
-err_free:
-	kfree(mirror->unpin);
-	kfree(mirror);
-	return ERR_PTR(-ENOMEM);
+	return mmu_mirror_create_dev(NULL, mm, ops, flags, name, priv);
 }
 EXPORT_SYMBOL_GPL(mmu_mirror_create);
 
@@ -428,8 +513,7 @@ void mmu_mirror_destroy(struct mmu_mirror *mirror)
 	mmu_mirror_pt_free_all(mirror);
 	spin_unlock(&mirror->lock);
 	mmdrop(mirror->mm);
-	kfree(mirror->unpin);
-	kfree(mirror);
+	mmu_mirror_free(mirror);
 }
 EXPORT_SYMBOL_GPL(mmu_mirror_destroy);
 
@@ -710,6 +794,55 @@ int mmu_mirror_access(struct mmu_mirror *mirror, u64 sva, void *buf,
 	return ret;
 }
 EXPORT_SYMBOL_GPL(mmu_mirror_access);
+
+/**
+ * mmu_mirror_translate() - look a secondary address up, for a device TLB
+ * @mirror: the mirror
+ * @sva: secondary address, any alignment
+ * @access: 0 for a read, MMU_MIRROR_WRITE for a write
+ * @addr: set to the address of the 4 KiB page holding @sva
+ *
+ * The walk a device does to fill its TLB: it uses only the entry already
+ * in the table, sets its accessed bit, and for a write its dirty bit, as
+ * the device's own accesses through mmu_mirror_access() would.  The
+ * answer is valid only until the driver's next ->flush(): a device that
+ * caches it must drop it there, and must not use an answer it got before
+ * a flush that ran while it was filling (struct mmu_mirror_tlb does both).
+ * Nothing keeps the page alive once mirror->lock is dropped except that
+ * ordering.
+ *
+ * Context: does not sleep; takes @mirror->lock, so not from interrupt
+ * context, and not with it held.
+ * Return: 0 with *@addr set to the physical address of the page (a
+ * multiple of PAGE_SIZE); -EFAULT for @sva at or above
+ * MMU_MIRROR_SVA_LIMIT; -ENOENT when the table has no entry for @sva, or
+ * one without write permission for a write (the caller faults it in with
+ * mmu_mirror_fault() and asks again).
+ */
+int mmu_mirror_translate(struct mmu_mirror *mirror, u64 sva,
+			 unsigned int access, u64 *addr)
+{
+	bool write = access & MMU_MIRROR_WRITE;
+	unsigned int level;
+	u64 *slot, pfn;
+
+	if (sva >= MMU_MIRROR_SVA_LIMIT)
+		return -EFAULT;
+	spin_lock(&mirror->lock);
+	slot = mmu_mirror_pt_leaf(mirror, sva, &level);
+	if (!slot || (write && !(*slot & MMU_MIRROR_E_WRITE))) {
+		spin_unlock(&mirror->lock);
+		return -ENOENT;
+	}
+	pfn = *slot >> PAGE_SHIFT;
+	if (level)
+		pfn += (sva >> PAGE_SHIFT) & (MMU_MIRROR_HUGE_PAGES - 1);
+	*slot |= MMU_MIRROR_E_YOUNG | (write ? MMU_MIRROR_E_DIRTY : 0);
+	spin_unlock(&mirror->lock);
+	*addr = PFN_PHYS(pfn);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(mmu_mirror_translate);
 
 /**
  * mmu_mirror_get_stats() - read a mirror's counters

@@ -21,11 +21,52 @@
 #include <trace/events/mmu_mirror.h>
 
 /*
+ * Install one leaf in a mirror with a driver-owned table or DMA
+ * addresses: the page gets its device address first, and a new leaf goes
+ * to the driver's map through @b.  Returns 0 for a new leaf, 1 if it was
+ * there already, -ENOSPC if @cache ran out, or the negative errno of the
+ * DMA mapping or of the driver (the leaf is gone again then).
+ */
+static int mmu_mirror_install_dev(struct mmu_mirror *mirror, u64 sva,
+				  u64 pfn, u64 eflags, bool huge,
+				  struct mmu_mirror_node_cache *cache,
+				  struct mmu_mirror_zap *replaced,
+				  struct mmu_mirror_map_batch *b)
+{
+	unsigned int flags = (eflags & MMU_MIRROR_E_WRITE ?
+			      MMU_MIRROR_MAP_WRITE : 0) |
+			     (huge ? MMU_MIRROR_MAP_HUGE : 0);
+	unsigned int level;
+	u64 addr;
+	int ret;
+
+	ret = mmu_mirror_dev_addr(mirror, pfn_to_page(pfn), huge, &addr);
+	if (ret)
+		return ret;
+	ret = mmu_mirror_pt_install(mirror, sva, pfn, eflags, huge, cache,
+				    replaced);
+	if (ret) {
+		mmu_mirror_dev_addr_drop(mirror, addr, huge);
+		return ret == -ENOMEM ? -ENOSPC : ret;
+	}
+	if (mirror->dev)
+		mmu_mirror_pt_set_dma(mmu_mirror_pt_leaf(mirror, sva, &level),
+				      addr);
+	/*
+	 * A leaf this install replaced must leave the device before the new
+	 * one is mapped there: unmap what is pending first.
+	 */
+	mmu_mirror_zap_run_end(mirror, replaced);
+	return mmu_mirror_map_add(mirror, b, sva, addr, flags, replaced);
+}
+
+/*
  * Install @npages pfns from hmm_range_fault(), starting at @sva.  Runs of
  * 4 KiB pages go through a cursor, so the table is walked from the root
  * once per 2 MiB, and the new entries are counted once per batch.
  * Returns the number of pages installed: fewer than @npages only when
- * @cache ran out (a zap freed nodes since they were counted); or -EFAULT.
+ * @cache ran out (a zap freed nodes since they were counted); or -EFAULT,
+ * or the error of a driver-owned table's map or of DMA mapping.
  */
 static long mmu_mirror_install_hmm(struct mmu_mirror *mirror,
 				   struct mmu_mirror_window *win, u64 sva,
@@ -37,9 +78,13 @@ static long mmu_mirror_install_hmm(struct mmu_mirror *mirror,
 	u64 wflag = win->flags & MMU_MIRROR_WINDOW_READONLY ?
 		    0 : MMU_MIRROR_E_WRITE;
 	struct mmu_mirror_pt_cursor cursor = { };
+	struct mmu_mirror_map_batch batch;
+	bool dev = mmu_mirror_devtable(mirror);
 	unsigned long i = 0, added = 0;
+	bool small_only = false;
 	int ret = 0;
 
+	batch.n = 0;
 	while (i < npages) {
 		unsigned long e = pfns[i];
 		u64 s = sva + (i << PAGE_SHIFT);
@@ -59,20 +104,43 @@ static long mmu_mirror_install_hmm(struct mmu_mirror *mirror,
 		 * sequence count guards the whole block, not just the pages
 		 * asked for.
 		 */
-		if (hmm_pfn_to_map_order(e) >= MMU_MIRROR_FANOUT_SHIFT &&
+		if (!small_only &&
+		    hmm_pfn_to_map_order(e) >= MMU_MIRROR_FANOUT_SHIFT &&
 		    ((s ^ h) & (MMU_MIRROR_HUGE_SIZE - 1)) == 0 &&
 		    hs >= win->sva &&
 		    hs + MMU_MIRROR_HUGE_SIZE <= win->sva + win->size) {
 			unsigned long first = (s - hs) >> PAGE_SHIFT;
 
-			ret = mmu_mirror_pt_install(mirror, hs, pfn - first,
+			ret = dev ?
+			      mmu_mirror_install_dev(mirror, hs, pfn - first,
+						     eflags, true, cache,
+						     replaced, &batch) :
+			      mmu_mirror_pt_install(mirror, hs, pfn - first,
 						    eflags, true, cache,
 						    replaced);
+			/*
+			 * 2 MiB could not be DMA-mapped (a bounce buffer is
+			 * smaller) or the driver could not map it: go on
+			 * with 4 KiB entries.
+			 */
+			if (dev && ret < 0 && ret != -ENOSPC) {
+				small_only = true;
+				continue;
+			}
 			if (ret < 0)
 				break;
 			/* The level 0 node of this block, if any, is gone. */
 			cursor.node = NULL;
 			i += min(MMU_MIRROR_HUGE_PAGES - first, npages - i);
+			continue;
+		}
+		if (dev) {
+			ret = mmu_mirror_install_dev(mirror, s, pfn, eflags,
+						     false, cache, replaced,
+						     &batch);
+			if (ret < 0)
+				break;
+			i++;
 			continue;
 		}
 		ret = mmu_mirror_pt_install_4k(mirror, &cursor, s, pfn, eflags,
@@ -84,7 +152,16 @@ static long mmu_mirror_install_hmm(struct mmu_mirror *mirror,
 	}
 	if (added)
 		mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(entries), added);
-	return ret == -EFAULT ? -EFAULT : i;
+	if (ret == (dev ? -ENOSPC : -ENOMEM))
+		ret = 0;	/* out of nodes: the caller goes on from i */
+	/* Entries gathered before an error are good: map them too. */
+	if (dev) {
+		int err = mmu_mirror_map_commit(mirror, &batch, replaced);
+
+		if (!ret)
+			ret = err;
+	}
+	return ret < 0 ? ret : i;
 }
 
 /*
@@ -101,7 +178,7 @@ static int mmu_mirror_fault_prepare(struct mmu_mirror *mirror, u64 sva,
 	want = mmu_mirror_pt_nodes_needed(mirror, sva,
 					  sva + (npages << PAGE_SHIFT));
 	spin_unlock(&mirror->lock);
-	return mmu_mirror_cache_topup(cache, want);
+	return mmu_mirror_cache_topup(mirror, cache, want);
 }
 
 /*
@@ -313,8 +390,9 @@ static long mmu_mirror_pin_pages(struct mmu_mirror *mirror,
 
 /*
  * Pinned mode: pin and install up to @npages pages.  @pages has room for
- * 2 * @npages pointers: the pinned pages, then the queue of pins that
- * installing replaced (an entry for a page the CPU no longer maps there).
+ * 3 * @npages pointers: the pinned pages, then the queue of pins that
+ * installing replaced (an entry for a page the CPU no longer maps there)
+ * or that a driver-owned table failed to map.
  */
 static long mmu_mirror_fault_pin(struct mmu_mirror *mirror,
 				 struct mmu_mirror_window *win, u64 sva,
@@ -325,13 +403,16 @@ static long mmu_mirror_fault_pin(struct mmu_mirror *mirror,
 	unsigned long hva = win->hva + (sva - win->sva);
 	struct mmu_mirror_zap replaced = {
 		.unpin = pages + npages,
-		.max_unpin = npages,
+		.max_unpin = 2 * npages,
 	};
 	u64 eflags = MMU_MIRROR_E_PINNED | (write ? MMU_MIRROR_E_WRITE : 0);
+	bool dev = mmu_mirror_devtable(mirror);
+	struct mmu_mirror_map_batch batch;
 	int ret = 0, short_ret = 0;
 	unsigned long kept = 0;
 	long pinned, i;
 
+	batch.n = 0;
 	ret = mmu_mirror_charge_pins(mirror, npages);
 	if (ret) {
 		trace_mmu_mirror_pin(mirror->name, sva, npages, 0, ret);
@@ -347,20 +428,32 @@ static long mmu_mirror_fault_pin(struct mmu_mirror *mirror,
 
 	spin_lock(&mirror->lock);
 	for (i = 0; i < pinned; i++) {
-		if (ret >= 0)
-			ret = mmu_mirror_pt_install(mirror,
-						    sva + (i << PAGE_SHIFT),
-						    page_to_pfn(pages[i]),
-						    eflags, false, cache,
-						    &replaced);
+		u64 s = sva + (i << PAGE_SHIFT);
+		u64 pfn = page_to_pfn(pages[i]);
+
+		if (ret >= 0 && dev)
+			ret = mmu_mirror_install_dev(mirror, s, pfn, eflags,
+						     false, cache, &replaced,
+						     &batch);
+		else if (ret >= 0)
+			ret = mmu_mirror_pt_install(mirror, s, pfn, eflags,
+						    false, cache, &replaced);
 		if (ret == 0) {
 			kept++;
 			continue;
 		}
-		/* Already mapped (ret 1) or out of nodes: drop this pin. */
+		/* Already mapped (ret 1) or failed: drop this pin. */
 		unpin_user_page(pages[i]);
 		if (ret > 0)
 			ret = 0;
+	}
+	if (ret == -ENOSPC)
+		ret = -ENOMEM;
+	if (dev) {
+		int err = mmu_mirror_map_commit(mirror, &batch, &replaced);
+
+		if (!ret)
+			ret = err;
 	}
 	mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(pages_pinned), kept);
 	mmu_mirror_account_zap(mirror, &replaced);
@@ -385,7 +478,8 @@ static long mmu_mirror_fault_batch(struct mmu_mirror *mirror,
 	int ret;
 
 	if (mmu_mirror_pinned(mirror)) {
-		ret = mmu_mirror_cache_topup(cache, MMU_MIRROR_CACHE_MIN);
+		ret = mmu_mirror_cache_topup(mirror, cache,
+					     MMU_MIRROR_CACHE_MIN);
 		if (ret)
 			return ret;
 		return mmu_mirror_fault_pin(mirror, win, sva, npages, write,
@@ -443,7 +537,7 @@ int mmu_mirror_fault(struct mmu_mirror *mirror, u64 sva, u64 len,
 
 	/* Pinned mode also queues the pins installing replaced. */
 	buf = kvmalloc_array(MMU_MIRROR_FAULT_BATCH *
-			     (mmu_mirror_pinned(mirror) ? 2 : 1),
+			     (mmu_mirror_pinned(mirror) ? 3 : 1),
 			     sizeof(void *), GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
@@ -486,7 +580,7 @@ int mmu_mirror_fault(struct mmu_mirror *mirror, u64 sva, u64 len,
 	}
 	up_read(&mirror->windows_sem);
 	mmput(mirror->mm);
-	mmu_mirror_cache_drain(&cache);
+	mmu_mirror_cache_drain(mirror, &cache);
 	kvfree(buf);
 	if (mapped) {
 		mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(faults), 1);

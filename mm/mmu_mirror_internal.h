@@ -13,6 +13,7 @@
 #include <linux/backing-dev.h>
 #include <linux/capability.h>
 #include <linux/debugfs.h>
+#include <linux/dma-mapping.h>
 #include <linux/hmm.h>
 #include <linux/highmem.h>
 #include <linux/interval_tree.h>
@@ -25,6 +26,7 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/swap.h>
+#include <linux/wait.h>
 #include <linux/mmu_mirror.h>
 
 /*
@@ -146,9 +148,23 @@ struct mmu_mirror_counters {
  * @flush_pending: entries were removed and the driver not yet flushed
  * @dead: the mm exited; faults fail with -ESRCH
  * @destroying: mmu_mirror_destroy() runs; @ops->release is not called
+ * @age_epoch: bumped under @lock by every aging pass that cleared an
+ *	accessed bit; device TLBs (mmu_mirror_tlb.c) read it without the
+ *	lock and drop their entries when it moved, so that the device's
+ *	next access walks the table and sets the accessed bit again
  * @unpin: pinned mirrors only: MMU_MIRROR_ZAP_CHUNK page pointers where
  *	window removal queues the pins it drops; used with @windows_sem
  *	held for write
+ * @dev: the device whose DMA addresses the entries carry, or NULL
+ * @node_order: page order of table nodes: 1 in a DMA mirror, whose nodes
+ *	keep each leaf's DMA address MMU_MIRROR_FANOUT slots after the leaf
+ * @dmaq: DMA mirrors only: mappings of removed entries, undone after the
+ *	next flush; under @lock
+ * @inflight: device accesses in flight (struct mmu_mirror_inflight);
+ *	under @lock
+ * @blocked: invalidations waiting for accesses in flight
+ *	(struct mmu_mirror_blocked); under @lock
+ * @inflight_wq: where those invalidations wait
  * @stats: counters
  * @debugfs: per-mirror debugfs directory
  * @name: debugfs name
@@ -168,7 +184,14 @@ struct mmu_mirror {
 	bool flush_pending;
 	bool dead;
 	bool destroying;
+	unsigned long age_epoch;
 	struct page **unpin;
+	struct device *dev;
+	unsigned int node_order;
+	struct mmu_mirror_dma_queue *dmaq;
+	struct list_head inflight;
+	struct list_head blocked;
+	wait_queue_head_t inflight_wq;
 	struct mmu_mirror_counters stats;
 	struct dentry *debugfs;
 	char name[48];
@@ -203,6 +226,9 @@ static inline bool mmu_mirror_pinned(const struct mmu_mirror *mirror)
  * @max_unpin: size of @unpin
  * @nr_dirty: pages queued at the front of @unpin
  * @nr_clean: pages queued at the back of @unpin
+ * @run_start: start of the contiguous secondary range removed last and
+ *	not yet passed to the driver's unmap operation
+ * @run_end: its end; equal to @run_start when there is none
  */
 struct mmu_mirror_zap {
 	unsigned long entries;
@@ -212,14 +238,76 @@ struct mmu_mirror_zap {
 	unsigned int max_unpin;
 	unsigned int nr_dirty;
 	unsigned int nr_clean;
+	u64 run_start;
+	u64 run_end;
 };
 
+/* DMA mappings a DMA mirror undoes per flush at most. */
+#define MMU_MIRROR_DMA_QUEUE	512
+
+/**
+ * struct mmu_mirror_dma_queue - DMA mappings waiting for a flush
+ * @nr: mappings queued
+ * @addr: their DMA addresses
+ * @huge: whether each one covers 2 MiB rather than 4 KiB
+ *
+ * The device may use a removed translation until the driver's flush
+ * returns, so its DMA mapping must outlive that flush.
+ */
+struct mmu_mirror_dma_queue {
+	unsigned int nr;
+	dma_addr_t addr[MMU_MIRROR_DMA_QUEUE];
+	bool huge[MMU_MIRROR_DMA_QUEUE];
+};
+
+/**
+ * struct mmu_mirror_blocked - an invalidation waiting for device accesses
+ * @list: entry in mirror->blocked
+ * @start: first secondary address it removes
+ * @end: secondary address after them
+ *
+ * mmu_mirror_access_begin() refuses ranges that overlap it, so accesses
+ * that keep starting cannot hold the invalidation off forever.
+ */
+struct mmu_mirror_blocked {
+	struct list_head list;
+	u64 start;
+	u64 end;
+};
+
+/* Entries one call of the driver's map operation gets at most. */
+#define MMU_MIRROR_MAP_BATCH	32
+
+/**
+ * struct mmu_mirror_map_batch - new entries waiting for the map operation
+ * @sva: secondary address of the first
+ * @n: entries gathered
+ * @flags: MMU_MIRROR_MAP_* flags they share
+ * @addrs: their device addresses
+ *
+ * Consecutive entries with the same flags go to the driver in one call.
+ */
+struct mmu_mirror_map_batch {
+	u64 sva;
+	unsigned int n;
+	unsigned int flags;
+	u64 addrs[MMU_MIRROR_MAP_BATCH];
+};
+
+/* Does the driver own a table, or carry DMA addresses? */
+static inline bool mmu_mirror_devtable(const struct mmu_mirror *mirror)
+{
+	return mirror->ops->map || mirror->dev;
+}
+
 /* mmu_mirror_table.c */
-u64 *mmu_mirror_node_alloc(gfp_t gfp);
-void mmu_mirror_node_free(u64 *node);
-int mmu_mirror_cache_topup(struct mmu_mirror_node_cache *cache,
+u64 *mmu_mirror_node_alloc(struct mmu_mirror *mirror, gfp_t gfp);
+void mmu_mirror_node_free(struct mmu_mirror *mirror, u64 *node);
+int mmu_mirror_cache_topup(struct mmu_mirror *mirror,
+			   struct mmu_mirror_node_cache *cache,
 			   unsigned int want);
-void mmu_mirror_cache_drain(struct mmu_mirror_node_cache *cache);
+void mmu_mirror_cache_drain(struct mmu_mirror *mirror,
+			    struct mmu_mirror_node_cache *cache);
 u64 *mmu_mirror_pt_leaf(struct mmu_mirror *mirror, u64 sva,
 			unsigned int *level);
 int mmu_mirror_pt_install(struct mmu_mirror *mirror, u64 sva, u64 pfn,
@@ -237,16 +325,44 @@ u64 mmu_mirror_pt_zap(struct mmu_mirror *mirror, u64 start, u64 end,
 		      unsigned long budget, struct mmu_mirror_zap *zap);
 unsigned long mmu_mirror_pt_age(struct mmu_mirror *mirror, u64 start,
 				u64 end, bool clear);
+unsigned long mmu_mirror_pt_count(struct mmu_mirror *mirror, u64 start,
+				  u64 end, bool write);
+void mmu_mirror_pt_mark(struct mmu_mirror *mirror, u64 start, u64 end,
+			u64 bits);
+void mmu_mirror_pt_set_dma(u64 *slot, dma_addr_t addr);
 void mmu_mirror_pt_free_all(struct mmu_mirror *mirror);
 
 /* mmu_mirror_core.c */
 struct mmu_mirror_window *mmu_mirror_window_by_sva(struct mmu_mirror *mirror,
 						   u64 sva);
 void mmu_mirror_account_zap(struct mmu_mirror *mirror,
-			    const struct mmu_mirror_zap *zap);
+			    struct mmu_mirror_zap *zap);
 void mmu_mirror_flush_locked(struct mmu_mirror *mirror);
 void mmu_mirror_unpin_release(struct mmu_mirror *mirror,
 			      struct mmu_mirror_zap *zap);
+
+/* mmu_mirror_device.c */
+void mmu_mirror_zap_run(struct mmu_mirror *mirror, struct mmu_mirror_zap *zap,
+			u64 sva, u64 size);
+void mmu_mirror_zap_run_end(struct mmu_mirror *mirror,
+			    struct mmu_mirror_zap *zap);
+void mmu_mirror_dma_release(struct mmu_mirror *mirror,
+			    struct mmu_mirror_zap *zap, dma_addr_t addr,
+			    bool huge);
+void mmu_mirror_dma_drain(struct mmu_mirror *mirror);
+int mmu_mirror_dev_addr(struct mmu_mirror *mirror, struct page *page,
+			bool huge, u64 *addr);
+void mmu_mirror_dev_addr_drop(struct mmu_mirror *mirror, u64 addr,
+			      bool huge);
+int mmu_mirror_map_add(struct mmu_mirror *mirror,
+		       struct mmu_mirror_map_batch *b, u64 sva, u64 addr,
+		       unsigned int flags, struct mmu_mirror_zap *undo);
+int mmu_mirror_map_commit(struct mmu_mirror *mirror,
+			  struct mmu_mirror_map_batch *b,
+			  struct mmu_mirror_zap *undo);
+bool mmu_mirror_inflight_overlaps(struct mmu_mirror *mirror, u64 start,
+				  u64 end);
+void mmu_mirror_wait_inflight(struct mmu_mirror *mirror, u64 start, u64 end);
 
 /* mmu_mirror_debugfs.c */
 void mmu_mirror_debugfs_init(void);

@@ -32,43 +32,47 @@ static inline u64 pt_pfn(u64 e)
 
 /**
  * mmu_mirror_node_alloc() - allocate one zeroed table node
+ * @mirror: the mirror; its node order says how large a node is
  * @gfp: allocation flags
  *
  * Context: any context @gfp allows.
  * Return: the node, or NULL.
  */
-u64 *mmu_mirror_node_alloc(gfp_t gfp)
+u64 *mmu_mirror_node_alloc(struct mmu_mirror *mirror, gfp_t gfp)
 {
-	return (u64 *)get_zeroed_page(gfp);
+	return (u64 *)__get_free_pages(gfp | __GFP_ZERO, mirror->node_order);
 }
 
 /**
  * mmu_mirror_node_free() - free a node from mmu_mirror_node_alloc()
+ * @mirror: the mirror the node belongs to
  * @node: the node, or NULL
  *
  * Context: any context.
  */
-void mmu_mirror_node_free(u64 *node)
+void mmu_mirror_node_free(struct mmu_mirror *mirror, u64 *node)
 {
 	if (node)
-		free_page((unsigned long)node);
+		free_pages((unsigned long)node, mirror->node_order);
 }
 
 /**
  * mmu_mirror_cache_topup() - fill a node cache for one fault batch
+ * @mirror: the mirror the nodes are for
  * @cache: the cache
  * @want: nodes the batch may need; at most MMU_MIRROR_CACHE_MAX
  *
  * Context: process context, may sleep; no helper lock held.
  * Return: 0, or -ENOMEM if fewer than @want nodes could be allocated.
  */
-int mmu_mirror_cache_topup(struct mmu_mirror_node_cache *cache,
+int mmu_mirror_cache_topup(struct mmu_mirror *mirror,
+			   struct mmu_mirror_node_cache *cache,
 			   unsigned int want)
 {
 	might_sleep();
 	want = min_t(unsigned int, want, MMU_MIRROR_CACHE_MAX);
 	while (cache->nr < want) {
-		u64 *node = mmu_mirror_node_alloc(GFP_KERNEL_ACCOUNT);
+		u64 *node = mmu_mirror_node_alloc(mirror, GFP_KERNEL_ACCOUNT);
 
 		if (!node)
 			return -ENOMEM;
@@ -79,14 +83,16 @@ int mmu_mirror_cache_topup(struct mmu_mirror_node_cache *cache,
 
 /**
  * mmu_mirror_cache_drain() - free the nodes a cache still holds
+ * @mirror: the mirror the nodes were for
  * @cache: the cache
  *
  * Context: any context.
  */
-void mmu_mirror_cache_drain(struct mmu_mirror_node_cache *cache)
+void mmu_mirror_cache_drain(struct mmu_mirror *mirror,
+			    struct mmu_mirror_node_cache *cache)
 {
 	while (cache->nr)
-		mmu_mirror_node_free(cache->nodes[--cache->nr]);
+		mmu_mirror_node_free(mirror, cache->nodes[--cache->nr]);
 }
 
 /*
@@ -107,7 +113,7 @@ static u64 *pt_cache_take(struct mmu_mirror *mirror,
 static void pt_node_release(struct mmu_mirror *mirror, u64 *node)
 {
 	mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(table_nodes), -1);
-	mmu_mirror_node_free(node);
+	mmu_mirror_node_free(mirror, node);
 }
 
 /*
@@ -139,16 +145,49 @@ static void pt_queue_unpin(struct mmu_mirror_zap *zap, struct page *page,
 		zap->unpin[zap->max_unpin - ++zap->nr_clean] = page;
 }
 
-/* Remove one leaf: propagate the device's dirty and young bits, unpin. */
+/*
+ * The accessed and dirty bits a driver-owned table keeps for the leaf at
+ * @sva, merged into the helper's copy @e of the leaf.
+ */
+static u64 pt_harvest(struct mmu_mirror *mirror, u64 e, u64 sva,
+		      unsigned int level, bool clear)
+{
+	u64 size = level ? MMU_MIRROR_HUGE_SIZE : PAGE_SIZE;
+	unsigned int bits = mirror->ops->harvest(mirror, sva, size, clear);
+
+	if (bits & MMU_MIRROR_HARVEST_YOUNG)
+		e |= MMU_MIRROR_E_YOUNG;
+	if (bits & MMU_MIRROR_HARVEST_DIRTY)
+		e |= MMU_MIRROR_E_DIRTY;
+	return e;
+}
+
+/*
+ * Remove one leaf: propagate the device's dirty and young bits, unpin,
+ * and tell a driver-owned table (unmap, DMA unmapping after the flush).
+ */
 static void pt_zap_leaf(struct mmu_mirror *mirror, u64 *slot,
-			unsigned int level, struct mmu_mirror_zap *zap)
+			unsigned int level, u64 sva,
+			struct mmu_mirror_zap *zap)
 {
 	u64 e = *slot;
 	unsigned long pages = level ? MMU_MIRROR_HUGE_PAGES : 1;
 	struct page *page = pfn_to_page(pt_pfn(e));
-	bool dirty = e & MMU_MIRROR_E_DIRTY;
+	bool dirty;
 
+	if (mirror->ops->harvest)
+		e = pt_harvest(mirror, e, sva, level, false);
+	dirty = e & MMU_MIRROR_E_DIRTY;
 	*slot = 0;
+	if (mmu_mirror_devtable(mirror)) {
+		mmu_mirror_zap_run(mirror, zap, sva, pages << PAGE_SHIFT);
+		if (mirror->dev) {
+			dma_addr_t addr = slot[MMU_MIRROR_FANOUT];
+
+			slot[MMU_MIRROR_FANOUT] = 0;
+			mmu_mirror_dma_release(mirror, zap, addr, level);
+		}
+	}
 	zap->entries++;
 	zap->pages += pages;
 	if (dirty)
@@ -183,6 +222,8 @@ enum pt_walk_op {
 	PT_ZAP,		/* remove leaves, free nodes that become empty */
 	PT_TEST_YOUNG,	/* count young leaves */
 	PT_CLEAR_YOUNG,	/* count and clear young leaves */
+	PT_COUNT,	/* count the pages of the range leaves map */
+	PT_MARK,	/* set bits in leaves */
 };
 
 /**
@@ -191,9 +232,12 @@ enum pt_walk_op {
  * @start: first secondary address
  * @end: secondary address after the range
  * @zap: accumulates what PT_ZAP removed
- * @young: young leaves PT_TEST_YOUNG or PT_CLEAR_YOUNG found
+ * @young: young leaves PT_TEST_YOUNG or PT_CLEAR_YOUNG found; pages of
+ *	the range PT_COUNT found mapped (writable, with @bits set)
  * @budget: leaves PT_ZAP may still remove before it stops
  * @next: where a stopped PT_ZAP walk resumes; @end once it completed
+ * @bits: PT_MARK: leaf bits to set; PT_COUNT: MMU_MIRROR_E_WRITE to count
+ *	only writable leaves
  */
 struct pt_walk {
 	enum pt_walk_op op;
@@ -203,18 +247,48 @@ struct pt_walk {
 	unsigned long young;
 	unsigned long budget;
 	u64 next;
+	u64 bits;
 };
 
-static void pt_walk_leaf(struct mmu_mirror *mirror, u64 *slot,
-			 unsigned int level, struct pt_walk *w)
+/* Test or clear the accessed bit, the device's own one included. */
+static void pt_age_leaf(struct mmu_mirror *mirror, u64 *slot,
+			unsigned int level, u64 sva, struct pt_walk *w)
 {
-	if (w->op == PT_ZAP) {
-		pt_zap_leaf(mirror, slot, level, w->zap);
-		w->budget--;
-	} else if (*slot & MMU_MIRROR_E_YOUNG) {
+	bool clear = w->op == PT_CLEAR_YOUNG;
+	u64 e = *slot;
+
+	if (mirror->ops->harvest) {
+		/* A dirty bit seen now must still reach the page at zap. */
+		e = pt_harvest(mirror, e, sva, level, clear);
+		*slot |= e & MMU_MIRROR_E_DIRTY;
+	}
+	if (e & MMU_MIRROR_E_YOUNG) {
 		w->young++;
-		if (w->op == PT_CLEAR_YOUNG)
+		if (clear)
 			*slot &= ~MMU_MIRROR_E_YOUNG;
+	}
+}
+
+static void pt_walk_leaf(struct mmu_mirror *mirror, u64 *slot,
+			 unsigned int level, u64 sva, struct pt_walk *w)
+{
+	u64 span = level ? MMU_MIRROR_HUGE_SIZE : PAGE_SIZE;
+
+	switch (w->op) {
+	case PT_ZAP:
+		pt_zap_leaf(mirror, slot, level, sva, w->zap);
+		w->budget--;
+		break;
+	case PT_COUNT:
+		if ((*slot & w->bits) == w->bits)
+			w->young += (min(w->end, sva + span) -
+				     max(w->start, sva)) >> PAGE_SHIFT;
+		break;
+	case PT_MARK:
+		*slot |= w->bits;
+		break;
+	default:
+		pt_age_leaf(mirror, slot, level, sva, w);
 	}
 }
 
@@ -286,7 +360,7 @@ static void pt_walk_node(struct mmu_mirror *mirror, u64 *node,
 			return;
 		}
 		if (!(e & MMU_MIRROR_E_TABLE))
-			pt_walk_leaf(mirror, &node[i], level, w);
+			pt_walk_leaf(mirror, &node[i], level, sbase, w);
 		else if (w->op == PT_ZAP)
 			pt_zap_child(mirror, &node[i], level, sbase, span, w);
 		else
@@ -363,7 +437,9 @@ static u64 *pt_walk_down(struct mmu_mirror *mirror, u64 sva,
 		if (!child)
 			return NULL;
 		if (*slot & MMU_MIRROR_E_PRESENT)
-			pt_zap_leaf(mirror, slot, level, replaced);
+			pt_zap_leaf(mirror, slot, level,
+				    sva & ~((1ULL << pt_shift(level)) - 1),
+				    replaced);
 		*slot = (u64)(unsigned long)child | MMU_MIRROR_E_TABLE;
 		node = child;
 	}
@@ -376,18 +452,26 @@ static u64 *pt_walk_down(struct mmu_mirror *mirror, u64 sva,
  * removed into @replaced first (returns 0).
  */
 static int pt_set_leaf(struct mmu_mirror *mirror, u64 *slot,
-		       unsigned int level, u64 pfn, u64 eflags,
+		       unsigned int level, u64 sva, u64 pfn, u64 eflags,
 		       struct mmu_mirror_zap *replaced)
 {
 	bool huge = level;
 	u64 old = *slot;
 
 	if (old & MMU_MIRROR_E_PRESENT) {
-		if (pt_pfn(old) == pfn && !(old & MMU_MIRROR_E_HUGE) == !huge) {
+		/*
+		 * A driver-owned table learns of entries only through map, so
+		 * a read-only entry made writable is replaced, not upgraded.
+		 */
+		bool upgrade = (eflags & ~old & MMU_MIRROR_E_WRITE) &&
+			       mmu_mirror_devtable(mirror);
+
+		if (pt_pfn(old) == pfn && !(old & MMU_MIRROR_E_HUGE) == !huge &&
+		    !upgrade) {
 			*slot = old | (eflags & MMU_MIRROR_E_WRITE);
 			return 1;
 		}
-		pt_zap_leaf(mirror, slot, level, replaced);
+		pt_zap_leaf(mirror, slot, level, sva, replaced);
 	}
 	*slot = (pfn << PAGE_SHIFT) | eflags | MMU_MIRROR_E_PRESENT |
 		(huge ? MMU_MIRROR_E_HUGE : 0);
@@ -448,7 +532,7 @@ int mmu_mirror_pt_install(struct mmu_mirror *mirror, u64 sva, u64 pfn,
 		*slot = 0;
 		pt_node_release(mirror, child);
 	}
-	ret = pt_set_leaf(mirror, slot, target, pfn, eflags, replaced);
+	ret = pt_set_leaf(mirror, slot, target, sva, pfn, eflags, replaced);
 	if (!ret)
 		mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(entries), 1);
 	return ret;
@@ -492,8 +576,8 @@ int mmu_mirror_pt_install_4k(struct mmu_mirror *mirror,
 			return -ENOMEM;
 		cursor->base = base;
 	}
-	return pt_set_leaf(mirror, &cursor->node[pt_index(sva, 0)], 0, pfn,
-			   eflags, replaced);
+	return pt_set_leaf(mirror, &cursor->node[pt_index(sva, 0)], 0, sva,
+			   pfn, eflags, replaced);
 }
 
 /**
@@ -582,7 +666,64 @@ unsigned long mmu_mirror_pt_age(struct mmu_mirror *mirror, u64 start,
 	};
 
 	pt_walk(mirror, &w);
+	/* Device TLBs drop their entries, see struct mmu_mirror_tlb. */
+	if (clear && w.young)
+		WRITE_ONCE(mirror->age_epoch, mirror->age_epoch + 1);
 	return w.young;
+}
+
+/**
+ * mmu_mirror_pt_count() - pages of a secondary range the table maps
+ * @mirror: the mirror
+ * @start: first secondary address, page aligned
+ * @end: secondary address after the range, page aligned
+ * @write: count only pages mapped writable
+ *
+ * Context: mirror->lock held; never sleeps.
+ * Return: the number of 4 KiB pages of [@start, @end) with an entry.
+ */
+unsigned long mmu_mirror_pt_count(struct mmu_mirror *mirror, u64 start,
+				  u64 end, bool write)
+{
+	struct pt_walk w = {
+		.op = PT_COUNT,
+		.start = start,
+		.end = end,
+		.bits = MMU_MIRROR_E_PRESENT | (write ? MMU_MIRROR_E_WRITE : 0),
+	};
+
+	pt_walk(mirror, &w);
+	return w.young;
+}
+
+/**
+ * mmu_mirror_pt_mark() - set bits in the leaves of a secondary range
+ * @mirror: the mirror
+ * @start: first secondary address
+ * @end: secondary address after the range
+ * @bits: MMU_MIRROR_E_YOUNG and MMU_MIRROR_E_DIRTY as wanted
+ *
+ * Context: mirror->lock held; never sleeps.
+ */
+void mmu_mirror_pt_mark(struct mmu_mirror *mirror, u64 start, u64 end,
+			u64 bits)
+{
+	struct pt_walk w = { .op = PT_MARK, .start = start, .end = end,
+			     .bits = bits };
+
+	pt_walk(mirror, &w);
+}
+
+/**
+ * mmu_mirror_pt_set_dma() - record the DMA address of a DMA mirror's leaf
+ * @slot: the leaf, in a node of a mirror made by mmu_mirror_create_dev()
+ * @addr: the DMA address of the memory the leaf maps
+ *
+ * Context: mirror->lock held.
+ */
+void mmu_mirror_pt_set_dma(u64 *slot, dma_addr_t addr)
+{
+	slot[MMU_MIRROR_FANOUT] = addr;
 }
 
 /**
@@ -598,6 +739,6 @@ void mmu_mirror_pt_free_all(struct mmu_mirror *mirror)
 
 	mmu_mirror_pt_zap(mirror, 0, MMU_MIRROR_SVA_LIMIT, ULONG_MAX, &zap);
 	WARN_ON_ONCE(zap.entries);
-	mmu_mirror_node_free(mirror->root);
+	mmu_mirror_node_free(mirror, mirror->root);
 	mirror->root = NULL;
 }

@@ -32,6 +32,7 @@
 
 #include <linux/bits.h>
 #include <linux/list.h>
+#include <linux/spinlock_types.h>
 #include <linux/types.h>
 
 struct device;
@@ -121,7 +122,7 @@ struct mmu_mirror_stats {
 
 /* mmu_mirror_ops->map() flags */
 #define MMU_MIRROR_MAP_WRITE		0x1U	/* the device may write */
-#define MMU_MIRROR_MAP_HUGE		0x2U	/* entries of 2 MiB, not 4 KiB */
+#define MMU_MIRROR_MAP_HUGE		0x2U	/* 2 MiB entries, not 4 KiB */
 
 /* mmu_mirror_ops->harvest() result bits */
 #define MMU_MIRROR_HARVEST_YOUNG	0x1U	/* the device accessed it */
@@ -179,7 +180,9 @@ struct mmu_mirror_stats {
  *	transfer) call mmu_mirror_report_access() instead.
  *
  * Software devices that read and write pages through mmu_mirror_access()
- * need only @flush: the helper's table is their table.
+ * need only @flush: the helper's table is their table.  One that caches
+ * translations in a struct mmu_mirror_tlb empties it in @flush with
+ * mmu_mirror_tlb_flush().
  */
 struct mmu_mirror_ops {
 	void (*flush)(struct mmu_mirror *mirror);
@@ -262,5 +265,94 @@ int mmu_mirror_report_access(struct mmu_mirror *mirror, u64 sva, u64 len,
 			     unsigned int access);
 int mmu_mirror_translate(struct mmu_mirror *mirror, u64 sva,
 			 unsigned int access, u64 *addr);
+
+/*
+ * Device TLB (mm/mmu_mirror_tlb.c): a small cache of translations that a
+ * software device consults before the helper's table, filled from
+ * mmu_mirror_translate() and emptied only by the driver's flush.
+ */
+
+/* Entries of a device TLB, direct-mapped by secondary page number. */
+#define MMU_MIRROR_TLB_ENTRIES		32
+
+/* struct mmu_mirror_tlb_entry tag bits, below the page address */
+#define MMU_MIRROR_TLB_VALID		0x1ULL	/* the entry translates */
+#define MMU_MIRROR_TLB_WRITE		0x2ULL	/* filled for a write */
+
+/**
+ * struct mmu_mirror_tlb_entry - one cached translation
+ * @tag: the secondary page address it translates, with
+ *	MMU_MIRROR_TLB_VALID, and MMU_MIRROR_TLB_WRITE when it was filled
+ *	by a write (the table entry then allowed writes and was marked
+ *	dirty); 0 when empty
+ * @addr: physical address of the page, from mmu_mirror_translate()
+ */
+struct mmu_mirror_tlb_entry {
+	u64 tag;
+	u64 addr;
+};
+
+/**
+ * struct mmu_mirror_tlb_stats - counters of one device TLB
+ * @hits: page accesses served from an entry, without the helper's table
+ * @misses: page accesses that had to look the helper's table up (no
+ *	entry, or a write meeting an entry filled by a read)
+ * @emptied: calls of mmu_mirror_tlb_flush()
+ * @dropped: valid entries those flushes dropped
+ * @fill_races: fills given up because a flush ran between the table
+ *	lookup and the fill (the access then went through the table)
+ * @age_resets: times the TLB dropped its entries because an aging pass
+ *	cleared accessed bits in the helper's table
+ */
+struct mmu_mirror_tlb_stats {
+	u64 hits;
+	u64 misses;
+	u64 emptied;
+	u64 dropped;
+	u64 fill_races;
+	u64 age_resets;
+};
+
+/**
+ * struct mmu_mirror_tlb - a device TLB in front of a mirror's table
+ * @lock: spinlock protecting everything below.  A hit holds it while it
+ *	copies through the entry, and mmu_mirror_tlb_flush() takes it (from
+ *	the driver's flush, under mirror->lock): so when the flush returns,
+ *	no copy through a dropped entry is still running.  Lock order:
+ *	mirror->lock, then @lock; never the other way round.
+ * @mirror: the mirror whose table fills the TLB
+ * @gen: bumped by every flush (and aging reset); a fill whose table
+ *	lookup started under an older value is given up, so an answer that
+ *	a flush made stale is never cached
+ * @age_epoch: the mirror's aging epoch when the entries were last
+ *	dropped for aging
+ * @entries: the entries, indexed by secondary page number modulo
+ *	MMU_MIRROR_TLB_ENTRIES
+ * @stats: counters
+ *
+ * Embedded in the driver's device context.  Initialise it with
+ * mmu_mirror_tlb_init() right after mmu_mirror_create(); keep it until
+ * mmu_mirror_destroy() has returned, since the mirror's last flushes use
+ * it.  A hit copies without the helper's table: the driver's
+ * &mmu_mirror_ops.flush must call mmu_mirror_tlb_flush(), or the device
+ * reads and writes pages the process no longer maps.
+ */
+struct mmu_mirror_tlb {
+	spinlock_t lock;		/* see above */
+	struct mmu_mirror *mirror;
+	u64 gen;
+	unsigned long age_epoch;
+	struct mmu_mirror_tlb_entry entries[MMU_MIRROR_TLB_ENTRIES];
+	struct mmu_mirror_tlb_stats stats;
+};
+
+void mmu_mirror_tlb_init(struct mmu_mirror_tlb *tlb,
+			 struct mmu_mirror *mirror);
+int mmu_mirror_tlb_access(struct mmu_mirror_tlb *tlb, u64 sva, void *buf,
+			  size_t len, unsigned int access, size_t *done);
+void mmu_mirror_tlb_flush(struct mmu_mirror_tlb *tlb);
+void mmu_mirror_tlb_revoke_writes(struct mmu_mirror_tlb *tlb);
+void mmu_mirror_tlb_get_stats(struct mmu_mirror_tlb *tlb,
+			      struct mmu_mirror_tlb_stats *stats);
 
 #endif /* _LINUX_MMU_MIRROR_H */

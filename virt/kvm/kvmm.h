@@ -68,7 +68,13 @@ struct kvmm_slot {
  *	Protects @slots and @nr_slots.
  * @slots: memslots by id
  * @nr_slots: slots with a window
+ * @tlb: the VM's TLB (guest physical page -> host page), shared by its
+ *	vCPUs; every guest access goes through it
  * @tlb_flushes: calls of the VM's flush callback
+ * @tlb_skip_flush: test only (the tlb_skip_flush module parameter when
+ *	the VM was created): the flush only takes write permission from the
+ *	TLB's entries and keeps them, so vCPUs go on loading from pages
+ *	through translations the helper removed
  * @flags: KVMM_CREATE_VM flags
  */
 struct kvmm_vm {
@@ -76,7 +82,9 @@ struct kvmm_vm {
 	struct rw_semaphore slots_sem;
 	struct kvmm_slot slots[KVMM_MAX_SLOTS];
 	unsigned int nr_slots;
+	struct mmu_mirror_tlb tlb;
 	atomic64_t tlb_flushes;
+	bool tlb_skip_flush;
 	u32 flags;
 };
 

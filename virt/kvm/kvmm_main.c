@@ -20,8 +20,21 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/moduleparam.h>
 #include <linux/sched.h>
 #include "kvmm.h"
+
+/*
+ * Test only.  VMs created while it is set get a flush that keeps their
+ * TLB's entries (it only takes their write permission away): vCPUs then
+ * load from pages through translations the helper removed, which is
+ * what a VM that forgets its TLB flush does.  The selftest kvmm_tlb sets
+ * it for one VM to prove that the flush is needed.
+ */
+static bool tlb_skip_flush;
+module_param(tlb_skip_flush, bool, 0644);
+MODULE_PARM_DESC(tlb_skip_flush,
+		 "TEST ONLY: VMs created while set keep stale TLB entries (default: off)");
 
 static long kvmm_vm_file_ioctl(struct file *filp, unsigned int cmd,
 			       unsigned long arg)
@@ -59,6 +72,8 @@ static int kvmm_create_vm(unsigned long flags)
 	vm = kvmm_vm_create(current->mm, flags, name);
 	if (IS_ERR(vm))
 		return PTR_ERR(vm);
+	/* No memslot yet, so no flush can run before this. */
+	vm->tlb_skip_flush = READ_ONCE(tlb_skip_flush);
 
 	/* Installs the descriptor: @vm must not be touched afterwards. */
 	fd = anon_inode_getfd("kvm-mirror-vm", &kvmm_vm_fops, vm,

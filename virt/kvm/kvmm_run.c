@@ -2,11 +2,12 @@
 /*
  * kvmm_run.c - the vCPU: guest memory accesses through the secondary MMU
  *
- * A vCPU access first tries the secondary table (mmu_mirror_access(), the
- * "hardware" walk: it sets the accessed bit, and the dirty bit on a
- * store).  A miss is a secondary-MMU fault, handled by mmu_mirror_fault(),
- * after which the access is tried again, as a real vCPU re-executes the
- * faulting instruction.
+ * A vCPU access first tries the VM's TLB, then on a TLB miss the
+ * secondary table (mmu_mirror_tlb_access(): the "hardware" walk sets the
+ * accessed bit, and the dirty bit on a store, and fills the TLB).  A
+ * miss in the table is a secondary-MMU fault, handled by
+ * mmu_mirror_fault(), after which the access is tried again, as a real
+ * vCPU re-executes the faulting instruction.
  *
  * mmu_mirror_fault() runs KVM's fault/invalidate protocol; the pieces map
  * one to one:
@@ -128,9 +129,9 @@ static int kvmm_vcpu_copy(struct kvmm_vcpu *vcpu, u64 gpa, size_t len,
 	for (;;) {
 		size_t done;
 
-		ret = mmu_mirror_access(vm->mirror, gpa + pos,
-					vcpu->bounce + pos, len - pos, access,
-					&done);
+		ret = mmu_mirror_tlb_access(&vm->tlb, gpa + pos,
+					    vcpu->bounce + pos, len - pos,
+					    access, &done);
 		pos += done;
 		if (ret != -ENOENT)
 			break;

@@ -10,11 +10,12 @@
  * userspace model.  kvmm_main.c is the kernel glue: /dev/kvm_mirror and
  * the anonymous-inode VM file.
  *
- * Aging needs nothing here: mmu_mirror_access() sets the accessed bit of
- * every entry a vCPU touches, and the helper's clear_flush_young,
- * clear_young and test_young hooks report and clear those bits for the
- * core VM's reclaim, as KVM's kvm_mmu_notifier_clear_flush_young() does
- * for sptes.
+ * Aging needs nothing here: the VM's TLB sets the accessed bit of every
+ * entry a vCPU walks to, the helper's clear_flush_young, clear_young and
+ * test_young hooks report and clear those bits for the core VM's
+ * reclaim, as KVM's kvm_mmu_notifier_clear_flush_young() does for sptes,
+ * and the TLB drops its entries after such a pass so that the next
+ * accesses walk the table again.
  */
 #include <linux/err.h>
 #include <linux/sched.h>
@@ -23,16 +24,21 @@
 #include "kvmm.h"
 
 /*
- * The secondary TLB of this software VM is the table itself, so there is
- * nothing to drop; count the flush, so that tests can check what the
- * driver sees: one call per invalidation that removed entries, whatever
- * the number of memslots it covered.  Called under the mirror's spinlock.
+ * Empty the VM's TLB, as KVM's remote TLB flush does, before the core VM
+ * may free a page the guest reached; counted, so that tests can check
+ * what the driver sees: one call per invalidation that removed entries,
+ * whatever the number of memslots it covered.  Called under the mirror's
+ * spinlock.
  */
 static void kvmm_flush(struct mmu_mirror *mirror)
 {
 	struct kvmm_vm *vm = mmu_mirror_priv(mirror);
 
 	atomic64_inc(&vm->tlb_flushes);
+	if (unlikely(vm->tlb_skip_flush))
+		mmu_mirror_tlb_revoke_writes(&vm->tlb);
+	else
+		mmu_mirror_tlb_flush(&vm->tlb);
 }
 
 static const struct mmu_mirror_ops kvmm_mirror_ops = {
@@ -72,6 +78,7 @@ struct kvmm_vm *kvmm_vm_create(struct mm_struct *mm, unsigned long flags,
 		kfree(vm);
 		return ERR_CAST(mirror);
 	}
+	mmu_mirror_tlb_init(&vm->tlb, mirror);
 	vm->mirror = mirror;
 	return vm;
 }
@@ -129,6 +136,7 @@ static long kvmm_ioctl_run(struct kvmm_vm *vm, void __user *uarg)
 /* Counters may be read by any process holding the VM file. */
 static long kvmm_ioctl_get_stats(struct kvmm_vm *vm, void __user *uarg)
 {
+	struct mmu_mirror_tlb_stats tst;
 	struct mmu_mirror_stats st;
 	struct kvmm_stats out = { };
 
@@ -136,6 +144,13 @@ static long kvmm_ioctl_get_stats(struct kvmm_vm *vm, void __user *uarg)
 	MMU_MIRROR_STATS_ASSERT_PREFIX(struct kvmm_stats);
 	memcpy(&out, &st, sizeof(st));
 	out.tlb_flushes = atomic64_read(&vm->tlb_flushes);
+	mmu_mirror_tlb_get_stats(&vm->tlb, &tst);
+	out.tlb_hits = tst.hits;
+	out.tlb_misses = tst.misses;
+	out.tlb_emptied = tst.emptied;
+	out.tlb_dropped = tst.dropped;
+	out.tlb_fill_races = tst.fill_races;
+	out.tlb_age_resets = tst.age_resets;
 	down_read(&vm->slots_sem);
 	out.nr_slots = vm->nr_slots;
 	up_read(&vm->slots_sem);

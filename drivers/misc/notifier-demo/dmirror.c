@@ -15,6 +15,7 @@
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/moduleparam.h>
 #include <linux/sched.h>
 #include <linux/sizes.h>
 #include "dmirror_core.h"
@@ -22,6 +23,18 @@
 #define NDEMO_NDEVICES		2
 
 static struct miscdevice ndemo_misc[NDEMO_NDEVICES];
+
+/*
+ * Test only.  Files opened while it is set get a flush that keeps the
+ * device TLB's entries (it only takes their write permission away): the
+ * device then reads pages through translations the helper removed,
+ * which is what a driver that forgets its TLB flush does.  The selftest
+ * ndemo_tlb sets it for one open to prove that the flush is needed.
+ */
+static bool tlb_skip_flush;
+module_param(tlb_skip_flush, bool, 0644);
+MODULE_PARM_DESC(tlb_skip_flush,
+		 "TEST ONLY: files opened while set keep stale device TLB entries (default: off)");
 
 static long ndemo_ioctl(struct file *filp, unsigned int command,
 			unsigned long arg)
@@ -40,6 +53,7 @@ static int ndemo_open(struct inode *inode, struct file *filp)
 	nf = ndemo_file_create(current->mm, misc - ndemo_misc);
 	if (IS_ERR(nf))
 		return PTR_ERR(nf);
+	nf->tlb_skip_flush = READ_ONCE(tlb_skip_flush);
 	filp->private_data = nf;
 	return 0;
 }

@@ -4,8 +4,10 @@
  *
  * What the device does with its commands: validation, the READ and WRITE
  * transfers through the device's page table (faulting on a miss), the
- * SNAPSHOT of the CPU mappings and the counters.  All of the page table,
- * notifier and fault logic is the helper's.  Only the kernel-API
+ * SNAPSHOT of the CPU mappings and the counters.  The device caches
+ * translations in a small TLB (struct mmu_mirror_tlb) that only its
+ * flush empties; all of the page table, notifier and fault logic is the
+ * helper's.  Only the kernel-API
  * functions every kernel file may use appear here, so the file builds
  * unchanged in the kernel module and in the userspace model; dmirror.c
  * wraps it into misc devices.
@@ -35,16 +37,28 @@
 /* The device's window: the whole user address space, at the same address. */
 #define NDEMO_ADDR_LIMIT	(TASK_SIZE_MAX & PAGE_MASK)
 
+/*
+ * struct ndemo_stats is struct mmu_mirror_stats, exported as is, followed
+ * by the device TLB's counters.
+ */
+MMU_MIRROR_STATS_ASSERT_PREFIX(struct ndemo_stats);
+static_assert(offsetof(struct ndemo_stats, tlb_hits) ==
+	      sizeof(struct mmu_mirror_stats));
+
+/*
+ * The helper removed translations: the device forgets every one it
+ * cached, under the mirror's lock, before the core VM may free a page.
+ */
 static void ndemo_flush(struct mmu_mirror *mirror)
 {
 	struct ndemo_file *nf = mmu_mirror_priv(mirror);
 
 	atomic64_inc(&nf->tlb_flushes);
+	if (unlikely(nf->tlb_skip_flush))
+		mmu_mirror_tlb_revoke_writes(&nf->tlb);
+	else
+		mmu_mirror_tlb_flush(&nf->tlb);
 }
-
-/* struct ndemo_stats is struct mmu_mirror_stats, exported as is. */
-MMU_MIRROR_STATS_ASSERT_PREFIX(struct ndemo_stats);
-static_assert(sizeof(struct ndemo_stats) == sizeof(struct mmu_mirror_stats));
 
 static const struct mmu_mirror_ops ndemo_mirror_ops = {
 	.flush = ndemo_flush,
@@ -67,6 +81,7 @@ static struct mmu_mirror *ndemo_get_mirror(struct ndemo_file *nf)
 				   MMU_MIRROR_PINNED : 0, name, nf);
 	if (IS_ERR(mirror))
 		goto out;
+	mmu_mirror_tlb_init(&nf->tlb, mirror);
 	/* The device sees the whole user address space at the same address. */
 	win = mmu_mirror_window_add(mirror, 0, NDEMO_ADDR_LIMIT, 0, 0);
 	if (IS_ERR(win)) {
@@ -87,12 +102,12 @@ out:
  * counts one fault; less while invalidations take pages before the
  * device gets to them.
  */
-static int ndemo_device_copy(struct mmu_mirror *mirror,
-			     struct ndemo_cmd *cmd, size_t pos, void *bounce,
-			     size_t len, unsigned int access,
-			     struct mmu_mirror_span *span)
+static int ndemo_device_copy(struct ndemo_file *nf, struct ndemo_cmd *cmd,
+			     size_t pos, void *bounce, size_t len,
+			     unsigned int access, struct mmu_mirror_span *span)
 {
 	u64 end = cmd->addr + (cmd->npages << PAGE_SHIFT);
+	struct mmu_mirror *mirror = nf->mirror;
 	size_t off = 0;
 	int ret;
 
@@ -100,8 +115,9 @@ static int ndemo_device_copy(struct mmu_mirror *mirror,
 		size_t done;
 		u64 sva;
 
-		ret = mmu_mirror_access(mirror, cmd->addr + pos + off,
-					bounce + off, len - off, access, &done);
+		ret = mmu_mirror_tlb_access(&nf->tlb, cmd->addr + pos + off,
+					    bounce + off, len - off, access,
+					    &done);
 		off += done;
 		if (ret != -ENOENT)
 			return ret;
@@ -151,8 +167,7 @@ static int ndemo_transfer(struct ndemo_file *nf, struct ndemo_cmd *cmd,
 			ret = -EFAULT;
 			break;
 		}
-		ret = ndemo_device_copy(mirror, cmd, pos, bounce, n, access,
-					&span);
+		ret = ndemo_device_copy(nf, cmd, pos, bounce, n, access, &span);
 		if (ret)
 			break;
 		if (!write && copy_to_user(uptr + pos, bounce, n)) {
@@ -221,15 +236,24 @@ static int ndemo_snapshot(struct ndemo_file *nf, struct ndemo_cmd *cmd)
 
 static int ndemo_get_stats(struct ndemo_file *nf, void __user *uarg)
 {
+	struct mmu_mirror_tlb_stats tst = { };
 	struct mmu_mirror_stats st = { };
 	struct ndemo_stats out = { };
 
 	mutex_lock(&nf->lock);
-	if (nf->mirror)
+	if (nf->mirror) {
 		mmu_mirror_get_stats(nf->mirror, &st);
+		mmu_mirror_tlb_get_stats(&nf->tlb, &tst);
+	}
 	mutex_unlock(&nf->lock);
 
 	memcpy(&out, &st, sizeof(st));
+	out.tlb_hits = tst.hits;
+	out.tlb_misses = tst.misses;
+	out.tlb_emptied = tst.emptied;
+	out.tlb_dropped = tst.dropped;
+	out.tlb_fill_races = tst.fill_races;
+	out.tlb_age_resets = tst.age_resets;
 	return copy_to_user(uarg, &out, sizeof(out)) ? -EFAULT : 0;
 }
 

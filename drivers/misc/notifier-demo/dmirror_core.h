@@ -14,9 +14,9 @@
 #include <linux/atomic.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
+#include <linux/mmu_mirror.h>
 
 struct mm_struct;
-struct mmu_mirror;
 
 /**
  * struct ndemo_file - one open device file
@@ -24,8 +24,13 @@ struct mmu_mirror;
  * @lock: serializes lazy creation of @mirror and changes of @mode
  * @mode: NDEMO_MODE_NOTIFIER or NDEMO_MODE_PINNED
  * @mirror: created by the first command that touches memory
- * @tlb_flushes: flushes the device performed (the software device has no
- *	TLB to drop; the count shows how often a real one would be)
+ * @tlb: the device's TLB, set up with @mirror; every READ and WRITE goes
+ *	through it
+ * @tlb_flushes: calls of the device's flush operation
+ * @tlb_skip_flush: test only (the tlb_skip_flush module parameter when
+ *	the file was opened): the flush only takes write permission from
+ *	the TLB's entries and keeps them, so the device goes on reading
+ *	pages through translations the helper removed
  * @minor: device number, for the mirror's debugfs name
  */
 struct ndemo_file {
@@ -33,7 +38,9 @@ struct ndemo_file {
 	struct mutex lock;	/* protects mode and mirror creation */
 	u32 mode;
 	struct mmu_mirror *mirror;
+	struct mmu_mirror_tlb tlb;
 	atomic64_t tlb_flushes;
+	bool tlb_skip_flush;
 	int minor;
 };
 

@@ -155,6 +155,19 @@ struct kvmm_run {
  *	many memslots it covered
  * @nr_slots: memslots currently present
  * @vm_flags: the KVMM_CREATE_VM flags
+ * @tlb_hits: page accesses of vCPU runs that the VM's TLB served without
+ *	looking at the secondary table
+ * @tlb_misses: page accesses that looked the secondary table up (and
+ *	filled the TLB): no cached entry, or a store meeting an entry that
+ *	a load filled
+ * @tlb_emptied: flushes that emptied the VM's TLB; equal to @tlb_flushes
+ *	unless the test-only tlb_skip_flush parameter was set when the VM
+ *	was created
+ * @tlb_dropped: cached translations those flushes dropped
+ * @tlb_fill_races: TLB fills given up because a flush ran between the
+ *	table lookup and the fill
+ * @tlb_age_resets: times the TLB dropped its entries because reclaim
+ *	cleared the secondary table's accessed bits
  */
 struct kvmm_stats {
 	__u64	faults;
@@ -175,6 +188,12 @@ struct kvmm_stats {
 	__u64	tlb_flushes;
 	__u32	nr_slots;
 	__u32	vm_flags;
+	__u64	tlb_hits;
+	__u64	tlb_misses;
+	__u64	tlb_emptied;
+	__u64	tlb_dropped;
+	__u64	tlb_fill_races;
+	__u64	tlb_age_resets;
 };
 
 #define KVMM_IOC_MAGIC		0xB2

@@ -89,6 +89,18 @@ enum {
  * @table_nodes: radix table nodes currently allocated
  * @nonblock_failed: non-blockable invalidations refused because a device
  *	access was in flight over the range
+ * @tlb_hits: page accesses of READ and WRITE that the device's TLB
+ *	served without looking at the secondary table
+ * @tlb_misses: page accesses that looked the secondary table up (and
+ *	filled the TLB): no cached entry, or a write meeting an entry that
+ *	a read filled
+ * @tlb_emptied: flushes that emptied the device's TLB; equal to @flushes
+ *	unless the test-only tlb_skip_flush parameter was set at open
+ * @tlb_dropped: cached translations those flushes dropped
+ * @tlb_fill_races: TLB fills given up because a flush ran between the
+ *	table lookup and the fill
+ * @tlb_age_resets: times the TLB dropped its entries because reclaim
+ *	cleared the secondary table's accessed bits
  */
 struct ndemo_stats {
 	__u64	faults;
@@ -106,6 +118,12 @@ struct ndemo_stats {
 	__u64	entries;
 	__u64	table_nodes;
 	__u64	nonblock_failed;
+	__u64	tlb_hits;
+	__u64	tlb_misses;
+	__u64	tlb_emptied;
+	__u64	tlb_dropped;
+	__u64	tlb_fill_races;
+	__u64	tlb_age_resets;
 };
 
 /* Modes for NDEMO_SET_MODE. */

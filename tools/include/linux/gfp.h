@@ -29,8 +29,10 @@ static inline bool gfpflags_allow_blocking(gfp_t gfp)
 	return gfp & __GFP_DIRECT_RECLAIM;
 }
 
+unsigned long __get_free_pages(gfp_t gfp, unsigned int order);
 unsigned long __get_free_page(gfp_t gfp);
 unsigned long get_zeroed_page(gfp_t gfp);
+void free_pages(unsigned long addr, unsigned int order);
 void free_page(unsigned long addr);
 
 #endif /* _LINUX_GFP_H */

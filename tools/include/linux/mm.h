@@ -10,6 +10,7 @@
 #include <linux/gfp.h>
 #include <linux/mm_types.h>
 #include <linux/mmap_lock.h>
+#include <linux/pfn.h>
 
 #define PAGE_SHIFT	12
 #define PAGE_SIZE	(1UL << PAGE_SHIFT)

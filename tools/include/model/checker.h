@@ -2,8 +2,11 @@
 /*
  * model/checker.h - invariant checker of the userspace model
  *
- * Secondary MMUs (every live mmu_mirror, and any test client that
- * registers itself as a source) are checked against the core VM:
+ * Secondary MMUs (every live mmu_mirror, every device TLB set up with
+ * mmu_mirror_tlb_init(), and any test client that registers itself as a
+ * source) are checked against the core VM.  A device TLB's entries count
+ * as entries of the source "mmu_mirror_tlb", one page each, so that what
+ * a device caches obeys the same rules as the table behind it:
  *
  *  (a) when mmu_notifier_invalidate_range_start() returns, no entry of any
  *      source maps a host page of the invalidated range of that mm;

@@ -34,8 +34,9 @@ char *model_debugfs_find(const char *prefix);
 /*
  * Call @fn with the private data of every file "@dir/<subdir>/@file",
  * under the tree lock: the data cannot be removed while @fn runs, and @fn
- * must not touch debugfs.  With @nowait, returns false at once instead of
- * waiting when the tree is busy.
+ * must not touch debugfs.  A @file ending in '*' matches every name that
+ * starts with what precedes it.  With @nowait, returns false at once
+ * instead of waiting when the tree is busy.
  */
 bool model_debugfs_for_each(const char *dir, const char *file, bool nowait,
 			    void (*fn)(void *data, void *arg), void *arg);

@@ -11,10 +11,14 @@
  * addresses walks the whole table, not just the windows' parts of it, and
  * maps each leaf back through the window that holds its secondary
  * address: a leaf that no window holds is an orphan, invariant (e).
+ * The device TLB source finds every struct mmu_mirror_tlb the same way
+ * (mmu_mirror_tlb_init() publishes it as a "tlb-<n>" file of its
+ * mirror's directory) and reports each cached translation as an entry
+ * of one page, so every invariant holds for what devices cache too.
  *
  * Lock order: sources_lock (a pthread rwlock, read side in the checks) ->
- * the debugfs tree lock -> mirror->lock.  Contexts that may not sleep use
- * trylocks only and skip what they cannot lock.
+ * the debugfs tree lock -> mirror->lock -> a TLB's lock.  Contexts that
+ * may not sleep use trylocks only and skip what they cannot lock.
  */
 #include <pthread.h>
 #include <stdarg.h>
@@ -251,8 +255,16 @@ static void visit_maps_pfn(const struct checker_entry *e, void *arg)
 void checker_frame_free(struct page *page)
 {
 	struct checker_walk w = { .pfn = page_to_pfn(page) };
+	long maps = model_dma_frame_maps(w.pfn);
 
 	checker_for_each(NULL, 0, ULONG_MAX, visit_maps_pfn, &w);
+	/* A device may still reach a frame that is DMA-mapped. */
+	if (maps) {
+		struct checker_entry e = { .pfn = w.pfn, .npages = 1 };
+
+		checker_report('b', "dma-api", &e,
+			       "frame freed with %ld DMA mappings alive", maps);
+	}
 }
 
 /* Entries copied out of the sources, checked without their locks. */
@@ -603,8 +615,90 @@ static void mirror_source(void *ctx, struct mm_struct *mm,
 			       mirror_walk_one, &w);
 }
 
+/*
+ * Take @lock unless this thread holds it already; with @nowait only try.
+ * Returns whether the caller may go on (and must call checker_unlock_if()
+ * with the same @held).
+ */
+static bool checker_lock_if(spinlock_t *lock, bool held, bool nowait)
+{
+	if (held)
+		return true;
+	if (!nowait) {
+		spin_lock(lock);
+		return true;
+	}
+	return spin_trylock(lock);
+}
+
+static void checker_unlock_if(spinlock_t *lock, bool held)
+{
+	if (!held)
+		spin_unlock(lock);
+}
+
+/*
+ * One device TLB: every valid entry is a translation of one page, at the
+ * host address of the window holding its secondary address (an orphan
+ * when none does, as for a table leaf).  Taken as the flush takes them:
+ * mirror->lock (for the window trees), then the TLB's lock.
+ */
+static void tlb_walk_one(void *data, void *arg)
+{
+	struct mmu_mirror_tlb *tlb = data;
+	struct mmu_mirror *mirror = tlb->mirror;
+	bool mheld = model_lock_held(&mirror->lock);
+	bool theld = model_lock_held(&tlb->lock);
+	struct mirror_walk *w = arg;
+	unsigned int i;
+
+	if (w->mm && mirror->mm != w->mm)
+		return;
+	if (!checker_lock_if(&mirror->lock, mheld, w->nowait))
+		return;
+	if (!checker_lock_if(&tlb->lock, theld, w->nowait))
+		goto out;
+	for (i = 0; i < MMU_MIRROR_TLB_ENTRIES; i++) {
+		const struct mmu_mirror_tlb_entry *te = &tlb->entries[i];
+		u64 sva = te->tag & PAGE_MASK;
+		struct mmu_mirror_window *win;
+		struct checker_entry ce = {
+			.hva = (unsigned long)sva,
+			.pfn = PHYS_PFN(te->addr),
+			.npages = 1,
+			.pinned = mmu_mirror_pinned(mirror),
+		};
+
+		if (!(te->tag & MMU_MIRROR_TLB_VALID))
+			continue;
+		win = mmu_mirror_window_by_sva(mirror, sva);
+		if (!win) {
+			ce.orphan = true;
+		} else {
+			ce.hva = win->hva + (unsigned long)(sva - win->sva);
+			if (ce.hva >= w->end || ce.hva + PAGE_SIZE <= w->start)
+				continue;
+		}
+		w->visit(&ce, w->arg);
+	}
+	checker_unlock_if(&tlb->lock, theld);
+out:
+	checker_unlock_if(&mirror->lock, mheld);
+}
+
+/* The device TLB source: every struct mmu_mirror_tlb in debugfs. */
+static void tlb_source(void *ctx, struct mm_struct *mm, unsigned long start,
+		       unsigned long end, bool nowait, checker_visit_fn visit,
+		       void *arg)
+{
+	struct mirror_walk w = { mm, start, end, nowait, visit, arg };
+
+	model_debugfs_for_each("mmu_mirror", "tlb-*", nowait, tlb_walk_one,
+			       &w);
+}
+
 /**
- * checker_init() - turn the checker on, with the mmu_mirror source
+ * checker_init() - turn the checker on, with the mmu_mirror sources
  *
  * Called by the KTAP harness before the first test; repeated calls do
  * nothing.
@@ -620,7 +714,8 @@ void checker_init(void)
 
 	if (READ_ONCE(checker_on))
 		return;
-	if (checker_register_source("mmu_mirror", mirror_source, NULL))
+	if (checker_register_source("mmu_mirror", mirror_source, NULL) ||
+	    checker_register_source("mmu_mirror_tlb", tlb_source, NULL))
 		model_bug(__FILE__, __LINE__, "checker: no source slot");
 	mmu_notifier_set_observer(&observer);
 	WRITE_ONCE(checker_on, true);

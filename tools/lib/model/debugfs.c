@@ -128,6 +128,16 @@ char *model_debugfs_find(const char *prefix)
 	return d ? strdup(buf) : NULL;
 }
 
+/* @name is @pattern, or starts with it up to a final '*'. */
+static bool debugfs_name_matches(const char *name, const char *pattern)
+{
+	size_t n = strlen(pattern);
+
+	if (n && pattern[n - 1] == '*')
+		return !strncmp(name, pattern, n - 1);
+	return !strcmp(name, pattern);
+}
+
 /* Files of the form "@dir/<subdir>/@file"; the tree lock is held. */
 static void debugfs_each_in(struct dentry *top, const char *dir,
 			    const char *file,
@@ -140,7 +150,8 @@ static void debugfs_each_in(struct dentry *top, const char *dir,
 			continue;
 		list_for_each_entry(sub, &d->children, sibling)
 			list_for_each_entry(f, &sub->children, sibling)
-				if (f->fops && !strcmp(f->name, file))
+				if (f->fops &&
+				    debugfs_name_matches(f->name, file))
 					fn(f->data, arg);
 	}
 }

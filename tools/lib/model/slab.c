@@ -67,19 +67,26 @@ void kfree(const void *p)
 	free((void *)p);
 }
 
-unsigned long __get_free_page(gfp_t gfp)
+unsigned long __get_free_pages(gfp_t gfp, unsigned int order)
 {
+	size_t size = PAGE_SIZE << order;
 	void *p;
 
 	if (slab_should_fail(gfp))
 		return 0;
-	p = aligned_alloc(PAGE_SIZE, PAGE_SIZE);
+	/* Naturally aligned, as the buddy allocator's blocks are. */
+	p = aligned_alloc(size, size);
 	if (!p)
 		return 0;
 	if (gfp & __GFP_ZERO)
-		memset(p, 0, PAGE_SIZE);
+		memset(p, 0, size);
 	__atomic_add_fetch(&slab_live, 1, __ATOMIC_RELAXED);
 	return (unsigned long)p;
+}
+
+unsigned long __get_free_page(gfp_t gfp)
+{
+	return __get_free_pages(gfp, 0);
 }
 
 unsigned long get_zeroed_page(gfp_t gfp)
@@ -88,6 +95,11 @@ unsigned long get_zeroed_page(gfp_t gfp)
 }
 
 void free_page(unsigned long addr)
+{
+	kfree((void *)addr);
+}
+
+void free_pages(unsigned long addr, unsigned int order)
 {
 	kfree((void *)addr);
 }

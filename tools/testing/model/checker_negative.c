@@ -255,7 +255,8 @@ static bool test_orphan_entry(void)
 	KTAP_CHECK(checker_checkpoint(mm) == 0);
 
 	pfn = model_pte_pfn(model_pte_read(mm, addr));
-	KTAP_CHECK(mmu_mirror_cache_topup(&cache, MMU_MIRROR_CACHE_MIN) == 0);
+	KTAP_CHECK(mmu_mirror_cache_topup(mirror, &cache,
+					  MMU_MIRROR_CACHE_MIN) == 0);
 	before = checker_violations();
 	before_e = checker_count('e');
 	spin_lock(&mirror->lock);
@@ -277,7 +278,7 @@ static bool test_orphan_entry(void)
 	mmu_mirror_pt_zap(mirror, ORPHAN_SVA, ORPHAN_SVA + PAGE_SIZE, ULONG_MAX,
 			  &zap);
 	spin_unlock(&mirror->lock);
-	mmu_mirror_cache_drain(&cache);
+	mmu_mirror_cache_drain(mirror, &cache);
 	mmu_mirror_destroy(mirror);
 	mmput(mm);
 	KTAP_CHECK(ret == 0);

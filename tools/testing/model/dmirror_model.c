@@ -13,6 +13,7 @@
 #include <linux/notifier_demo.h>
 #include <linux/sched/mm.h>
 #include <linux/sizes.h>
+#include <model/checker.h>
 #include <model/shim.h>
 #include <model/vm.h>
 #include "../../../drivers/misc/notifier-demo/dmirror_core.h"
@@ -324,13 +325,93 @@ static bool test_pinned_mode(void)
 	return true;
 }
 
+/* Proves: READ hits the device TLB, and a flush empties it for real. */
+static bool test_tlb_hits_and_flush(void)
+{
+	struct ndemo_stats st;
+	struct ndemo_file *nf;
+	struct mm_struct *mm;
+	unsigned long addr;
+
+	mm = process(&addr);
+	KTAP_CHECK(mm);
+	fill(want, LEN, 7);
+	KTAP_CHECK(model_cpu_access(mm, addr, want, LEN, true) == 0);
+	nf = ndemo_file_create(mm, 0);
+	KTAP_CHECK(!IS_ERR(nf));
+	KTAP_CHECK(ndemo_do(nf, NDEMO_READ, addr, got, NPAGES, NULL) == 0);
+	st = ndemo_stats_of(nf);
+	KTAP_CHECK(st.tlb_hits == 0 && st.tlb_misses >= NPAGES);
+	KTAP_CHECK(ndemo_do(nf, NDEMO_READ, addr, got, NPAGES, NULL) == 0);
+	KTAP_CHECK(!memcmp(want, got, LEN));
+	st = ndemo_stats_of(nf);
+	KTAP_CHECK(st.tlb_hits == NPAGES);
+
+	KTAP_CHECK(model_madvise_dontneed(mm, addr, LEN) == 0);
+	st = ndemo_stats_of(nf);
+	KTAP_CHECK(st.flushes == 1 && st.tlb_emptied == 1);
+	KTAP_CHECK(st.tlb_dropped == NPAGES);
+	memset(got, 0xaa, LEN);
+	KTAP_CHECK(ndemo_do(nf, NDEMO_READ, addr, got, NPAGES, NULL) == 0);
+	KTAP_CHECK(got[0] == 0 && !memcmp(got, got + 1, LEN - 1));
+
+	ndemo_file_destroy(nf);
+	mmput(mm);
+	return true;
+}
+
+/*
+ * Proves: with the test-only tlb_skip_flush set, the device reads the
+ * stale pages after MADV_DONTNEED (a forked child keeps them alive), and
+ * the checker reports every one.
+ */
+static bool test_tlb_skip_flush_caught(void)
+{
+	unsigned long addr, before, a0, found_a;
+	struct mm_struct *mm, *child;
+	struct ndemo_stats st;
+	struct ndemo_file *nf;
+	bool stale;
+
+	mm = process(&addr);
+	KTAP_CHECK(mm);
+	fill(want, LEN, 8);
+	KTAP_CHECK(model_cpu_access(mm, addr, want, LEN, true) == 0);
+	child = model_fork(mm);
+	KTAP_CHECK(!IS_ERR_OR_NULL(child));
+	nf = ndemo_file_create(mm, 0);
+	KTAP_CHECK(!IS_ERR(nf));
+	nf->tlb_skip_flush = true;
+	KTAP_CHECK(ndemo_do(nf, NDEMO_READ, addr, got, NPAGES, NULL) == 0);
+
+	before = checker_violations();
+	a0 = checker_count('a');
+	KTAP_CHECK(model_madvise_dontneed(mm, addr, LEN) == 0);
+	found_a = checker_count('a') - a0;
+	memset(got, 0, LEN);
+	KTAP_CHECK(ndemo_do(nf, NDEMO_READ, addr, got, NPAGES, NULL) == 0);
+	stale = !memcmp(got, want, LEN);
+	st = ndemo_stats_of(nf);
+	printf("# skipped flush: %lu (a), device read %s, %llu flushes, %llu emptied\n",
+	       found_a, stale ? "the old data" : "fresh data", st.flushes,
+	       st.tlb_emptied);
+	/* Gone before the child frees the pages. */
+	mmu_mirror_tlb_flush(&nf->tlb);
+	ndemo_file_destroy(nf);
+	mmput(mm);
+	mmput(child);
+	checker_expect(checker_violations() - before);
+	KTAP_CHECK(found_a == NPAGES && stale);
+	KTAP_CHECK(st.flushes == 1 && st.tlb_emptied == 0);
+	return true;
+}
 
 #define PROGRESS_PAGES	2048UL	/* 8 MiB: eight of the device's bounce chunks */
 #define PROGRESS_BUDGET	32
 
 static unsigned char progress_buf[PROGRESS_PAGES * PAGE_SIZE];
 
-/* READ under invalidations far faster than a large fault: progress, bounded work. */
+/* Proves: a READ under invalidations far faster than its faults progresses with bounded work. */
 static bool test_read_progress_under_invalidations(void)
 {
 	const unsigned long n = PROGRESS_PAGES;
@@ -395,6 +476,8 @@ static const struct ktap_case cases[] = {
 	{ "two_mirrors_one_mm", test_two_mirrors_one_mm },
 	{ "command_validation", test_command_validation },
 	{ "pinned_mode", test_pinned_mode },
+	{ "tlb_hits_and_flush", test_tlb_hits_and_flush },
+	{ "tlb_skip_flush_caught", test_tlb_skip_flush_caught },
 	{ "read_progress_under_invalidations",
 	  test_read_progress_under_invalidations },
 };

@@ -13,6 +13,7 @@
 #include <linux/mmu_mirror.h>
 #include <linux/mmu_notifier.h>
 #include <linux/sched/mm.h>
+#include <model/checker.h>
 #include <model/shim.h>
 #include <model/vm.h>
 #include "../../../virt/kvm/kvmm.h"
@@ -302,13 +303,93 @@ static bool test_pinned_vm(void)
 	return true;
 }
 
+/* Proves: loads hit the VM's TLB; deleting the memslot empties it. */
+static bool test_tlb_hits_and_slot_delete(void)
+{
+	struct kvmm_stats st;
+	struct mm_struct *mm;
+	struct kvmm_vm *vm;
+	unsigned long hva;
+
+	vm = owner_vm(&mm, &hva, 0);
+	KTAP_CHECK(vm);
+	KTAP_CHECK(set_slot(vm, 0, 0, GPA_A, LEN, hva) == 0);
+	fill(want, LEN, 5);
+	KTAP_CHECK(run_one(vm, GPA_A, want, LEN, true, NULL) == 0);
+	memset(got, 0, LEN);
+	KTAP_CHECK(run_one(vm, GPA_A, got, LEN, false, NULL) == 0);
+	KTAP_CHECK(!memcmp(want, got, LEN));
+	st = vm_stats(vm);
+	/* The stores filled the TLB for writing: the loads all hit. */
+	KTAP_CHECK(st.tlb_hits == NPAGES);
+
+	KTAP_CHECK(set_slot(vm, 0, 0, GPA_A, 0, hva) == 0);
+	st = vm_stats(vm);
+	KTAP_CHECK(st.tlb_flushes == 1 && st.tlb_emptied == 1);
+	KTAP_CHECK(st.tlb_dropped == NPAGES);
+	KTAP_CHECK(run_one(vm, GPA_A, got, 1, false, NULL) == -EFAULT);
+	owner_exit(vm, mm);
+	return true;
+}
+
+/*
+ * Proves: with the test-only tlb_skip_flush set, a vCPU still loads from
+ * a deleted memslot and from memory the owner unmapped, and the checker
+ * reports the stale translations.
+ */
+static bool test_tlb_skip_flush_caught(void)
+{
+	unsigned long hva, before, a0, e0, found_a, found_e;
+	struct kvmm_stats st;
+	struct mm_struct *mm;
+	struct kvmm_vm *vm;
+	long del_ret;
+
+	vm = owner_vm(&mm, &hva, 0);
+	KTAP_CHECK(vm);
+	vm->tlb_skip_flush = true;
+	KTAP_CHECK(set_slot(vm, 0, 0, GPA_A, LEN / 2, hva) == 0);
+	/* Other TLB entries than slot 0's: both stay cached. */
+	KTAP_CHECK(set_slot(vm, 1, 0, GPA_B + LEN / 2, LEN / 2,
+			    hva + LEN / 2) == 0);
+	fill(want, LEN, 6);
+	KTAP_CHECK(model_cpu_access(mm, hva, want, LEN, true) == 0);
+	KTAP_CHECK(run_one(vm, GPA_A, got, LEN / 2, false, NULL) == 0);
+	KTAP_CHECK(run_one(vm, GPA_B + LEN / 2, got, LEN / 2, false, NULL) ==
+		   0);
+
+	before = checker_violations();
+	e0 = checker_count('e');
+	KTAP_CHECK(set_slot(vm, 0, 0, GPA_A, 0, hva) == 0);
+	checker_checkpoint(mm);
+	found_e = checker_count('e') - e0;
+	memset(got, 0, LEN);
+	del_ret = run_one(vm, GPA_A, got, LEN / 2, false, NULL);
+	KTAP_CHECK(del_ret == 0 && !memcmp(got, want, LEN / 2));
+
+	a0 = checker_count('a');
+	KTAP_CHECK(model_mprotect(mm, hva + LEN / 2, LEN / 2, VM_NONE) == 0);
+	found_a = checker_count('a') - a0;
+	KTAP_CHECK(run_one(vm, GPA_B + LEN / 2, got, LEN / 2, false, NULL) ==
+		   0);
+	KTAP_CHECK(!memcmp(got, want + LEN / 2, LEN / 2));
+	st = vm_stats(vm);
+	printf("# skipped flush: %lu (e) after the slot delete, %lu (a) after mprotect, %llu flushes, %llu emptied\n",
+	       found_e, found_a, st.tlb_flushes, st.tlb_emptied);
+	mmu_mirror_tlb_flush(&vm->tlb);
+	owner_exit(vm, mm);
+	checker_expect(checker_violations() - before);
+	KTAP_CHECK(found_e == NPAGES / 2 && found_a == NPAGES / 2);
+	KTAP_CHECK(st.tlb_flushes == 2 && st.tlb_emptied == 0);
+	return true;
+}
 
 #define PROGRESS_PAGES	(KVMM_MAX_ACCESS_LEN / PAGE_SIZE)	/* 16 chunks */
 #define PROGRESS_BUDGET	32
 
 static unsigned char progress_buf[KVMM_MAX_ACCESS_LEN];
 
-/* A vCPU load under invalidations far faster than a large fault: progress, bounded work. */
+/* Proves: a vCPU load under invalidations far faster than its faults progresses with bounded work. */
 static bool test_run_progress_under_invalidations(void)
 {
 	const unsigned long n = PROGRESS_PAGES;
@@ -361,6 +442,8 @@ static const struct ktap_case cases[] = {
 	{ "vcpu_run_faults_stats", test_vcpu_run_faults_stats },
 	{ "owner_exit", test_owner_exit },
 	{ "pinned_vm", test_pinned_vm },
+	{ "tlb_hits_and_slot_delete", test_tlb_hits_and_slot_delete },
+	{ "tlb_skip_flush_caught", test_tlb_skip_flush_caught },
 	{ "run_progress_under_invalidations",
 	  test_run_progress_under_invalidations },
 };

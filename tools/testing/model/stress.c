@@ -8,18 +8,29 @@
  * and, where the model VM has them, pages out, reclaims, forks and
  * migrates.  The
  * invariant checker is on throughout; at the end, with everything quiet,
- * the mirror's data must equal the CPU's.
+ * the mirror's data must equal the CPU's.  The device threads share one
+ * device TLB (struct mmu_mirror_tlb), which only the mirror's flush
+ * empties, so a late or missing flush shows as a stale device read.
  *
- *	stress [--seed N] [--ops N]
+ * The second case runs the same threads against a device with a table of
+ * its own behind a DMA mirror: it copies through its table inside
+ * mmu_mirror_access_begin()/end() brackets, and its table is a checker
+ * source, so an entry that outlives an invalidation or a page is caught.
+ *
+ *	stress [--seed N] [--ops N] [--skip-tlb-flush]
  *
  * Each thread draws its operations from its own generator seeded from N,
  * so a seed reproduces every thread's operation sequence (the
- * interleaving is the scheduler's).  --ops bounds each thread's count.
+ * interleaving is the scheduler's).  --ops is the mutator's count of
+ * operations, and the least that CPU and device threads do.
+ * --skip-tlb-flush makes the flush leave the TLB alone: the run must
+ * then fail, with checker violations and stale device reads.
  */
 #include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/dma-mapping.h>
 #include <linux/mmu_mirror.h>
 #include <linux/sched/mm.h>
 #include <model/checker.h>
@@ -34,6 +45,7 @@
 
 static unsigned long opt_seed;
 static unsigned long opt_ops = 5000;
+static bool opt_skip_tlb_flush;
 
 /*
  * One lock per page orders stamp writers (CPU and device) against
@@ -45,10 +57,28 @@ struct stress_page {
 	u32 gen;	/* under lock, held for write */
 };
 
+/*
+ * The device of the second case: one entry per page, its DMA address
+ * above PAGE_SHIFT, flags below; changed by the helper's map and unmap
+ * under mirror->lock, read by the device under @lock.
+ */
+#define DT_VALID	0x1ULL
+#define DT_WRITE	0x2ULL
+#define DT_DIRTY	0x4ULL
+
+struct stress_devtab {
+	spinlock_t lock;	/* the device's view of @ent */
+	struct device dev;
+	u64 ent[NPAGES];
+	unsigned long maps, unmaps;
+};
+
 struct stress {
 	struct mm_struct *mm;
 	struct mmu_mirror *mirror;
+	struct mmu_mirror_tlb tlb;
 	unsigned long addr;
+	struct stress_devtab *dt;	/* second case only */
 	pthread_mutex_t map_lock;	/* serializes unmap + remap */
 	struct stress_page pages[NPAGES];
 	unsigned long bad_data;
@@ -117,20 +147,86 @@ static void cpu_op(struct stress_thread *t)
 	check_pthread(pthread_rwlock_unlock(&p->lock));
 }
 
-/* Access 8 bytes through the mirror, faulting once if needed. */
+/*
+ * The device's own copy through its table, inside an access bracket: the
+ * entry must be there (writable for a write), or the helper broke its
+ * promise.
+ */
+static int devtab_copy(struct stress *s, unsigned long hva, u64 *v,
+		       unsigned int access)
+{
+	struct stress_devtab *dt = s->dt;
+	unsigned int idx = (hva - s->addr) / PAGE_SIZE;
+	bool write = access & MMU_MIRROR_WRITE;
+	u64 e, phys;
+	void *kaddr;
+
+	spin_lock(&dt->lock);
+	e = dt->ent[idx];
+	if (!(e & DT_VALID) || (write && !(e & DT_WRITE))) {
+		spin_unlock(&dt->lock);
+		__atomic_add_fetch(&s->bad_data, 1, __ATOMIC_RELAXED);
+		printf("# device entry %u missing inside an access bracket\n",
+		       idx);
+		return -EIO;
+	}
+	phys = (e & PAGE_MASK) - dt->dev.dma_offset;
+	kaddr = page_address(pfn_to_page(phys >> PAGE_SHIFT)) +
+		offset_in_page(hva);
+	if (write) {
+		memcpy(kaddr, v, sizeof(*v));
+		dt->ent[idx] |= DT_DIRTY;	/* as the hardware would */
+	} else {
+		memcpy(v, kaddr, sizeof(*v));
+	}
+	spin_unlock(&dt->lock);
+	return 0;
+}
+
+/* Fault, bracket, copy through the device table, end the bracket. */
+static int devtab_access(struct stress *s, unsigned long hva, u64 *v,
+			 unsigned int access)
+{
+	struct mmu_mirror_inflight acc;
+	unsigned int tries;
+	int ret = -EBUSY;
+
+	for (tries = 0; tries < 100; tries++) {
+		ret = mmu_mirror_fault(s->mirror, hva, sizeof(*v), access);
+		if (ret)
+			return ret;
+		ret = mmu_mirror_access_begin(s->mirror, &acc, hva, sizeof(*v),
+					      access);
+		if (ret == -ENOENT || ret == -EAGAIN)
+			continue;
+		if (ret)
+			return ret;
+		ret = devtab_copy(s, hva, v, access);
+		mmu_mirror_access_end(s->mirror, &acc);
+		return ret;
+	}
+	return ret;
+}
+
+/* Access 8 bytes through the device TLB, faulting once if needed. */
 static int dev_access(struct stress *s, unsigned long hva, u64 *v,
 		      unsigned int access)
 {
 	size_t done;
 	int ret;
 
-	ret = mmu_mirror_access(s->mirror, hva, v, sizeof(*v), access, &done);
+	if (s->dt)
+		return devtab_access(s, hva, v, access);
+
+	ret = mmu_mirror_tlb_access(&s->tlb, hva, v, sizeof(*v), access,
+				    &done);
 	if (ret != -ENOENT)
 		return ret;
 	ret = mmu_mirror_fault(s->mirror, hva, PAGE_SIZE, access);
 	if (ret)
 		return ret;
-	return mmu_mirror_access(s->mirror, hva, v, sizeof(*v), access, &done);
+	return mmu_mirror_tlb_access(&s->tlb, hva, v, sizeof(*v), access,
+				     &done);
 }
 
 static void dev_op(struct stress_thread *t)
@@ -207,12 +303,25 @@ static void mutate_op(struct stress_thread *t)
 	__atomic_add_fetch(&s->mut_ops, 1, __ATOMIC_RELAXED);
 }
 
+/* The mutator has done all its operations. */
+static bool mutator_done(struct stress *s)
+{
+	return __atomic_load_n(&s->mut_ops, __ATOMIC_RELAXED) >= opt_ops;
+}
+
+/*
+ * The mutator does --ops operations; CPU and device threads at least as
+ * many, and go on until the mutator is done, so that every mutation
+ * meets accesses (device TLB hits are cheap, and would otherwise finish
+ * long before the mutator).
+ */
 static void *stress_thread_fn(void *arg)
 {
 	struct stress_thread *t = arg;
 	unsigned long i;
 
-	for (i = 0; i < opt_ops; i++) {
+	for (i = 0; i < opt_ops || (t->id < NCPU + NDEV &&
+				    !mutator_done(t->s)); i++) {
 		if (t->id < NCPU)
 			cpu_op(t);
 		else if (t->id < NCPU + NDEV)
@@ -225,28 +334,130 @@ static void *stress_thread_fn(void *arg)
 
 static void stress_flush(struct mmu_mirror *mirror)
 {
+	struct stress *s = mmu_mirror_priv(mirror);
+
+	if (!opt_skip_tlb_flush)
+		mmu_mirror_tlb_flush(&s->tlb);
 }
 
 static const struct mmu_mirror_ops stress_ops = {
 	.flush = stress_flush,
 };
 
+static struct stress *stress_of(struct mmu_mirror *mirror)
+{
+	return mmu_mirror_priv(mirror);
+}
+
+static int devtab_map(struct mmu_mirror *mirror, u64 sva, const u64 *addrs,
+		      unsigned int n, unsigned int flags)
+{
+	struct stress *s = stress_of(mirror);
+	unsigned int i, idx = (sva - s->addr) / PAGE_SIZE;
+
+	if (flags & MMU_MIRROR_MAP_HUGE)
+		return -EINVAL;		/* the model maps 4 KiB pages */
+	spin_lock(&s->dt->lock);
+	for (i = 0; i < n; i++)
+		s->dt->ent[idx + i] = addrs[i] | DT_VALID |
+				      (flags & MMU_MIRROR_MAP_WRITE ?
+				       DT_WRITE : 0);
+	s->dt->maps++;
+	spin_unlock(&s->dt->lock);
+	return 0;
+}
+
+static void devtab_unmap(struct mmu_mirror *mirror, u64 sva, u64 size)
+{
+	struct stress *s = stress_of(mirror);
+	unsigned int i, idx = (sva - s->addr) / PAGE_SIZE;
+
+	spin_lock(&s->dt->lock);
+	for (i = 0; i < size / PAGE_SIZE; i++)
+		s->dt->ent[idx + i] = 0;
+	s->dt->unmaps++;
+	spin_unlock(&s->dt->lock);
+}
+
+static unsigned int devtab_harvest(struct mmu_mirror *mirror, u64 sva,
+				   u64 size, bool clear)
+{
+	struct stress *s = stress_of(mirror);
+	unsigned int idx = (sva - s->addr) / PAGE_SIZE;
+	unsigned int bits;
+
+	spin_lock(&s->dt->lock);
+	bits = s->dt->ent[idx] & DT_DIRTY ? MMU_MIRROR_HARVEST_DIRTY : 0;
+	spin_unlock(&s->dt->lock);
+	return bits;
+}
+
+static const struct mmu_mirror_ops devtab_ops = {
+	.flush = stress_flush,
+	.map = devtab_map,
+	.unmap = devtab_unmap,
+	.harvest = devtab_harvest,
+};
+
+/* The device table as a checker source, entry i at host addr + i. */
+static void devtab_source(void *ctx, struct mm_struct *mm,
+			  unsigned long start, unsigned long end, bool nowait,
+			  checker_visit_fn visit, void *arg)
+{
+	struct stress *s = ctx;
+	unsigned int i;
+
+	if (mm && mm != s->mm)
+		return;
+	if (!nowait)
+		spin_lock(&s->dt->lock);
+	else if (!spin_trylock(&s->dt->lock))
+		return;
+	for (i = 0; i < NPAGES; i++) {
+		struct checker_entry e = {
+			.hva = s->addr + i * PAGE_SIZE,
+			.pfn = ((s->dt->ent[i] & PAGE_MASK) -
+				s->dt->dev.dma_offset) >> PAGE_SHIFT,
+			.npages = 1,
+		};
+
+		if ((s->dt->ent[i] & DT_VALID) && e.hva < end &&
+		    e.hva + PAGE_SIZE > start)
+			visit(&e, arg);
+	}
+	spin_unlock(&s->dt->lock);
+}
+
 /* Every thread finishes; checker and data checks stay clean. */
-static bool test_stress(void)
+static bool run_stress(struct stress_devtab *dt)
 {
 	struct stress_thread threads[NCPU + NDEV + 1];
 	static struct stress s;
+	struct mmu_mirror_tlb_stats tst;
 	struct mmu_mirror_stats st;
 	unsigned int i;
 
-	printf("# seed %lu, %lu ops per thread\n", opt_seed, opt_ops);
-	printf("# rerun: stress --seed %lu --ops %lu\n", opt_seed, opt_ops);
+	memset(&s, 0, sizeof(s));
+	s.dt = dt;
+	printf("# seed %lu, %lu ops per thread%s\n", opt_seed, opt_ops,
+	       opt_skip_tlb_flush ? ", TLB flush skipped" : "");
+	printf("# rerun: stress --seed %lu --ops %lu%s\n", opt_seed, opt_ops,
+	       opt_skip_tlb_flush ? " --skip-tlb-flush" : "");
 	s.mm = model_mm_create();
 	KTAP_CHECK(s.mm);
 	s.addr = model_mmap(s.mm, 0, NPAGES * PAGE_SIZE, VM_READ | VM_WRITE);
 	KTAP_CHECK(!IS_ERR_VALUE(s.addr));
-	s.mirror = mmu_mirror_create(s.mm, &stress_ops, 0, "stress", NULL);
+	if (dt) {
+		s.mirror = mmu_mirror_create_dev(&dt->dev, s.mm, &devtab_ops,
+						 0, "stress-dt", &s);
+		KTAP_CHECK(!checker_register_source("devtable",
+						    devtab_source, &s));
+	} else {
+		s.mirror = mmu_mirror_create(s.mm, &stress_ops, 0, "stress",
+					     &s);
+	}
 	KTAP_CHECK(!IS_ERR(s.mirror));
+	mmu_mirror_tlb_init(&s.tlb, s.mirror);
 	KTAP_CHECK(!IS_ERR(mmu_mirror_window_add(s.mirror, s.addr,
 						 NPAGES * PAGE_SIZE, s.addr,
 						 0)));
@@ -279,7 +490,18 @@ static bool test_stress(void)
 	printf("# mirror: faults %llu, retries %llu, zapped %llu,",
 	       st.faults, st.retries, st.entries_zapped);
 	printf(" flushes %llu\n", st.flushes);
+	if (dt)
+		printf("# device table: %lu maps, %lu unmaps\n", dt->maps,
+		       dt->unmaps);
+	mmu_mirror_tlb_get_stats(&s.tlb, &tst);
+	printf("# device TLB: hits %llu, misses %llu, emptied %llu,",
+	       tst.hits, tst.misses, tst.emptied);
+	printf(" dropped %llu, fill races %llu, age resets %llu\n",
+	       tst.dropped, tst.fill_races, tst.age_resets);
+	mmu_mirror_tlb_flush(&s.tlb);
 	mmu_mirror_destroy(s.mirror);
+	if (dt)
+		checker_unregister_source(&s);
 	mmput(s.mm);
 	for (i = 0; i < NPAGES; i++)
 		check_pthread(pthread_rwlock_destroy(&s.pages[i].lock));
@@ -288,9 +510,29 @@ static bool test_stress(void)
 	return true;
 }
 
+static bool test_stress(void)
+{
+	return run_stress(NULL);
+}
+
+/* The same with a driver-owned table, DMA addresses and access brackets. */
+static bool test_stress_devtable(void)
+{
+	static struct stress_devtab dt;
+
+	memset(&dt, 0, sizeof(dt));
+	spin_lock_init(&dt.lock);
+	dt.dev.init_name = "stress-dev";
+	dt.dev.dma_offset = 1ULL << 44;
+	if (!run_stress(&dt))
+		return false;
+	KTAP_CHECK(model_dma_live() == 0);
+	return true;
+}
 
 static const struct ktap_case cases[] = {
 	{ "stress", test_stress },
+	{ "stress_devtable", test_stress_devtable },
 };
 
 static int parse_args(int argc, char **argv)
@@ -303,6 +545,8 @@ static int parse_args(int argc, char **argv)
 			opt_seed = strtoul(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--ops") && i + 1 < argc)
 			opt_ops = strtoul(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--skip-tlb-flush"))
+			opt_skip_tlb_flush = true;
 		else
 			return -EINVAL;
 	}
@@ -315,7 +559,7 @@ int main(int argc, char **argv)
 		return 2;
 	if (parse_args(argc, argv)) {
 		fprintf(stderr,
-			"usage: %s [--seed N] [--ops N] [--core=...]\n",
+			"usage: %s [--seed N] [--ops N] [--skip-tlb-flush] [--core=...]\n",
 			argv[0]);
 		return 2;
 	}

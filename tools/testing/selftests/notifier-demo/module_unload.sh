@@ -51,9 +51,22 @@ else
 	ok "helper_busy_while_clients_loaded"
 fi
 
+# Every module of this tree the guest loaded, in load order (the helper
+# first), as the runner lists them; the clients unload in reverse order.
+modlist=${MODLIST:-/etc/qemu-run/modules}
+if [ -f "$modlist" ]; then
+	mods=$(sed 's/\.ko$//' "$modlist")
+else
+	mods="mmu_mirror notifier_demo kvm_mirror"
+fi
+clients=""
+for m in $mods; do
+	[ "$m" = mmu_mirror ] || clients="$m $clients"
+done
+
 # Proves: with no user left, clients then the helper unload.
 rc=0
-for m in kvm_mirror notifier_demo; do
+for m in $clients; do
 	if loaded $m; then
 		rmmod $m || rc=1
 	fi
@@ -74,9 +87,9 @@ fi
 
 # Proves: the modules load again and the device works after a reload.
 rc=0
-insmod "$moddir/mmu_mirror.ko" || rc=1
-insmod "$moddir/notifier_demo.ko" || rc=1
-[ ! -f "$moddir/kvm_mirror.ko" ] || insmod "$moddir/kvm_mirror.ko" || rc=1
+for m in $mods; do
+	[ ! -f "$moddir/$m.ko" ] || insmod "$moddir/$m.ko" || rc=1
+done
 if [ $rc = 0 ] && [ -c /dev/hmm_dmirror0 ] &&
    { exec 3<>/dev/hmm_dmirror0; } 2>/dev/null; then
 	exec 3>&-

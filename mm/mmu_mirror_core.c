@@ -686,10 +686,10 @@ struct mmu_mirror_window *mmu_mirror_window_by_sva(struct mmu_mirror *mirror,
  * store, and a CPU load never sees half of a word written here.
  * memcpy() promises no such thing (x86's "rep movsb" moves bytes one at a
  * time under emulation).  The unaligned head and tail go byte by byte;
- * @buf needs no alignment.
+ * @buf needs no alignment.  Every copy of a software device goes through
+ * here: mmu_mirror_access() and the device TLB's hits.
  */
-static void mmu_mirror_copy_words(void *page_addr, void *buf, size_t len,
-				  bool write)
+void mmu_mirror_copy_words(void *page_addr, void *buf, size_t len, bool write)
 {
 	u8 *p = page_addr, *b = buf;
 	size_t step;

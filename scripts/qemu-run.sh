@@ -29,6 +29,12 @@
 #                    DIR/modules.builtin) instead of /lib/modules/$KVER
 #   --ko-dir DIR     take this tree's modules from DIR instead of the
 #                    repository (a copy built against another kernel)
+#   --numa N         N NUMA nodes of one socket each, the memory and the
+#                    CPUs split evenly (default: one node)
+#   --device SPEC    add "-device SPEC" to QEMU's command line, after the
+#                    q35 machine's own devices (repeatable, in order; e.g.
+#                    intel-iommu,caching-mode=on before the devices behind
+#                    it, as QEMU wants)
 #
 # GUEST_COMMAND words are joined with spaces and run by "sh -c" in the
 # guest, like ssh does: quote a whole pipeline as one argument.  It runs in
@@ -148,6 +154,8 @@ extra_append=
 kernel=
 kmoddir=
 kodir=
+devices=()
+numa=1
 log=
 klog=
 glog=
@@ -163,7 +171,7 @@ while [ $# -gt 0 ]; do
 	esac
 	case $opt in
 	--timeout|--mem|--smp|--icount|--append|--log|--kernel-log|--guest-log|\
-	--result|--kernel|--kmod-dir|--ko-dir)
+	--result|--kernel|--kmod-dir|--ko-dir|--device|--numa)
 		[ $# -ge 2 ] || die "option $opt needs an argument"
 		val=$2; shift 2 ;;
 	--shell) shell=1; shift; continue ;;
@@ -191,6 +199,11 @@ while [ $# -gt 0 ]; do
 	--kernel) kernel=$val ;;
 	--kmod-dir) kmoddir=$val ;;
 	--ko-dir) kodir=$val ;;
+	--device) devices+=(-device "$val") ;;
+	--numa) if ! is_uint "$val" || [ "$val" -eq 0 ]; then
+			die "--numa wants a node count, got '$val'"
+		fi
+		numa=$val ;;
 	esac
 done
 
@@ -657,10 +670,25 @@ build_initramfs
 
 append="console=ttyS0,115200 loglevel=5 printk.time=1 panic=-1"
 append="$append softlockup_panic=0 rdinit=/init$extra_append"
-qemu=(qemu-system-x86_64 -machine q35 -cpu max -smp "$smp" -m "$mem"
+smp_spec=$smp
+[ "$numa" = 1 ] ||
+	smp_spec="$smp,sockets=$numa,cores=$((smp / numa)),threads=1"
+qemu=(qemu-system-x86_64 -machine q35 -cpu max -smp "$smp_spec" -m "$mem"
       -nodefaults -display none -no-reboot
       -kernel "$kernel" -initrd "$tmp/initramfs.cpio.gz" -append "$append")
 [ -z "$icount" ] || qemu+=(-icount "shift=$icount")
+# NUMA: one socket per node (CPUs of one socket on two nodes make the
+# scheduler warn), the CPUs and the memory split evenly.
+if [ "$numa" -gt 1 ]; then
+	[ $((mem % numa)) = 0 ] && [ $((smp % numa)) = 0 ] ||
+		die "--numa $numa needs --mem and --smp multiples of it"
+	per=$((smp / numa))
+	for ((node = 0; node < numa; node++)); do
+		qemu+=(-object "memory-backend-ram,id=mem$node,size=$((mem / numa))M"
+		       -numa "node,nodeid=$node,cpus=$((node * per))-$((node * per + per - 1)),memdev=mem$node")
+	done
+fi
+qemu+=("${devices[@]}")
 
 start=$(date +%s.%N)
 if [ "$shell" = 1 ]; then

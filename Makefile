@@ -82,7 +82,7 @@ BUILD_LOG := $(O_DIR)/build.log
 export V
 
 .PHONY: all help deps modules selftests tools hmm-tests check demo bench \
-	shell clean static-checks install uninstall
+	shell clean static-checks install uninstall debug-kernel check-debug
 
 all: modules selftests tools
 
@@ -107,6 +107,9 @@ help:
 	@echo '  hmm-tests      the kernel'"'"'s hmm-tests from linux-source-6.1'
 	@echo '  static-checks  sparse C=2, kernel-doc, checkpatch --strict, coccinelle'
 	@echo '  shell          boot the test kernel with everything loaded, get a shell'
+	@echo '  debug-kernel   build the debug kernel (KASAN, lockdep, ...) from'
+	@echo '                 linux-source-6.1, or find it in the cache'
+	@echo '  check-debug    only the debug-kernel stage of check'
 	@echo '  install        modules into $$(INSTALL_MOD_PATH)/lib/modules/$$(KVER)/'
 	@echo '                 $$(INSTALL_MOD_DIR), depmod, UAPI headers into'
 	@echo '                 $$(DESTDIR)$$(PREFIX)/include/linux'
@@ -206,6 +209,13 @@ check: deps
 	@$(STAGE) "build: modules, selftests, tools, hmm-tests" $(BUILD_LOG) \
 		$(MAKE) --no-print-directory modules selftests tools hmm-tests
 	@scripts/check.sh $(O_DIR)
+
+debug-kernel: deps
+	@scripts/debug-kernel.sh build
+
+check-debug: deps
+	@$(MAKE) --no-print-directory selftests tools hmm-tests
+	@scripts/debug-kernel.sh check $(O_DIR) $(O_DIR)/check-debug
 
 # Each experiment prints its table; the verdicts, one paragraph per table,
 # come last.

@@ -772,6 +772,44 @@ struct mmu_mirror_window *mmu_mirror_window_by_sva(struct mmu_mirror *mirror,
 		      NULL;
 }
 
+/*
+ * Copy @len bytes between @page_addr (mapped guest or process memory,
+ * which CPUs may load and store at the same time) and the private buffer
+ * @buf.  Each naturally aligned 8-byte word of @page_addr is moved with
+ * one load or one store, as a device's DMA engine moves words: a word the
+ * CPU stores concurrently is seen whole, either before or after the
+ * store, and a CPU load never sees half of a word written here.
+ * memcpy() promises no such thing (x86's "rep movsb" moves bytes one at a
+ * time under emulation).  The unaligned head and tail go byte by byte;
+ * @buf needs no alignment.  Every copy of a software device goes through
+ * here: mmu_mirror_access() and the device TLB's hits.
+ */
+void mmu_mirror_copy_words(void *page_addr, void *buf, size_t len, bool write)
+{
+	u8 *p = page_addr, *b = buf;
+	size_t step;
+	u64 word;
+
+	for (; len; p += step, b += step, len -= step) {
+		if (len < sizeof(u64) ||
+		    !IS_ALIGNED((unsigned long)p, sizeof(u64))) {
+			step = 1;
+			if (write)
+				WRITE_ONCE(*p, *b);
+			else
+				*b = READ_ONCE(*p);
+		} else if (write) {
+			step = sizeof(u64);
+			memcpy(&word, b, sizeof(word));
+			WRITE_ONCE(*(u64 *)p, word);
+		} else {
+			step = sizeof(u64);
+			word = READ_ONCE(*(u64 *)p);
+			memcpy(b, &word, sizeof(word));
+		}
+	}
+}
+
 /* Copy one piece that lies inside a single 4 KiB page. */
 static int mmu_mirror_access_page(struct mmu_mirror *mirror, u64 sva,
 				  void *buf, size_t len, bool write)
@@ -797,10 +835,7 @@ static int mmu_mirror_access_page(struct mmu_mirror *mirror, u64 sva,
 	 */
 	page = pfn_to_page(pfn);
 	kaddr = kmap_local_page(page);
-	if (write)
-		memcpy(kaddr + offset_in_page(sva), buf, len);
-	else
-		memcpy(buf, kaddr + offset_in_page(sva), len);
+	mmu_mirror_copy_words(kaddr + offset_in_page(sva), buf, len, write);
 	kunmap_local(kaddr);
 	spin_unlock(&mirror->lock);
 	return 0;

@@ -273,6 +273,24 @@ static long mmu_mirror_fault_hmm(struct mmu_mirror *mirror,
 }
 
 /*
+ * The batch size of the next round of mmu_mirror_fault() after one that
+ * installed @done pages of a @batch-page batch.  A round that
+ * invalidations raced was halved until it fitted between two of them:
+ * the next one starts at the size that got through, not at the full
+ * batch again, which would pay the same failed rounds once per batch
+ * and, when invalidations come faster than a full batch can be faulted,
+ * turn a long fault into little more than retries.  Rounds that get
+ * through at the first try double it back.
+ */
+static unsigned long mmu_mirror_next_batch(unsigned long batch, long done,
+					   bool raced)
+{
+	if (raced)
+		return max(done, 1L);
+	return min(batch * 2, MMU_MIRROR_FAULT_BATCH);
+}
+
+/*
  * Long-term pins are charged to the mm's pinned_vm against the caller's
  * RLIMIT_MEMLOCK, as RDMA memory registration does; CAP_IPC_LOCK lifts
  * the limit but not the accounting.
@@ -524,6 +542,7 @@ int mmu_mirror_fault(struct mmu_mirror *mirror, u64 sva, u64 len,
 {
 	bool write = access & MMU_MIRROR_WRITE;
 	struct mmu_mirror_node_cache cache = { };
+	unsigned long batch = MMU_MIRROR_FAULT_BATCH;
 	unsigned long retries = 0;
 	u64 start = sva, end = sva + len;
 	u64 mapped = 0;
@@ -557,7 +576,7 @@ int mmu_mirror_fault(struct mmu_mirror *mirror, u64 sva, u64 len,
 	down_read(&mirror->windows_sem);
 	while (sva < end) {
 		struct mmu_mirror_window *win;
-		unsigned long npages;
+		unsigned long npages, raced = retries;
 		long done;
 
 		win = mmu_mirror_window_by_sva(mirror, sva);
@@ -570,13 +589,14 @@ int mmu_mirror_fault(struct mmu_mirror *mirror, u64 sva, u64 len,
 			break;
 		}
 		npages = (min(end, win->sva + win->size) - sva) >> PAGE_SHIFT;
-		npages = min(npages, MMU_MIRROR_FAULT_BATCH);
+		npages = min(npages, batch);
 		done = mmu_mirror_fault_batch(mirror, win, sva, npages, write,
 					      buf, &cache, &retries);
 		if (done < 0) {
 			ret = done;
 			break;
 		}
+		batch = mmu_mirror_next_batch(batch, done, retries != raced);
 		sva += (u64)done << PAGE_SHIFT;
 		mapped += done;
 	}
@@ -594,6 +614,45 @@ int mmu_mirror_fault(struct mmu_mirror *mirror, u64 sva, u64 len,
 	return ret;
 }
 EXPORT_SYMBOL_GPL(mmu_mirror_fault);
+
+/**
+ * mmu_mirror_span_next() - how much to fault at a device miss
+ * @span: the transfer's state, zeroed before its first miss
+ * @sva: secondary address of the miss
+ * @end: secondary address after the whole transfer, above @sva
+ *
+ * A device that copies with mmu_mirror_access() and calls
+ * mmu_mirror_fault() at each miss passes the fault this length.  The
+ * first fault covers the rest of the transfer, so a transfer that races
+ * nothing takes one.  A later miss inside the last fault's range means
+ * an invalidation took pages between that fault and the device's access
+ * to them: the span is halved, down to one page, so the window between
+ * fault and access shrinks until it fits between two invalidations.  A
+ * miss beyond it means all of those pages were used: the span doubles.
+ * The state lives as long as the transfer, across however many pieces
+ * the device copies it in, so what was learnt is not thrown away at each
+ * piece (that would fault the whole rest again, most of it to be zapped
+ * before the device gets there).
+ *
+ * Context: any context; @span is the caller's.
+ * Return: the bytes to fault from @sva, between 1 (the page of @sva) and
+ * @end - @sva.
+ */
+u64 mmu_mirror_span_next(struct mmu_mirror_span *span, u64 sva, u64 end)
+{
+	u64 rest = end - sva;
+
+	if (!span->end)
+		span->bytes = rest;
+	else if (sva < span->end)
+		span->bytes = max_t(u64, span->bytes / 2, PAGE_SIZE);
+	else
+		span->bytes = min_t(u64, span->bytes, rest) * 2;
+	span->bytes = min(span->bytes, rest);
+	span->end = sva + span->bytes;
+	return span->bytes;
+}
+EXPORT_SYMBOL_GPL(mmu_mirror_span_next);
 
 struct mmu_mirror_snap {
 	struct mmu_interval_notifier notifier;

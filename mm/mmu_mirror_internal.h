@@ -374,6 +374,8 @@ void mmu_mirror_account_zap(struct mmu_mirror *mirror,
 void mmu_mirror_flush_locked(struct mmu_mirror *mirror);
 void mmu_mirror_unpin_release(struct mmu_mirror *mirror,
 			      struct mmu_mirror_zap *zap);
+void mmu_mirror_copy_words(void *page_addr, void *buf, size_t len,
+			   bool write);
 
 /* mmu_mirror_device.c */
 void mmu_mirror_zap_run(struct mmu_mirror *mirror, struct mmu_mirror_zap *zap,

@@ -79,10 +79,7 @@ static void tlb_copy(u64 addr, u64 sva, void *buf, size_t len, bool write)
 {
 	void *kaddr = kmap_local_page(pfn_to_page(PHYS_PFN(addr)));
 
-	if (write)
-		memcpy(kaddr + offset_in_page(sva), buf, len);
-	else
-		memcpy(buf, kaddr + offset_in_page(sva), len);
+	mmu_mirror_copy_words(kaddr + offset_in_page(sva), buf, len, write);
 	kunmap_local(kaddr);
 }
 

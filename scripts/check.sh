@@ -22,7 +22,15 @@
 #  5. scripts/install-check.sh: "install" (make install and uninstall into
 #     scratch directories) and "dkms" (add, build, install, autoinstall,
 #     remove in scratch dkms trees; skipped unless root).
-#  6. The KTAP results of all programs are counted.  Only column-0 lines
+#  6. With CHECK_DEBUG_KERNEL=1, the same on a debug kernel (KASAN, KFENCE,
+#     lockdep, atomic sleep checks, DEBUG_VM, DEBUG_LIST):
+#     scripts/debug-kernel.sh check, which builds the kernel on first use
+#     (cached outside the tree), builds the modules against it and boots
+#     it once running run_all.sh.  Its programs are counted as
+#     "debug-kernel/<name>", its other failures (build, boot, kernel
+#     reports) as "debug-kernel: ...".  Without it only a note says the
+#     stage was skipped.
+#  7. The KTAP results of all programs are counted.  Only column-0 lines
 #     between "# PROGRAM <name>" and "# PROGRAM-EXIT <name> <rc>" count:
 #       ok N ...               passed (skipped with "# SKIP")
 #       not ok N ... # TODO    expected failure, not a failure
@@ -327,6 +335,23 @@ run_host install "$out/install.log" "$REPO/scripts/install-check.sh" \
 	install "$out/install"
 run_host dkms "$out/dkms.log" "$REPO/scripts/install-check.sh" \
 	dkms "$out/dkms"
+
+step "selftests on the debug kernel"
+if [ "${CHECK_DEBUG_KERNEL:-0}" != 1 ]; then
+	echo "check: note: debug-kernel stage skipped (CHECK_DEBUG_KERNEL=1" \
+	     "runs it)"
+else
+	"$REPO/scripts/debug-kernel.sh" check "$build" "$out/debug-kernel" ||
+		true
+	if [ -f "$out/debug-kernel/failures" ]; then
+		cat "$out/debug-kernel/results.log" >>"$results"
+		sed 's/^/debug-kernel: /' "$out/debug-kernel/failures" \
+			>>"$extra"
+	else
+		echo "debug-kernel: scripts/debug-kernel.sh did not run" \
+		     >>"$extra"
+	fi
+fi
 
 # Count the KTAP results.  Prints "R name pass fail skip xfail rc secs" per
 # program, then "F name: what" per failure, "U name" per unfinished

@@ -4,9 +4,10 @@
 # deps.sh - install the Debian packages this tree needs that are missing:
 # the compiler, the kernel image and headers to build against and boot,
 # QEMU and the initramfs tools, the static checkers, the kernel source (for
-# hmm-tests and checkpatch), liburcu for the userspace model, and dkms
-# (make check builds the modules through it once, from a clean copy),
-# gnuplot for the plots make bench writes.
+# hmm-tests, checkpatch and the debug kernel, whose build also needs flex
+# and bison), liburcu for the userspace model, and dkms (make check
+# builds the modules through it once, from a clean copy), gnuplot for the
+# plots make bench writes.
 #
 # Prints one line saying what it did.  Installing needs root; when nothing
 # is missing it does not.
@@ -15,7 +16,7 @@ set -eu
 
 PACKAGES="build-essential linux-headers-amd64 linux-image-amd64
 qemu-system-x86 busybox-static cpio kmod sparse coccinelle linux-source-6.1
-liburcu-dev libelf-dev bc dkms gnuplot-nox"
+liburcu-dev libelf-dev bc dkms gnuplot-nox flex bison"
 
 die() {
 	echo "deps: error: $*" >&2

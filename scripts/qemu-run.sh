@@ -28,6 +28,17 @@
 #   --kernel-log F   kernel console only (default $O_DIR/qemu-kernel.log)
 #   --guest-log F    guest userspace output only (default $O_DIR/qemu-guest.log)
 #   --result FILE    machine-readable verdict, see "Result file" below
+#   --kernel IMAGE   boot IMAGE instead of /boot/vmlinuz-$KVER
+#   --kmod-dir DIR   the kernel's modules (DIR/kernel, DIR/modules.dep,
+#                    DIR/modules.builtin) instead of /lib/modules/$KVER
+#   --ko-dir DIR     take this tree's modules from DIR instead of the
+#                    repository (a copy built against another kernel)
+#   --numa N         N NUMA nodes of one socket each, the memory and the
+#                    CPUs split evenly (default: one node)
+#   --device SPEC    add "-device SPEC" to QEMU's command line, after the
+#                    q35 machine's own devices (repeatable, in order; e.g.
+#                    intel-iommu,caching-mode=on before the devices behind
+#                    it, as QEMU wants)
 #
 # GUEST_COMMAND words are joined with spaces and run by "sh -c" in the
 # guest, like ssh does: quote a whole pipeline as one argument.  It runs in
@@ -50,7 +61,8 @@
 # /mnt/ext4 for tests of file-backed memory (skipped with a warning when
 # the kernel has no ext4 or loop module or the host has no mke2fs).
 #
-# Initramfs contents:
+# Initramfs contents (a stock module the kernel has built in is left out,
+# and nothing is loaded for it):
 #   /bin                       busybox-static and its applet links
 #   /lib/modules/kernel        zsmalloc.ko, zram.ko (loaded at boot)
 #   /lib/modules/fs            crc32c_generic, loop, ext4 and the modules
@@ -58,9 +70,10 @@
 #                              boot, in dependency order)
 #   /ext4.img                  16 MiB ext4 image made by the host's mke2fs
 #   /lib/modules/extra         irqbypass, ccp, kvm, kvm-amd (not loaded; for
-#                              real KVM: insmod in that order)
+#                              real KVM: insmod in that order), test_hmm
+#                              (not loaded; where the kernel has it)
 #   /lib/modules/mmu-mirror    every *.ko under mm/ drivers/ virt/ of this
-#                              tree, loaded at boot: mmu_mirror.ko first,
+#                              tree (or of --ko-dir), loaded at boot: mmu_mirror.ko first,
 #                              the rest ordered by their dependencies
 #   /tests                     $O_DIR/selftests/*, $O_DIR/hmm-tests/*,
 #                              $O_DIR/tools/* and
@@ -96,6 +109,14 @@
 # provokes IOMMU faults on purpose brackets them with the kernel log lines
 # "qemu-run: expect DMAR fault" and "qemu-run: end DMAR fault" (or the
 # next "qemu-run: begin"); the faults in between are not failures.
+# The debug kernel's reports are among them: KASAN and KFENCE ("BUG:
+# KASAN: ...", "BUG: KFENCE: ..."), lockdep ("WARNING: possible circular
+# locking dependency detected", "WARNING: inconsistent lock state", ...),
+# "BUG: sleeping function called from invalid context", DEBUG_VM
+# (VM_BUG_ON: "kernel BUG at", VM_WARN_ON: "WARNING:", "BUG: Bad page
+# ..."), DEBUG_LIST (a WARNING: after "list_add corruption" and the
+# like), RCU-tasks stalls and "INFO: trying to register non-static key"
+# (a lock used uninitialised).
 #
 # Boot watchdog: TCG very rarely hangs early in boot (seen once in about
 # 100 boots, before any init output).  If /init has not started within
@@ -143,6 +164,11 @@ icount=
 shell=0
 iommu_edu=0
 extra_append=
+kernel=
+kmoddir=
+kodir=
+devices=()
+numa=1
 log=
 klog=
 glog=
@@ -158,7 +184,7 @@ while [ $# -gt 0 ]; do
 	esac
 	case $opt in
 	--timeout|--mem|--smp|--icount|--append|--log|--kernel-log|--guest-log|\
-	--result)
+	--result|--kernel|--kmod-dir|--ko-dir|--device|--numa)
 		[ $# -ge 2 ] || die "option $opt needs an argument"
 		val=$2; shift 2 ;;
 	--shell) shell=1; shift; continue ;;
@@ -184,6 +210,14 @@ while [ $# -gt 0 ]; do
 	--kernel-log) klog=$val ;;
 	--guest-log) glog=$val ;;
 	--result) result=$val ;;
+	--kernel) kernel=$val ;;
+	--kmod-dir) kmoddir=$val ;;
+	--ko-dir) kodir=$val ;;
+	--device) devices+=(-device "$val") ;;
+	--numa) if ! is_uint "$val" || [ "$val" -eq 0 ]; then
+			die "--numa wants a node count, got '$val'"
+		fi
+		numa=$val ;;
 	esac
 done
 
@@ -198,11 +232,14 @@ glog=${glog:-$O_DIR/qemu-guest.log}
 guest_cmd="$*"
 
 [ -n "$KVER" ] || die "no kernel found under /lib/modules (run 'make deps')"
-kernel=/boot/vmlinuz-$KVER
-kmods=/lib/modules/$KVER/kernel
-moddep=/lib/modules/$KVER/modules.dep
+kernel=${kernel:-/boot/vmlinuz-$KVER}
+kmoddir=${kmoddir:-/lib/modules/$KVER}
+kodir=${kodir:-$REPO}
+kmods=$kmoddir/kernel
+moddep=$kmoddir/modules.dep
 [ -r "$kernel" ] || die "cannot read kernel image '$kernel' (KVER=$KVER)"
 [ -d "$kmods" ] || die "no module tree '$kmods' (KVER=$KVER)"
+[ -d "$kodir" ] || die "no directory '$kodir' (--ko-dir)"
 [ -r "$moddep" ] || die "cannot read '$moddep' (KVER=$KVER)"
 for tool in qemu-system-x86_64 busybox cpio gzip timeout; do
 	command -v "$tool" >/dev/null ||
@@ -247,7 +284,7 @@ copy_ko() {
 	fi
 }
 
-# kmod_rel NAME: the path, relative to /lib/modules/$KVER, of the stock
+# kmod_rel NAME: the path, relative to $kmoddir, of the stock
 # module NAME ("-" and "_" alike) per modules.dep; empty if there is none.
 kmod_rel() {
 	LC_ALL=C awk -F: -v want="${1//-/_}" '{
@@ -271,8 +308,13 @@ add_kmod() {
 		     '$1 == m { print $2; exit }' "$moddep"); do
 		add_kmod "$dep" "$2" "$3" || return 1
 	done
-	copy_ko "/lib/modules/$KVER/${rel%.ko*}" "$2" || return 1
+	copy_ko "$kmoddir/${rel%.ko*}" "$2" || return 1
 	basename "${rel%.ko*}.ko" >>"$3"
+}
+
+# is_builtin NAME: is the stock module NAME built into the kernel?
+is_builtin() {
+	grep -q "/$1\.ko\$" "$kmoddir/modules.builtin" 2>/dev/null
 }
 
 # add_ext4: the modules for ext4 on a loop device and an empty ext4 image,
@@ -298,9 +340,7 @@ add_ext4() {
 		rel=$(kmod_rel "$name")
 		if [ -z "$rel" ]; then
 			# Built in: nothing to load.
-			grep -q "/$name\.ko\$" \
-				"/lib/modules/$KVER/modules.builtin" \
-				2>/dev/null && continue
+			is_builtin "$name" && continue
 			[ "$name" = crc32c_generic ] && continue
 			echo "qemu-run: warning: kernel $KVER has no $name" \
 			     "module, no ext4 in the guest" >&2
@@ -406,20 +446,21 @@ build_initramfs() {
 
 	for ko in mm/zsmalloc drivers/block/zram/zram; do
 		copy_ko "$kmods/$ko" "$root/lib/modules/kernel" ||
+			is_builtin "$(basename "$ko")" ||
 			die "missing $kmods/$ko.ko (zram swap needs it)"
 	done
 	for ko in virt/lib/irqbypass drivers/crypto/ccp/ccp \
-		  arch/x86/kvm/kvm arch/x86/kvm/kvm-amd; do
+		  arch/x86/kvm/kvm arch/x86/kvm/kvm-amd lib/test_hmm; do
 		copy_ko "$kmods/$ko" "$root/lib/modules/extra" || true
 	done
 	add_ext4
 
-	for ko in $(cd "$REPO" && find mm drivers virt -name '*.ko' \
+	for ko in $(cd "$kodir" && find mm drivers virt -name '*.ko' \
 		    -type f 2>/dev/null | sort); do
 		name=$(basename "$ko")
 		[ ! -e "$root/lib/modules/mmu-mirror/$name" ] ||
 			die "two modules named $name in this tree"
-		cp "$REPO/$ko" "$root/lib/modules/mmu-mirror/"
+		cp "$kodir/$ko" "$root/lib/modules/mmu-mirror/"
 		ours+=("$root/lib/modules/mmu-mirror/$name")
 	done
 	for name in mmu_mirror.ko notifier_demo.ko; do
@@ -524,9 +565,14 @@ for arg in $(cat /proc/cmdline); do
 	esac
 done
 
+# load_stock KO: insmod a stock module unless it is built in (not there).
+load_stock() {
+	[ ! -f "$1" ] || insmod "$1"
+}
+
 if [ "$zram" != 0 ]; then
-	if insmod /lib/modules/kernel/zsmalloc.ko &&
-	   insmod /lib/modules/kernel/zram.ko &&
+	if load_stock /lib/modules/kernel/zsmalloc.ko &&
+	   load_stock /lib/modules/kernel/zram.ko &&
 	   echo "$zram" >/sys/block/zram0/disksize &&
 	   mkswap /dev/zram0 >/dev/null && swapon /dev/zram0; then
 		echo "qemu-run: zram swap of $zram on"
@@ -611,7 +657,9 @@ scan_kernel_log() {
 	BEGIN {
 		head = "BUG:|kernel BUG at|^BUG [^ ]+ \\(|WARNING:|" \
 		       "general protection fault|soft lockup|" \
-		       "blocked for more than|rcu: INFO: .*stall|UBSAN:"
+		       "blocked for more than|rcu: INFO: .*stall|UBSAN:|" \
+		       "INFO: rcu_tasks[a-z_]* detected stall|" \
+		       "INFO: trying to register non-static key"
 		cont = "Oops|Kernel panic|hung_task|Call Trace:"
 		skip = "^(CPU: |Hardware name: |---\\[ |$)|Call Trace:|" \
 		       "qemu-run: begin "
@@ -663,14 +711,29 @@ append="console=ttyS0,115200 loglevel=5 printk.time=1 panic=-1"
 append="$append softlockup_panic=0 rdinit=/init$extra_append"
 [ "$iommu_edu" = 0 ] ||
 	append="$append intel_iommu=on iommu.strict=1 edu_mirror.test_knobs=1"
-qemu=(qemu-system-x86_64 -machine q35 -cpu max -smp "$smp" -m "$mem"
+smp_spec=$smp
+[ "$numa" = 1 ] ||
+	smp_spec="$smp,sockets=$numa,cores=$((smp / numa)),threads=1"
+qemu=(qemu-system-x86_64 -machine q35 -cpu max -smp "$smp_spec" -m "$mem"
       -nodefaults -display none -no-reboot
       -kernel "$kernel" -initrd "$tmp/initramfs.cpio.gz" -append "$append")
 [ -z "$icount" ] || qemu+=(-icount "shift=$icount")
+# NUMA: one socket per node (CPUs of one socket on two nodes make the
+# scheduler warn), the CPUs and the memory split evenly.
+if [ "$numa" -gt 1 ]; then
+	[ $((mem % numa)) = 0 ] && [ $((smp % numa)) = 0 ] ||
+		die "--numa $numa needs --mem and --smp multiples of it"
+	per=$((smp / numa))
+	for ((node = 0; node < numa; node++)); do
+		qemu+=(-object "memory-backend-ram,id=mem$node,size=$((mem / numa))M"
+		       -numa "node,nodeid=$node,cpus=$((node * per))-$((node * per + per - 1)),memdev=mem$node")
+	done
+fi
 # The IOMMU must exist before the PCI devices it translates for.
 [ "$iommu_edu" = 0 ] ||
 	qemu+=(-device intel-iommu,caching-mode=on,aw-bits=48
 	       -device edu,dma_mask=0xffffffffffff)
+qemu+=("${devices[@]}")
 
 start=$(date +%s.%N)
 if [ "$shell" = 1 ]; then

@@ -212,6 +212,21 @@ struct mmu_mirror_inflight {
 	unsigned int access;
 };
 
+/**
+ * struct mmu_mirror_span - how much a device faults at a miss
+ * @bytes: bytes faulted at the last miss
+ * @end: secondary address after the last fault's range; 0 before the
+ *	first fault
+ *
+ * State of one device transfer (a command, a vCPU access) that copies
+ * with mmu_mirror_access() and faults at each miss, zeroed before the
+ * transfer begins; see mmu_mirror_span_next().
+ */
+struct mmu_mirror_span {
+	u64 bytes;
+	u64 end;
+};
+
 struct mmu_mirror *mmu_mirror_create(struct mm_struct *mm,
 				     const struct mmu_mirror_ops *ops,
 				     unsigned int flags, const char *name,
@@ -236,6 +251,7 @@ int mmu_mirror_fault(struct mmu_mirror *mirror, u64 sva, u64 len,
 		     unsigned int access);
 int mmu_mirror_access(struct mmu_mirror *mirror, u64 sva, void *buf,
 		      size_t len, unsigned int access, size_t *done);
+u64 mmu_mirror_span_next(struct mmu_mirror_span *span, u64 sva, u64 end);
 int mmu_mirror_snapshot(struct mmu_mirror *mirror, unsigned long hva,
 			unsigned long npages, unsigned long *hmm_pfns);
 void mmu_mirror_get_stats(struct mmu_mirror *mirror,

@@ -97,22 +97,23 @@ static int kvmm_vcpu_fault(struct kvmm_vcpu *vcpu, u64 gpa, u64 len,
 
 /*
  * Copy @len bytes between the bounce buffer and guest memory at @gpa
- * (at most KVMM_CHUNK bytes).  A miss faults in everything up to @end,
- * the end of the whole access, so an access that races nothing takes one
- * fault.  A fault at the address of the previous one means an
- * invalidation took the entry between the fault and the access; the loop
- * simply goes round again, until a signal is pending.
+ * (at most KVMM_CHUNK bytes).  A miss faults as much as @span, the
+ * state of the whole access, says: at first everything up to @end, the
+ * end of the access, so an access that races nothing takes one fault;
+ * less while invalidations take the entries between the fault and the
+ * access.  The loop goes round until the copy is done or a signal is
+ * pending.
  *
  * @vm->slots_sem is held for read throughout, as KVM holds kvm->srcu
  * while a vCPU runs: a memslot update waits for the chunk to complete,
  * and a move is never seen half done.
  */
 static int kvmm_vcpu_copy(struct kvmm_vcpu *vcpu, u64 gpa, size_t len,
-			  u64 end, unsigned int access)
+			  u64 end, unsigned int access,
+			  struct mmu_mirror_span *span)
 {
 	struct kvmm_vm *vm = vcpu->vm;
 	u64 last_fault = U64_MAX;
-	u64 span = U64_MAX;
 	size_t pos = 0;
 	int ret;
 
@@ -137,17 +138,10 @@ static int kvmm_vcpu_copy(struct kvmm_vcpu *vcpu, u64 gpa, size_t len,
 		ret = -EINTR;
 		if (signal_pending(current))
 			break;
-		/*
-		 * Forward progress: when an invalidation took the pages
-		 * between the last fault and this access, fault a smaller
-		 * span, down to one page, so the window between fault and
-		 * access shrinks.
-		 */
-		if (span != U64_MAX && !done)
-			span = max_t(u64, span / 2, PAGE_SIZE);
-		span = min(span, end - (gpa + pos));
-		ret = kvmm_vcpu_fault(vcpu, gpa + pos, span, access,
-				      &last_fault);
+		ret = kvmm_vcpu_fault(vcpu, gpa + pos,
+				      mmu_mirror_span_next(span, gpa + pos,
+							   end),
+				      access, &last_fault);
 		if (ret)
 			break;
 		cond_resched();
@@ -172,6 +166,7 @@ static int kvmm_vcpu_access(struct kvmm_vcpu *vcpu,
 	unsigned int access = (acc->flags & KVMM_ACCESS_WRITE) ?
 			      MMU_MIRROR_WRITE : 0;
 	u8 __user *data = u64_to_user_ptr(acc->data);
+	struct mmu_mirror_span span = { };
 	u32 off, n;
 	int ret;
 
@@ -190,7 +185,7 @@ static int kvmm_vcpu_access(struct kvmm_vcpu *vcpu,
 		if (access && copy_from_user(vcpu->bounce, data + off, n))
 			return -EFAULT;
 		ret = kvmm_vcpu_copy(vcpu, acc->gpa + off, n,
-				     acc->gpa + acc->len, access);
+				     acc->gpa + acc->len, access, &span);
 		if (ret)
 			return ret;
 		if (!access && copy_to_user(data + off, vcpu->bounce, n))

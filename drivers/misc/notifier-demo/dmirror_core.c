@@ -97,21 +97,23 @@ out:
 
 /*
  * The device copies @len bytes at command offset @pos between @bounce and
- * the mirrored memory.  At a hole it faults the whole rest of the command
- * in one batch, so a command over unmapped memory counts one fault.
+ * the mirrored memory, faulting at each hole as much as @span says: at
+ * first the whole rest of the command, so a command over unmapped memory
+ * counts one fault; less while invalidations take pages before the
+ * device gets to them.
  */
 static int ndemo_device_copy(struct ndemo_file *nf, struct ndemo_cmd *cmd,
 			     size_t pos, void *bounce, size_t len,
-			     unsigned int access)
+			     unsigned int access, struct mmu_mirror_span *span)
 {
+	u64 end = cmd->addr + (cmd->npages << PAGE_SHIFT);
 	struct mmu_mirror *mirror = nf->mirror;
-	size_t size = cmd->npages << PAGE_SHIFT;
-	size_t span = SIZE_MAX;
 	size_t off = 0;
 	int ret;
 
 	for (;;) {
 		size_t done;
+		u64 sva;
 
 		ret = mmu_mirror_tlb_access(&nf->tlb, cmd->addr + pos + off,
 					    bounce + off, len - off, access,
@@ -121,16 +123,9 @@ static int ndemo_device_copy(struct ndemo_file *nf, struct ndemo_cmd *cmd,
 			return ret;
 		if (fatal_signal_pending(current))
 			return -EINTR;
-		/*
-		 * Forward progress: when an invalidation took the pages
-		 * between the last fault and this access, fault a smaller
-		 * span next time, down to the one page the device needs,
-		 * so that the fault-to-access window shrinks.
-		 */
-		if (span != SIZE_MAX && !done)
-			span = max_t(size_t, span / 2, PAGE_SIZE);
-		span = min(span, size - pos - off);
-		ret = mmu_mirror_fault(mirror, cmd->addr + pos + off, span,
+		sva = cmd->addr + pos + off;
+		ret = mmu_mirror_fault(mirror, sva,
+				       mmu_mirror_span_next(span, sva, end),
 				       access);
 		if (ret)
 			return ret;
@@ -149,6 +144,7 @@ static int ndemo_transfer(struct ndemo_file *nf, struct ndemo_cmd *cmd,
 	void __user *uptr = u64_to_user_ptr(cmd->ptr);
 	size_t size = cmd->npages << PAGE_SHIFT;
 	bool write = access & MMU_MIRROR_WRITE;
+	struct mmu_mirror_span span = { };
 	struct mmu_mirror *mirror;
 	size_t pos, n;
 	void *bounce;
@@ -171,7 +167,7 @@ static int ndemo_transfer(struct ndemo_file *nf, struct ndemo_cmd *cmd,
 			ret = -EFAULT;
 			break;
 		}
-		ret = ndemo_device_copy(nf, cmd, pos, bounce, n, access);
+		ret = ndemo_device_copy(nf, cmd, pos, bounce, n, access, &span);
 		if (ret)
 			break;
 		if (!write && copy_to_user(uptr + pos, bounce, n)) {

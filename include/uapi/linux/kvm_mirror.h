@@ -198,7 +198,14 @@ struct kvmm_stats {
 
 #define KVMM_IOC_MAGIC		0xB2
 
-/* /dev/kvm_mirror: returns a new VM file descriptor. */
+/*
+ * /dev/kvm_mirror: returns a new VM file descriptor.  Errors: -EINVAL for
+ * unknown flags or a caller without an address space, -ENOMEM, -EMFILE or
+ * -ENFILE (no descriptor), and -EINTR when a signal arrives while a VM
+ * without KVMM_VM_PINNED subscribes to the MMU notifier: the subscription
+ * takes every lock of the address space (mm_take_all_locks()), which gives
+ * up when a signal is pending.  Nothing was created; call it again.
+ */
 #define KVMM_CREATE_VM		_IO(KVMM_IOC_MAGIC, 0x00)
 /* VM file descriptor. */
 #define KVMM_SET_MEMSLOT	_IOW(KVMM_IOC_MAGIC, 0x01, struct kvmm_memslot)

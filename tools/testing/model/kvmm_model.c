@@ -18,6 +18,7 @@
 #include <model/vm.h>
 #include "../../../virt/kvm/kvmm.h"
 #include "ktap.h"
+#include "lib/invalidator.h"
 
 #define NPAGES	16
 #define LEN	(NPAGES * PAGE_SIZE)
@@ -383,6 +384,58 @@ static bool test_tlb_skip_flush_caught(void)
 	return true;
 }
 
+#define PROGRESS_PAGES	(KVMM_MAX_ACCESS_LEN / PAGE_SIZE)	/* 16 chunks */
+#define PROGRESS_BUDGET	32
+
+static unsigned char progress_buf[KVMM_MAX_ACCESS_LEN];
+
+/* Proves: a vCPU load under invalidations far faster than its faults progresses with bounded work. */
+static bool test_run_progress_under_invalidations(void)
+{
+	const unsigned long n = PROGRESS_PAGES;
+	struct invalidator inv = { .budget = PROGRESS_BUDGET };
+	struct kvmm_stats st;
+	struct kvmm_run run;
+	struct kvmm_vm *vm;
+	unsigned long i;
+	long ret;
+
+	inv.mm = model_mm_create();
+	KTAP_CHECK(inv.mm);
+	inv.start = model_mmap(inv.mm, 0, n * PAGE_SIZE, VM_READ | VM_WRITE);
+	KTAP_CHECK(!IS_ERR_VALUE(inv.start));
+	inv.end = inv.start + n * PAGE_SIZE;
+	for (i = 0; i < n; i += 16) {
+		unsigned char v = (unsigned char)(i / 16 + 1);
+
+		KTAP_CHECK(model_cpu_access(inv.mm, inv.start + i * PAGE_SIZE,
+					    &v, 1, true) == 0);
+	}
+	vm = kvmm_vm_create(inv.mm, 0, "model-vm");
+	KTAP_CHECK(!IS_ERR(vm));
+	current->mm = inv.mm;
+	KTAP_CHECK(set_slot(vm, 0, 0, GPA_A, n * PAGE_SIZE, inv.start) == 0);
+
+	invalidator_arm(&inv);
+	ret = run_one(vm, GPA_A, progress_buf, n * PAGE_SIZE, false, &run);
+	invalidator_disarm();
+	st = vm_stats(vm);
+	printf("# %lu pages: %llu faults, %llu retries, %lu invalidations, %llu pages installed, %lu walked\n",
+	       n, (unsigned long long)run.faults,
+	       (unsigned long long)run.retries, inv.invalidations,
+	       (unsigned long long)st.pages_mapped, inv.walked);
+	KTAP_CHECK(ret == 0 && run.error == 0 && run.completed == 1);
+	for (i = 0; i < n; i++)
+		KTAP_CHECK(progress_buf[i * PAGE_SIZE] ==
+			   (i % 16 ? 0 : (unsigned char)(i / 16 + 1)));
+	KTAP_CHECK(inv.invalidations > n / PROGRESS_BUDGET);
+	/* As in dmirror_model's READ case; the vCPU's pieces are 64 KiB. */
+	KTAP_CHECK(st.pages_mapped <= 6 * n);
+	KTAP_CHECK(inv.walked <= 20 * n);
+	owner_exit(vm, inv.mm);
+	return true;
+}
+
 static const struct ktap_case cases[] = {
 	{ "memslot_add_move_delete", test_memslot_add_move_delete },
 	{ "aliasing", test_aliasing },
@@ -391,6 +444,8 @@ static const struct ktap_case cases[] = {
 	{ "pinned_vm", test_pinned_vm },
 	{ "tlb_hits_and_slot_delete", test_tlb_hits_and_slot_delete },
 	{ "tlb_skip_flush_caught", test_tlb_skip_flush_caught },
+	{ "run_progress_under_invalidations",
+	  test_run_progress_under_invalidations },
 };
 
 int main(int argc, char **argv)

@@ -17,12 +17,14 @@
  * mmu_mirror_access_begin()/end() brackets, and its table is a checker
  * source, so an entry that outlives an invalidation or a page is caught.
  *
- *	stress [--seed N] [--ops N] [--skip-tlb-flush]
+ *	stress [--seed N] [--ops N] [--total N] [--skip-tlb-flush]
  *
  * Each thread draws its operations from its own generator seeded from N,
  * so a seed reproduces every thread's operation sequence (the
  * interleaving is the scheduler's).  --ops is the mutator's count of
- * operations, and the least that CPU and device threads do.
+ * operations, and the least that CPU and device threads do.  --total
+ * runs each case instead until its threads have done N operations in
+ * all (make soak asks for 10^7).
  * --skip-tlb-flush makes the flush leave the TLB alone: the run must
  * then fail, with checker violations and stale device reads.
  */
@@ -45,6 +47,7 @@
 
 static unsigned long opt_seed;
 static unsigned long opt_ops = 5000;
+static unsigned long opt_total;
 static bool opt_skip_tlb_flush;
 
 /*
@@ -83,6 +86,7 @@ struct stress {
 	struct stress_page pages[NPAGES];
 	unsigned long bad_data;
 	unsigned long cpu_ok, dev_ok, mut_ops;
+	unsigned long ops[NCPU + NDEV + 1];	/* done per thread, any outcome */
 };
 
 struct stress_thread {
@@ -309,25 +313,44 @@ static bool mutator_done(struct stress *s)
 	return __atomic_load_n(&s->mut_ops, __ATOMIC_RELAXED) >= opt_ops;
 }
 
+/* Operations of all threads so far. */
+static unsigned long ops_all(struct stress *s)
+{
+	unsigned long sum = 0;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(s->ops); i++)
+		sum += __atomic_load_n(&s->ops[i], __ATOMIC_RELAXED);
+	return sum;
+}
+
 /*
  * The mutator does --ops operations; CPU and device threads at least as
  * many, and go on until the mutator is done, so that every mutation
  * meets accesses (device TLB hits are cheap, and would otherwise finish
- * long before the mutator).
+ * long before the mutator).  With --total all threads go on until their
+ * operations add up to it.
  */
+static bool thread_goes_on(struct stress_thread *t, unsigned long i)
+{
+	if (opt_total)
+		return ops_all(t->s) < opt_total;
+	return i < opt_ops || (t->id < NCPU + NDEV && !mutator_done(t->s));
+}
+
 static void *stress_thread_fn(void *arg)
 {
 	struct stress_thread *t = arg;
 	unsigned long i;
 
-	for (i = 0; i < opt_ops || (t->id < NCPU + NDEV &&
-				    !mutator_done(t->s)); i++) {
+	for (i = 0; thread_goes_on(t, i); i++) {
 		if (t->id < NCPU)
 			cpu_op(t);
 		else if (t->id < NCPU + NDEV)
 			dev_op(t);
 		else
 			mutate_op(t);
+		__atomic_store_n(&t->s->ops[t->id], i + 1, __ATOMIC_RELAXED);
 	}
 	return NULL;
 }
@@ -439,9 +462,16 @@ static bool run_stress(struct stress_devtab *dt)
 
 	memset(&s, 0, sizeof(s));
 	s.dt = dt;
-	printf("# seed %lu, %lu ops per thread%s\n", opt_seed, opt_ops,
-	       opt_skip_tlb_flush ? ", TLB flush skipped" : "");
-	printf("# rerun: stress --seed %lu --ops %lu%s\n", opt_seed, opt_ops,
+	if (opt_total)
+		printf("# seed %lu, %lu operations in all%s\n", opt_seed,
+		       opt_total,
+		       opt_skip_tlb_flush ? ", TLB flush skipped" : "");
+	else
+		printf("# seed %lu, %lu ops per thread%s\n", opt_seed,
+		       opt_ops,
+		       opt_skip_tlb_flush ? ", TLB flush skipped" : "");
+	printf("# rerun: stress --seed %lu --%s %lu%s\n", opt_seed,
+	       opt_total ? "total" : "ops", opt_total ? opt_total : opt_ops,
 	       opt_skip_tlb_flush ? " --skip-tlb-flush" : "");
 	s.mm = model_mm_create();
 	KTAP_CHECK(s.mm);
@@ -487,6 +517,7 @@ static bool run_stress(struct stress_devtab *dt)
 	mmu_mirror_get_stats(s.mirror, &st);
 	printf("# cpu ok %lu, device ok %lu, mutations %lu\n", s.cpu_ok,
 	       s.dev_ok, s.mut_ops);
+	printf("# operations: %lu in all\n", ops_all(&s));
 	printf("# mirror: faults %llu, retries %llu, zapped %llu,",
 	       st.faults, st.retries, st.entries_zapped);
 	printf(" flushes %llu\n", st.flushes);
@@ -545,6 +576,8 @@ static int parse_args(int argc, char **argv)
 			opt_seed = strtoul(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--ops") && i + 1 < argc)
 			opt_ops = strtoul(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--total") && i + 1 < argc)
+			opt_total = strtoul(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--skip-tlb-flush"))
 			opt_skip_tlb_flush = true;
 		else
@@ -559,7 +592,7 @@ int main(int argc, char **argv)
 		return 2;
 	if (parse_args(argc, argv)) {
 		fprintf(stderr,
-			"usage: %s [--seed N] [--ops N] [--skip-tlb-flush] [--core=...]\n",
+			"usage: %s [--seed N] [--ops N] [--total N] [--skip-tlb-flush] [--core=...]\n",
 			argv[0]);
 		return 2;
 	}

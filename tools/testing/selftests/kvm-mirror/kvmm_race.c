@@ -2,7 +2,8 @@
 /*
  * kvmm_race - vCPU accesses racing munmap, mprotect and MADV_PAGEOUT of
  * the memory behind a memslot never see stale data and never write
- * where they no longer may.
+ * where they no longer may; vCPU and CPU accesses racing each other move
+ * aligned 8-byte words whole.
  *
  * Generations: the CPU fills the backing memory with generation g and
  * publishes g only when the fill is complete, after the munmap that
@@ -357,12 +358,138 @@ static int case_stale_check_catches_pinned(void)
 	return KTAP_PASS;
 }
 
+/*
+ * Torn words.  Every aligned 8-byte word of the memory holds TEAR_A or
+ * TEAR_B, and one side stores whole words of one or the other while the
+ * other side loads them: a load may see either value, never bytes of
+ * both.  Hardware moves naturally aligned words whole; a device that
+ * copies byte by byte hands a guest a value that was never stored.
+ */
+#define TEAR_A		0x0123456789abcdefULL
+#define TEAR_B		(~TEAR_A)
+#define TEAR_PAGES	16
+#define TEAR_SECS	3.0
+#define TEAR_MAX_RUNS	20000UL
+
+struct tear {
+	uint64_t *mem;			/* the memory behind slot 0 */
+	size_t words;
+	atomic_int stop;
+	unsigned long rounds, bad;	/* of the CPU thread */
+	uint64_t bad_val;
+};
+
+/* Words of @p that are neither value; the first is described. */
+static unsigned long tear_count(const char *what, const uint64_t *p,
+				size_t words)
+{
+	unsigned long bad = 0;
+	size_t i;
+
+	for (i = 0; i < words; i++) {
+		uint64_t v = __atomic_load_n(&p[i], __ATOMIC_RELAXED);
+
+		if (v == TEAR_A || v == TEAR_B)
+			continue;
+		if (!bad)
+			ktap_diag("%s: word %zu is %#llx, neither %#llx nor %#llx",
+				  what, i, (unsigned long long)v,
+				  TEAR_A, TEAR_B);
+		bad++;
+	}
+	return bad;
+}
+
+/* Every word of @p set to @v, one 8-byte store each. */
+static void tear_fill(uint64_t *p, size_t words, uint64_t v)
+{
+	size_t i;
+
+	for (i = 0; i < words; i++)
+		__atomic_store_n(&p[i], v, __ATOMIC_RELAXED);
+}
+
+/* CPU thread: store A, then B, over every word, until told to stop. */
+static void *tear_storer(void *p)
+{
+	struct tear *t = p;
+
+	while (!atomic_load(&t->stop)) {
+		tear_fill(t->mem, t->words, t->rounds & 1 ? TEAR_A : TEAR_B);
+		t->rounds++;
+	}
+	return NULL;
+}
+
+/* CPU thread: load every word, until told to stop. */
+static void *tear_loader(void *p)
+{
+	struct tear *t = p;
+
+	while (!atomic_load(&t->stop)) {
+		t->bad += tear_count("CPU load", t->mem, t->words);
+		t->rounds++;
+	}
+	return NULL;
+}
+
+/* Run vCPU accesses (@write: stores) against the CPU thread @fn. */
+static int tear_race(int write, void *(*fn)(void *))
+{
+	size_t len = TEAR_PAGES * KV_PAGE, words = len / 8;
+	uint64_t *buf = kv_map(len);
+	struct tear t = { .mem = kv_map(len), .words = words };
+	unsigned long runs, bad = 0;
+	double end;
+	pthread_t th;
+	int vm;
+
+	CHECK(t.mem && buf, "mmap: %s", strerror(errno));
+	tear_fill(t.mem, words, TEAR_A);
+	CREATE_VM(vm, 0);
+	CHECK_EQ(kv_set_slot(vm, 0, 0, GPA0, len, t.mem), 0);
+	/* Fault the slot in: the race is between copies, not faults. */
+	CHECK_EQ(kv_access(vm, GPA0, buf, len, 0, NULL), 0);
+	CHECK_PT(pthread_create(&th, NULL, fn, &t));
+	end = ktap_now() + TEAR_SECS;
+	for (runs = 0; runs < TEAR_MAX_RUNS && ktap_now() < end; runs++) {
+		if (write)
+			tear_fill(buf, words, runs & 1 ? TEAR_A : TEAR_B);
+		CHECK_EQ(kv_access(vm, GPA0, buf, len, write, NULL), 0);
+		if (!write)
+			bad += tear_count("vCPU load", buf, words);
+	}
+	atomic_store(&t.stop, 1);
+	CHECK_PT(pthread_join(th, NULL));
+	bad += t.bad;
+	ktap_diag("%lu vCPU %s of %zu KiB, %lu CPU rounds, %lu torn words",
+		  runs, write ? "stores" : "loads", len >> 10, t.rounds, bad);
+	CHECK(runs > 0 && t.rounds > 0, "the two sides did not overlap");
+	CHECK(bad == 0, "%lu words were torn", bad);
+	CHECK_SYS(close(vm));
+	return KTAP_PASS;
+}
+
+/* Proves: a vCPU load of words the CPU is storing sees each word whole. */
+static int case_load_whole_words(void)
+{
+	return tear_race(0, tear_storer);
+}
+
+/* Proves: a CPU load of words a vCPU is storing sees each word whole. */
+static int case_store_whole_words(void)
+{
+	return tear_race(1, tear_loader);
+}
+
 static const struct ktap_case cases[] = {
 	KTAP_CASE_TMO(race_munmap, 300),
 	KTAP_CASE_TMO(race_dontneed, 300),
 	KTAP_CASE_TMO(race_mprotect, 300),
 	KTAP_CASE_TMO(race_pageout, 300),
 	KTAP_CASE(stale_check_catches_pinned),
+	KTAP_CASE_TMO(load_whole_words, 60),
+	KTAP_CASE_TMO(store_whole_words, 60),
 	KTAP_CASE(kernel_not_tainted),
 };
 

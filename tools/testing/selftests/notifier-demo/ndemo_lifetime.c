@@ -256,7 +256,8 @@ static int case_opener_exits_before_first_command(void)
 struct closer {
 	int fd;
 	char *mem, *buf;
-	atomic_ulong reads;
+	atomic_ulong reads;	/* commands completed, -EBUSY ones included */
+	unsigned long busy;	/* of those, -EBUSY */
 	int last_err;
 	unsigned long bad;
 	int zero_ok;		/* pages may legitimately read as zero */
@@ -271,6 +272,17 @@ static void *close_reader(void *arg)
 	for (i = 0; i < 100000; i++) {
 		int ret = nd_read(c->fd, c->mem, c->buf, BIG_N, &cmd);
 
+		/*
+		 * -EBUSY: a fault kept losing to the invalidations for
+		 * HMM_RANGE_DEFAULT_TIMEOUT, 1 s of wall time; on a slow
+		 * emulated CPU shared with other work one fault round can
+		 * take that long.  A documented answer, no data: go on.
+		 */
+		if (ret == -EBUSY) {
+			c->busy++;
+			atomic_fetch_add(&c->reads, 1);
+			continue;
+		}
 		if (ret) {
 			c->last_err = -ret;
 			break;
@@ -312,7 +324,7 @@ static void *dontneed_loop(void *arg)
 static int close_during_read(int invalidate)
 {
 	struct closer c = { 0 };
-	unsigned long reads;
+	unsigned long reads, done = 0;
 	pthread_t rd, dn;
 	struct timespec ts;
 	int round, err;
@@ -326,6 +338,7 @@ static int close_during_read(int invalidate)
 	for (round = 0; round < 5; round++) {
 		OPEN_DEV(c.fd, 0);
 		atomic_store(&c.reads, 0);
+		c.busy = 0;
 		c.last_err = 0;
 		err = pthread_create(&rd, NULL, close_reader, &c);
 		CHECK(!err, "pthread_create: %s", strerror(err));
@@ -349,12 +362,14 @@ static int close_during_read(int invalidate)
 			err = pthread_join(dn, NULL);
 			CHECK(!err, "pthread_join: %s", strerror(err));
 		}
-		ktap_diag("round %d: %lu READs, then %s", round, reads,
-			  strerror(c.last_err));
+		ktap_diag("round %d: %lu READs (%lu -EBUSY), then %s", round,
+			  reads, c.busy, strerror(c.last_err));
 		CHECK(c.last_err == EBADF, "READ loop ended with %s, want EBADF",
 		      strerror(c.last_err));
 		CHECK(!c.bad, "%lu bad pages read", c.bad);
+		done += reads - c.busy;
 	}
+	CHECK(done > 0, "no READ completed, all were -EBUSY");
 	return KTAP_PASS;
 }
 

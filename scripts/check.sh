@@ -77,7 +77,7 @@ export KVER
 
 # shellcheck source=scripts/progress.sh
 . "$REPO/scripts/progress.sh"
-stages=6
+stages=7
 stage_no=0
 : >"$out/host-logs"
 declare -a stage_title=()

@@ -98,6 +98,16 @@ struct mmu_mirror_window;
  * Entries are written by the map and unmap operations (mirror->lock
  * held) and read by the engine while its access is in flight; the
  * engine sets the accessed and dirty bits with atomic operations.
+ *
+ * Leaves are added without a lock, by the engine's faults (before they
+ * take any) and by the map operation: a slot of @leaves goes from NULL
+ * to a zeroed leaf once, published with cmpxchg(), and stays until the
+ * table is freed (after it left ctx->mtt_tree, with no access in flight
+ * and no fault on it).  Whoever reads a slot, with ctx->tables_lock (the
+ * map, unmap and harvest operations, odp_ctx_walk_mtts()) or without
+ * (faults, the engine's accesses), loads it with smp_load_acquire(),
+ * paired with that cmpxchg(): the lock does not order a reader against
+ * a fault that allocated the leaf and has not yet mapped anything.
  */
 struct odp_mtt {
 	u64 sva;

@@ -73,6 +73,17 @@ static void odp_mtt_unlink(struct odp_ctx *ctx, struct odp_mtt *mtt)
 	spin_unlock(&ctx->tables_lock);
 }
 
+/* The leaf of slot @i, or NULL (see struct odp_mtt). */
+static atomic64_t *odp_mtt_leaf(struct odp_mtt *mtt, u64 i)
+{
+	/*
+	 * A slot is published once, by a cmpxchg() (fully ordered) after
+	 * the leaf was zeroed: pairs with it, so a reader that finds the
+	 * leaf also sees its zeroed entries.
+	 */
+	return smp_load_acquire(&mtt->leaves[i]);
+}
+
 /**
  * odp_mtt_prepare() - allocate the table leaves a range will need
  * @mtt: the table
@@ -98,13 +109,13 @@ int odp_mtt_prepare(struct odp_mtt *mtt, u64 sva, u64 len)
 	for (i = first; i <= last; i++) {
 		atomic64_t *leaf;
 
-		if (READ_ONCE(mtt->leaves[i]))
+		if (odp_mtt_leaf(mtt, i))
 			continue;
 		leaf = kcalloc(ODP_MTT_LEAF_ENTRIES, sizeof(*leaf),
 			       GFP_KERNEL_ACCOUNT);
 		if (!leaf)
 			return -ENOMEM;
-		/* Pairs with the READ_ONCE() of the map operation. */
+		/* Publishes the zeroed leaf: pairs with odp_mtt_leaf(). */
 		if (cmpxchg(&mtt->leaves[i], NULL, leaf))
 			kfree(leaf);
 	}
@@ -125,7 +136,7 @@ atomic64_t *odp_mtt_entry(struct odp_mtt *mtt, u64 sva, bool alloc)
 {
 	u64 idx = (sva - mtt->sva) >> PAGE_SHIFT;
 	atomic64_t **slot = &mtt->leaves[idx >> ODP_MTT_LEAF_SHIFT];
-	atomic64_t *leaf = READ_ONCE(*slot);
+	atomic64_t *leaf = odp_mtt_leaf(mtt, idx >> ODP_MTT_LEAF_SHIFT);
 
 	if (!leaf && alloc) {
 		atomic64_t *old;
@@ -133,7 +144,10 @@ atomic64_t *odp_mtt_entry(struct odp_mtt *mtt, u64 sva, bool alloc)
 		leaf = kcalloc(ODP_MTT_LEAF_ENTRIES, sizeof(*leaf), GFP_ATOMIC);
 		if (!leaf)
 			return NULL;
-		/* odp_mtt_prepare() may install one meanwhile. */
+		/*
+		 * odp_mtt_prepare() may install one meanwhile; publishes
+		 * the zeroed leaf, pairs with odp_mtt_leaf().
+		 */
 		old = cmpxchg(slot, NULL, leaf);
 		if (old) {
 			kfree(leaf);
@@ -924,7 +938,7 @@ bool odp_ctx_walk_mtts(struct odp_ctx *ctx, bool nowait, odp_mtt_visit_fn fn,
 		unsigned int l, j;
 
 		for (l = 0; l < mtt->nleaves; l++) {
-			atomic64_t *leaf = READ_ONCE(mtt->leaves[l]);
+			atomic64_t *leaf = odp_mtt_leaf(mtt, l);
 
 			for (j = 0; leaf && j < ODP_MTT_LEAF_ENTRIES; j++) {
 				u64 i = ((u64)l << ODP_MTT_LEAF_SHIFT) + j;

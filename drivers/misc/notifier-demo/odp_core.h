@@ -50,6 +50,7 @@
 #include <linux/odp_demo.h>
 
 struct dentry;
+struct mem_cgroup;
 struct mm_struct;
 struct mmu_mirror;
 struct mmu_mirror_window;
@@ -244,6 +245,9 @@ struct odp_dev {
  * struct odp_ctx - one open file: a protection domain
  * @dev: the NIC
  * @mm: the opener's mm (mmgrab()bed)
+ * @memcg: the memory cgroup of @mm when the PD was opened (a reference):
+ *	what the PD allocates on behalf of the process is charged there,
+ *	also from the engine's workers (set_active_memcg())
  * @ref: the file's reference and one per QP
  * @lock: serializes registration, deregistration, QP creation and
  *	destruction, connection and mirror creation
@@ -268,6 +272,7 @@ struct odp_dev {
 struct odp_ctx {
 	struct odp_dev *dev;
 	struct mm_struct *mm;
+	struct mem_cgroup *memcg;
 	struct kref ref;
 	struct mutex lock;	/* see above */
 	spinlock_t mr_lock;	/* protects mrs, key_gen */

@@ -9,6 +9,7 @@
  */
 #include <linux/debugfs.h>
 #include <linux/err.h>
+#include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
@@ -104,12 +105,13 @@ void odp_dev_destroy(struct odp_dev *dev)
  */
 struct odp_ctx *odp_ctx_create(struct odp_dev *dev, struct mm_struct *mm)
 {
-	struct odp_ctx *ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	struct odp_ctx *ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
 	char name[16];
 
 	if (!ctx)
 		return ERR_PTR(-ENOMEM);
-	ctx->mrs = kvcalloc(ODP_MAX_MRS, sizeof(*ctx->mrs), GFP_KERNEL);
+	ctx->mrs = kvcalloc(ODP_MAX_MRS, sizeof(*ctx->mrs),
+			    GFP_KERNEL_ACCOUNT);
 	if (!ctx->mrs) {
 		kfree(ctx);
 		return ERR_PTR(-ENOMEM);
@@ -124,6 +126,7 @@ struct odp_ctx *odp_ctx_create(struct odp_dev *dev, struct mm_struct *mm)
 	INIT_LIST_HEAD(&ctx->qps);
 	mmgrab(mm);
 	ctx->mm = mm;
+	ctx->memcg = get_mem_cgroup_from_mm(mm);
 	ctx->id = atomic_inc_return(&dev->next_ctx);
 	snprintf(name, sizeof(name), "pd%d", ctx->id);
 	ctx->debugfs = debugfs_create_dir(name, dev->debugfs);
@@ -136,6 +139,7 @@ static void odp_ctx_free(struct kref *ref)
 {
 	struct odp_ctx *ctx = container_of(ref, struct odp_ctx, ref);
 
+	mem_cgroup_put(ctx->memcg);
 	mmdrop(ctx->mm);
 	mutex_destroy(&ctx->lock);
 	kvfree(ctx->mrs);

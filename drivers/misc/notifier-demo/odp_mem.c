@@ -62,6 +62,11 @@ void odp_io_init(struct odp_io *io, struct odp_mr *mr, u64 addr, u64 len,
  * of an implicit MR; *@done is set to the bytes covered.  The mm is
  * taken with mmget_not_zero(): once the process has exited there is
  * nothing to fault, -ESRCH.
+ *
+ * What the fault allocates (a child, its table, leaves, the helper's
+ * nodes) is for the process, whoever runs it: mostly an engine worker.
+ * It is charged to the PD's memory cgroup, so that the cgroup's limit
+ * bounds it (the allocation fails, or the cgroup's OOM killer runs).
  */
 static int odp_fault_piece(struct odp_mr *mr, u64 addr, u64 len, bool write,
 			   u64 *done)
@@ -70,11 +75,13 @@ static int odp_fault_piece(struct odp_mr *mr, u64 addr, u64 len, bool write,
 	struct odp_child *child = NULL;
 	struct odp_mtt *mtt = &mr->mtt;
 	u64 start = addr & PAGE_MASK;
+	struct mem_cgroup *old_memcg;
 	u64 sva;
 	int ret;
 
 	if (!mmget_not_zero(mm))
 		return -ESRCH;
+	old_memcg = set_active_memcg(mr->ctx->memcg);
 	if (mr->flags & ODP_MR_IMPLICIT) {
 		u64 child_end = ((addr >> ODP_CHILD_SHIFT) + 1) <<
 				ODP_CHILD_SHIFT;
@@ -97,6 +104,7 @@ static int odp_fault_piece(struct odp_mr *mr, u64 addr, u64 len, bool write,
 	if (child)
 		odp_child_put(child);
 out_put:
+	set_active_memcg(old_memcg);
 	mmput(mm);
 	return ret;
 }
@@ -643,7 +651,7 @@ int odp_advise(struct odp_ctx *ctx, struct odp_advise_mr *adv)
 	    (adv->flags & ~ODP_ADVISE_FLAG_FLUSH) || !adv->nr_sge ||
 	    adv->nr_sge > ODP_MAX_ADVISE_SGES)
 		return -EINVAL;
-	pw = kzalloc(sizeof(*pw), GFP_KERNEL);
+	pw = kzalloc(sizeof(*pw), GFP_KERNEL_ACCOUNT);
 	if (!pw)
 		return -ENOMEM;
 	if (copy_from_user(pw->sges, u64_to_user_ptr(adv->sges),

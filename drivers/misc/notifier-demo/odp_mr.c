@@ -126,7 +126,8 @@ int odp_mtt_prepare(struct odp_mtt *mtt, u64 sva, u64 len)
  * odp_mtt_entry() - the table entry of a secondary address
  * @mtt: the table
  * @sva: a page-aligned secondary address inside it
- * @alloc: allocate the entry's leaf (GFP_ATOMIC) if it has none
+ * @alloc: allocate the entry's leaf (GFP_ATOMIC, charged as the table's
+ *	other leaves) if it has none
  *
  * Context: any context; the table must stay alive (the helper's lock, an
  * access in flight or a use of its MR or child held).
@@ -141,7 +142,8 @@ atomic64_t *odp_mtt_entry(struct odp_mtt *mtt, u64 sva, bool alloc)
 	if (!leaf && alloc) {
 		atomic64_t *old;
 
-		leaf = kcalloc(ODP_MTT_LEAF_ENTRIES, sizeof(*leaf), GFP_ATOMIC);
+		leaf = kcalloc(ODP_MTT_LEAF_ENTRIES, sizeof(*leaf),
+			       GFP_ATOMIC | __GFP_ACCOUNT);
 		if (!leaf)
 			return NULL;
 		/*

@@ -748,7 +748,7 @@ static int odp_post(struct odp_ctx *ctx, struct odp_post *post, bool send)
 	qp = odp_qp_own(ctx, post->qpn);
 	if (!qp)
 		return -EINVAL;
-	batch = kmalloc_array(ODP_POST_BATCH, size, GFP_KERNEL);
+	batch = kmalloc_array(ODP_POST_BATCH, size, GFP_KERNEL_ACCOUNT);
 	if (!batch) {
 		odp_qp_put(qp);
 		return -ENOMEM;

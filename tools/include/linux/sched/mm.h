@@ -29,4 +29,12 @@ static inline bool mmget_not_zero(struct mm_struct *mm)
 	return atomic_inc_not_zero(&mm->mm_users);
 }
 
+struct mem_cgroup;
+
+/* No memory cgroups in the model (<linux/memcontrol.h>): no scope. */
+static inline struct mem_cgroup *set_active_memcg(struct mem_cgroup *memcg)
+{
+	return NULL;
+}
+
 #endif /* _LINUX_SCHED_MM_H */

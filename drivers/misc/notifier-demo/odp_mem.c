@@ -57,6 +57,16 @@ void odp_io_init(struct odp_io *io, struct odp_mr *mr, u64 addr, u64 len,
 	io->err = 0;
 }
 
+/* Engine memory for the PD, charged to its memcg whoever runs this. */
+static void *odp_engine_alloc(struct odp_ctx *ctx, size_t size)
+{
+	struct mem_cgroup *old_memcg = set_active_memcg(ctx->memcg);
+	void *p = kvmalloc(size, GFP_KERNEL_ACCOUNT);
+
+	set_active_memcg(old_memcg);
+	return p;
+}
+
 /*
  * Fault [addr, addr + len) of @mr into its tables, clipped to one child
  * of an implicit MR; *@done is set to the bytes covered.  The mm is
@@ -358,86 +368,51 @@ int odp_mem_write(struct odp_io *io, const void *buf, size_t len)
 	return odp_io_xfer(io, (void *)buf, len, true);
 }
 
-/* Move @n bytes from one span to the other, page by page. */
-static int odp_span_move(struct odp_span *dst, struct odp_span *src, u64 n)
-{
-	u64 off = 0;
-
-	while (off < n) {
-		u64 step = min3(n - off, odp_span_page_left(dst, off),
-				odp_span_page_left(src, off));
-		void *d = odp_span_kmap(dst, off), *s;
-
-		if (!d)
-			return -ENOENT;
-		s = odp_span_kmap(src, off);
-		if (!s) {
-			kunmap_local(d);
-			return -ENOENT;
-		}
-		/* Overlapping RDMA is undefined, but must not be unsafe. */
-		memmove(d, s, step);
-		kunmap_local(s);
-		kunmap_local(d);
-		off += step;
-	}
-	return 0;
-}
-
 /**
  * odp_mem_copy() - the engine moves a transfer from one MR to another
  * @dst: the destination transfer (writing)
  * @src: the source transfer, of the same length
  *
- * Both sides are in flight together, a span at a time, and the engine
- * copies page to page through both MTTs.  A side that misses is faulted
- * only once the other side's access has ended: a fault may wait for an
- * invalidation, which may wait for that access.
+ * Through the engine's own buffer, as a NIC moves data through its
+ * packet buffers: up to ODP_SPAN_MAX bytes are read from the source,
+ * with only the source's access in flight, then written to the
+ * destination, with only the destination's.  Each side thus advances
+ * as soon as its own fault wins against invalidations of its own pages.
+ * Needing both sides mapped at once would not: a side can be faulted
+ * only with no access in flight (a fault may wait for an invalidation
+ * that waits for the access), and reclaim that takes one side's pages
+ * while the other side faults would make such a copy lose forever.
  *
  * Context: as odp_mem_read().
- * Return: 0, or an error; the failed side has it in its ->err.
+ * Return: 0, or an error; the failed side has it in its ->err (-ENOMEM
+ * in @src's when the buffer could not be allocated).
  */
 int odp_mem_copy(struct odp_io *dst, struct odp_io *src)
 {
+	size_t size = min_t(u64, src->end - src->addr, ODP_SPAN_MAX);
+	void *buf;
 	int ret = 0;
 
+	if (!size)
+		return 0;
+	/* Allocated with no access in flight; charged to the PD's memcg. */
+	buf = odp_engine_alloc(src->mr->ctx, size);
+	if (!buf) {
+		src->err = -ENOMEM;
+		return -ENOMEM;
+	}
 	while (src->addr < src->end) {
-		struct odp_span ss, ds;
-		/* Spans shrink with the faults when invalidations win. */
-		u64 n = min3(src->end - src->addr, (u64)ODP_SPAN_MAX,
-			     min(src->span, dst->span));
+		size_t n = min_t(u64, src->end - src->addr, size);
 
-		ret = odp_span_begin(src, n, false, &ss);
-		if (ret) {
-			src->err = ret;
+		ret = odp_io_xfer(src, buf, n, false);
+		if (ret)
 			break;
-		}
-		ret = odp_span_try(dst, ss.len, true, &ds);
-		if (ret) {
-			odp_span_end(&ss);
-			if (ret != -ENOENT && ret != -EAGAIN) {
-				dst->err = ret;
-				break;
-			}
-			ret = odp_io_fault(dst, dst->addr);
-			if (ret) {
-				dst->err = ret;
-				break;
-			}
-			continue;
-		}
-		n = min(ss.len, ds.len);
-		ret = odp_span_move(&ds, &ss, n);
-		odp_span_end(&ds);
-		odp_span_end(&ss);
-		if (ret) {
-			dst->err = ret;
+		ret = odp_io_xfer(dst, buf, n, true);
+		if (ret)
 			break;
-		}
-		src->addr += n;
-		dst->addr += n;
 		cond_resched();
 	}
+	kvfree(buf);
 	return ret;
 }
 

@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <unistd.h>
+#include <linux/hmm.h>
 #include <linux/mmu_mirror.h>
 #include <linux/odp_demo.h>
 #include <linux/sched/mm.h>
@@ -394,6 +395,127 @@ static bool test_pageout_storm(void)
 	return true;
 }
 
+static u64 mtt_pages_of(struct proc *p, u32 key)
+{
+	struct odp_mr_query q = { .lkey = key };
+
+	return odp_mr_query(p->ctx, &q) ? 0 : q.mtt_pages;
+}
+
+/*
+ * The crossed storm: whenever the NIC faults one buffer, reclaim takes
+ * the other's pages before the fault ends.  The engine's fault asks a
+ * thread of its own to do it (it holds the mmap_lock for read, so does
+ * the pageout) and waits.
+ */
+struct crossed {
+	struct proc *p;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	unsigned long want;	/* buffer to page out, 0 for none */
+	bool stop;
+	unsigned long pageouts;
+};
+
+static void *crossed_reclaimer(void *arg)
+{
+	struct crossed *c = arg;
+	struct proc *p = c->p;
+
+	pthread_mutex_lock(&c->lock);
+	while (!c->stop) {
+		unsigned long buf = c->want;
+		int i;
+
+		if (!buf) {
+			pthread_cond_wait(&c->cond, &c->lock);
+			continue;
+		}
+		pthread_mutex_unlock(&c->lock);
+		/* The first pass may only find the NIC's young bits. */
+		for (i = 0; i < 4 && mtt_pages_of(p, buf == p->a ? p->ka :
+						   p->kb); i++)
+			model_madvise_pageout(p->mm, buf, LEN);
+		pthread_mutex_lock(&c->lock);
+		c->pageouts++;
+		c->want = 0;
+		pthread_cond_broadcast(&c->cond);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return NULL;
+}
+
+static void crossed_hook(struct hmm_range *range, void *arg)
+{
+	struct crossed *c = arg;
+	struct proc *p = c->p;
+	unsigned long other;
+
+	if (range->start >= p->a && range->start < p->a + LEN)
+		other = p->b;
+	else if (range->start >= p->b && range->start < p->b + LEN)
+		other = p->a;
+	else
+		return;
+	pthread_mutex_lock(&c->lock);
+	c->want = other;
+	pthread_cond_broadcast(&c->cond);
+	while (c->want && !c->stop)
+		pthread_cond_wait(&c->cond, &c->lock);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/*
+ * Proves: a copy between two MRs advances although reclaim takes the
+ * pages of one side each time the NIC faults the other: the engine
+ * never needs both sides mapped at once to make progress.
+ */
+static bool test_crossed_storm(void)
+{
+	struct crossed c = {
+		.lock = PTHREAD_MUTEX_INITIALIZER,
+		.cond = PTHREAD_COND_INITIALIZER,
+	};
+	struct odp_mr_query q = { };
+	struct proc p;
+	bool ok = true;
+	pthread_t t;
+	long st = 0;
+	int i;
+
+	if (!proc_init(&p, ODP_ODP))
+		return false;
+	c.p = &p;
+	KTAP_CHECK(pthread_create(&t, NULL, crossed_reclaimer, &c) == 0);
+	model_set_hmm_fault_hook(crossed_hook, &c);
+	/* A failure stops the reclaimer first: it uses @p. */
+	for (i = 0; i < 4 && ok; i++) {
+		fill(want, LEN, i + 70);
+		ok = cpu(&p, p.a, want, LEN, true);
+		st = ok ? rdma(&p, p.qa, ODP_WR_RDMA_WRITE, p.ka, p.a, LEN,
+			       p.kb, p.b) : 0;
+		if (st)
+			printf("# iteration %d: status %ld\n", i, st);
+		ok = ok && !st && cpu(&p, p.b, got, LEN, false) &&
+		     !memcmp(want, got, LEN);
+	}
+	model_set_hmm_fault_hook(NULL, NULL);
+	pthread_mutex_lock(&c.lock);
+	c.stop = true;
+	pthread_cond_broadcast(&c.cond);
+	pthread_mutex_unlock(&c.lock);
+	KTAP_CHECK(pthread_join(t, NULL) == 0);
+	q.lkey = p.kb;
+	KTAP_CHECK(odp_mr_query(p.ctx, &q) == 0);
+	printf("# %lu pageouts; destination: faults %llu, retries %llu\n",
+	       c.pageouts, q.faults, q.fault_retries);
+	KTAP_CHECK(ok);
+	KTAP_CHECK(c.pageouts >= 4);
+	KTAP_CHECK(checker_checkpoint(p.mm) == 0);
+	proc_fini(&p);
+	return true;
+}
+
 struct walker {
 	struct odp_ctx *ctx;
 	bool stop;
@@ -606,6 +728,7 @@ static const struct ktap_case cases[] = {
 	{ "implicit_children", test_implicit_children },
 	{ "pageout_storm", test_pageout_storm },
 	{ "walk_races_new_leaves", test_walk_races_new_leaves },
+	{ "crossed_storm", test_crossed_storm },
 	{ "oom_reap_not_refused", test_oom_reap_not_refused },
 	{ "exit_with_work_queued", test_exit_with_work_queued },
 	{ "dereg_waits", test_dereg_waits },

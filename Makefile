@@ -174,7 +174,8 @@ FUZZ_DIR := tools/testing/selftests/fuzz
 FUZZ_BIN := $(O_DIR)/selftests/mirror_fuzz
 selftests: $(FUZZ_BIN)
 $(FUZZ_BIN): $(wildcard $(FUZZ_DIR)/*.c $(FUZZ_DIR)/*.h) $(SELFTEST_HDRS) \
-	     include/uapi/linux/kvm_mirror.h
+	     include/uapi/linux/kvm_mirror.h include/uapi/linux/odp_demo.h \
+	     include/uapi/linux/mirror_sample.h include/uapi/linux/edu_mirror.h
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) -o $@ $(wildcard $(FUZZ_DIR)/*.c)
 

@@ -18,7 +18,8 @@
 #  4. A second QEMU boot (qemu-run.sh --iommu-edu, 600 s limit: QEMU's
 #     edu DMA device behind the emulated Intel IOMMU) running the programs
 #     of /tests/selftests-iommu-edu.list (tools/testing/selftests/edu-mirror)
-#     through run_all.sh.
+#     through run_all.sh, among them edum_fuzz: a short mirror_fuzz run
+#     with the edu device.
 #  5. scripts/install-check.sh: "install" (make install and uninstall into
 #     scratch directories) and "dkms" (add, build, install, autoinstall,
 #     remove in scratch dkms trees; skipped unless root).

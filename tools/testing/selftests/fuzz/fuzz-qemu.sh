@@ -14,6 +14,8 @@
 #   FUZZ_SECONDS  run for this long instead
 #   FUZZ_SEED     seed (default: a new random one, printed)
 #   FUZZ_EXPOSE   known contract gaps to fail on (see mirror_fuzz --help)
+#   FUZZ_EDU      1: boot with the edu device behind the emulated IOMMU
+#                 (qemu-run.sh --iommu-edu), so that it is fuzzed too
 #   FUZZ_TIMEOUT  QEMU limit in seconds (default 3 h, or FUZZ_SECONDS
 #                 plus 30 min)
 #
@@ -33,6 +35,8 @@ calls=${FUZZ_CALLS:-}
 seconds=${FUZZ_SECONDS:-}
 seed=${FUZZ_SEED:-0x$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')}
 expose=${FUZZ_EXPOSE:-}
+boot=()
+[ "${FUZZ_EDU:-0}" = 0 ] || boot=(--iommu-edu)
 if [ -n "$seconds" ]; then
 	is_uint "$seconds" || { echo "FUZZ_SECONDS: '$seconds'" >&2; exit 2; }
 	what="FUZZ_SECONDS=$seconds"
@@ -53,7 +57,7 @@ guest="$guest sh /tests/run_all.sh mirror_fuzz module_unload.sh"
 
 set +e
 QEMU_RUN_MAX_LINES=${QEMU_RUN_MAX_LINES:-2000} O_DIR=$build \
-	"$REPO/scripts/qemu-run.sh" --timeout "$timeout_s" \
+	"$REPO/scripts/qemu-run.sh" "${boot[@]}" --timeout "$timeout_s" \
 	--log "$out/console.log" --kernel-log "$out/kernel.log" \
 	--guest-log "$out/guest.log" --result "$out/qemu-result" -- "$guest"
 rc=$?

@@ -3,10 +3,12 @@
  * fuzz.h - the seeded UAPI fuzzer of the mirror devices
  *
  * mirror_fuzz drives /dev/hmm_dmirror0, /dev/hmm_dmirror1, /dev/kvm_mirror
- * and its VM files with calls built from descriptions (fuzz_desc.c: one
+ * and its VM files, /dev/odp_demo, /dev/mirror_sample and /dev/edu_mirror0
+ * with calls built from descriptions (fuzz_desc.c and fuzz_desc_dev.c: one
  * entry per call, one per argument field, each field with a value kind),
  * filled mostly with valid values and then corrupted in a targeted way
- * (fuzz_gen.c), plus fully random ioctls.  Caller threads share the files
+ * (fuzz_gen.c, fuzz_dev.c for the kinds of the devices with state of
+ * their own: keys, queue pairs, windows), plus fully random ioctls.  Caller threads share the files
  * and the memory (fuzz_world.c) while chaos threads unmap, remap,
  * protect, advise, fork, exit and reopen (fuzz_chaos.c).  Every result
  * is judged against the documented UAPI contract (fuzz_exec.c).
@@ -37,17 +39,24 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <linux/edu_mirror.h>
 #include <linux/kvm_mirror.h>
+#include <linux/mirror_sample.h>
 #include <linux/notifier_demo.h>
+#include <linux/odp_demo.h>
 
 typedef uint64_t u64;
 typedef uint32_t u32;
+typedef int64_t s64;
 
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 #endif
 #ifndef __printf
 #define __printf(a, b)		__attribute__((format(printf, a, b)))
+#endif
+#ifndef fallthrough
+#define fallthrough		__attribute__((__fallthrough__))
 #endif
 #ifndef __noreturn
 #define __noreturn		__attribute__((__noreturn__))
@@ -88,6 +97,7 @@ typedef uint32_t u32;
 #define FZ_MAX_RINGS		(FZ_MAX_CALLERS + FZ_MAX_CHAOS + FZ_CHILD_RINGS)
 #define FZ_RING_LEN		32
 #define FZ_NERRNO		128	/* errnos counted per call */
+#define FZ_MAX_DESCS		64
 
 /* ---- PRNG: splitmix64, one state per call ---------------------------- */
 
@@ -133,6 +143,9 @@ enum fz_ftype {
 	FT_ND,		/* a dmirror file */
 	FT_KDEV,	/* /dev/kvm_mirror */
 	FT_VM,		/* a VM file */
+	FT_ODP,		/* an odp_demo file: a protection domain */
+	FT_SAMPLE,	/* a mirror_sample file */
+	FT_EDU,		/* /dev/edu_mirror0 (-1 without the device) */
 	FT_WRONG,	/* a file of no mirror device */
 	FT_NR,
 };
@@ -142,16 +155,21 @@ enum {
 	FS_ND0, FS_ND1, FS_ND2, FS_ND3,		/* ND1, ND3 pinned */
 	FS_KDEV,
 	FS_VM0, FS_VM1, FS_VM2,			/* VM1 pinned */
+	FS_ODP0, FS_ODP1,			/* PDs with QPs connected */
+	FS_SAMPLE0, FS_SAMPLE1,			/* 0 set up over the arena */
+	FS_EDU0,
 	FS_ND_FOREIGN0, FS_ND_FOREIGN1,		/* from exited children */
 	FS_VM_FOREIGN0, FS_VM_FOREIGN1,
+	FS_ODP_FOREIGN,
 	FS_PIPE_R, FS_PIPE_W, FS_EVENTFD, FS_NULL,
 	FS_CLOSED,				/* a number never open */
 	FS_MINUS1,
 	FS_NR,
 };
 
-#define FZ_FS_FOREIGN		0x1	/* a VM of another process */
+#define FZ_FS_FOREIGN		0x1	/* a file of another process */
 #define FZ_FS_PINNED		0x2	/* pinned mode asked for at open */
+#define FZ_FS_SETUP		0x4	/* mirror_sample: window set up */
 
 struct fz_fdslot {
 	atomic_int fd;
@@ -187,6 +205,25 @@ enum fz_kind {
 	FK_MMLEN,	/* mmap length */
 	FK_MMOFF,	/* mmap offset */
 	FK_LEN,		/* read/write length */
+	FK_ANY,		/* any value is valid (ids, operands) */
+	FK_RADDR,	/* start of a byte range, any alignment */
+	FK_RLEN,	/* its length, at most fz_desc::maxlen */
+	FK_PLEN,	/* page-multiple length at FK_MADDR, up to maxlen */
+	FK_ACCESS,	/* odp_demo MR access flags */
+	FK_KEY,		/* an lkey of the PD */
+	FK_RKEY,	/* an rkey of the peer PD */
+	FK_SGEADDR,	/* address inside the MR of the last key */
+	FK_SGELEN,	/* bytes there */
+	FK_REMADDR,	/* address inside the MR of the last rkey */
+	FK_QPN,		/* a QP of the PD */
+	FK_RQPN,	/* a QP to connect it to */
+	FK_DEPTH,	/* queue depth */
+	FK_NR_ELEMS,	/* entries of an array, at most fz_desc::maxlen */
+	FK_TIMEOUT,	/* ODP_POLL_CQ wait */
+	FK_POFF,	/* pread() offset */
+	FK_TFLAGS,	/* edu test flags: 0, the knobs are never set */
+	FK_TMO,		/* edu DMA timeout */
+	FK_OPCODE,	/* odp_demo work request opcode */
 	FK_NR,
 };
 
@@ -215,9 +252,11 @@ enum fz_op {
 	OP_MMAP,	/* mmap(addr, len, prot, flags, fd, off) */
 	OP_READ,	/* read(fd, buf, len) */
 	OP_WRITE,	/* write(fd, buf, len) */
+	OP_PREAD,	/* pread(fd, buf, len, off) */
 };
 
 struct fz_call;
+struct fz_thread;
 
 /* A description of one call (syzkaller style: a call, its fields, kinds). */
 struct fz_desc {
@@ -237,6 +276,9 @@ struct fz_desc {
 	/* Extra checks of a result; 0 or -1 with @why filled. */
 	int (*post)(const struct fz_call *c, long ret, int err, char *why,
 		    size_t len);
+	/* What a successful call changed (keys, QPs, windows). */
+	void (*note)(struct fz_thread *t, const struct fz_call *c);
+	u64 maxlen;			/* FK_RLEN, FK_PLEN, FK_NR_ELEMS */
 };
 
 #define FD_KWRITES_UBUF	0x1	/* the kernel writes the FK_UBUF buffer */
@@ -245,6 +287,7 @@ struct fz_desc {
 #define FD_NEVER_OK	0x8	/* the contract never lets it succeed */
 #define FD_UBUF		0x10	/* the kernel accesses the FK_UBUF buffer */
 #define FD_FRESH_ONLY	0x20	/* succeeds only before a file's first use */
+#define FD_DROPS	0x40	/* valid calls pick an object made by a call */
 
 /*
  * Results that break the documented contract, found by the fuzzer and
@@ -296,6 +339,7 @@ struct fz_call {
 	unsigned char *arr;		/* RUN: the access array as built */
 	bool arr_known;			/* arr holds what the kernel reads */
 	u64 first[3];			/* RUN: its first access, for the log */
+	bool quiet;			/* no other thread or engine runs */
 };
 
 /* ---- per-thread state -------------------------------------------------- */
@@ -313,8 +357,8 @@ struct fz_counts {
 	u64 ok;			/* returned success */
 	u64 raced;		/* file replaced during the call */
 	u64 unexpected;
-	u64 by_desc_ok[32];
-	u64 by_desc[32];
+	u64 by_desc_ok[FZ_MAX_DESCS];
+	u64 by_desc[FZ_MAX_DESCS];
 };
 
 /* One logged call or chaos operation. */
@@ -355,9 +399,9 @@ struct fz_shared {
 	atomic_uint_fast64_t forks;
 	double setup_secs;	/* the worker's world setup */
 	atomic_uint_fast64_t known[FZ_KNOWN_NR];
-	atomic_uint_fast64_t desc_calls[32];
-	atomic_uint_fast64_t desc_ok[32];
-	atomic_uint_fast64_t desc_err[32][FZ_NERRNO];	/* errnos seen */
+	atomic_uint_fast64_t desc_calls[FZ_MAX_DESCS];
+	atomic_uint_fast64_t desc_ok[FZ_MAX_DESCS];
+	atomic_uint_fast64_t desc_err[FZ_MAX_DESCS][FZ_NERRNO];	/* errnos seen */
 	struct fz_ring ring[FZ_MAX_RINGS];
 };
 
@@ -382,6 +426,31 @@ struct fz_mix_cfg {
 	unsigned int wrongfd_pct;
 	unsigned int wrongreq_pct;
 	unsigned int badarg_pct;
+};
+
+/*
+ * What the fuzzer knows of a PD: its MRs (the first FZ_ODP_FIXED made
+ * when the file was opened: one over the arena, an implicit one, a pinned
+ * one) and QPs (FZ_ODP_FIXED_QPS connected to those of the other PD),
+ * then those valid calls made, in rings.  Threads update it without a
+ * lock: a torn or stale entry only makes a call fail.
+ */
+#define FZ_ODP_FIXED		3
+#define FZ_ODP_MRS		16
+#define FZ_ODP_FIXED_QPS	2
+#define FZ_ODP_QPS		8
+#define FZ_ODP_PIN_LEN		(64 * 1024UL)
+
+struct fz_odp_mr {
+	u32 key;		/* 0: none */
+	u32 access;
+	u64 addr, len;		/* implicit: the arena */
+};
+
+struct fz_odp {
+	struct fz_odp_mr mr[FZ_ODP_MRS];
+	u32 qpn[FZ_ODP_QPS];
+	atomic_uint next_mr, next_qp;
 };
 
 /* The world: arena, files, the VA limit, the shared state. */
@@ -421,6 +490,9 @@ struct fz_world {
 	bool whole_phase;	/* only the whole phase repeats a call */
 	u64 phase_calls;	/* the phase's budget (0: a time limit) */
 	char repro[128];	/* the "make fuzz" that repeats the run */
+	struct fz_odp odp[2];	/* FS_ODP0, FS_ODP1 */
+	unsigned int avail;	/* 1 << FT_* of the files that exist */
+	bool quiet;		/* one caller, no chaos, no NIC engine */
 };
 
 /* fuzz_desc.c */
@@ -428,9 +500,37 @@ extern u64 fz_user_top;
 /* validate(): 0 valid, -errno the exact result, or one of these. */
 #define FZ_MUST_OK	1	/* the call must succeed */
 #define FZ_UNKNOWN	2	/* no static answer */
-extern const struct fz_desc fz_descs[];
-extern const unsigned int fz_ndescs;
+extern struct fz_desc fz_descs[FZ_MAX_DESCS];
+extern unsigned int fz_ndescs;
 extern const struct fz_struct fz_kvmm_access_st;
+void fz_descs_init(void);
+int fz_argblock_rule(const struct fz_call *c);
+bool fz_access_ok(u64 addr, u64 size);
+u64 fz_get_field(const unsigned char *base, size_t off, size_t size);
+/* A field of the block as built (what the kernel read). */
+#define FIELD(c, type, member)						\
+	fz_get_field((c)->mem, offsetof(type, member),			\
+		     sizeof(((type *)0)->member))
+/* A field of the block as the kernel wrote it back. */
+#define OUTFIELD(c, type, member)					\
+	fz_get_field((c)->out, offsetof(type, member),			\
+		     sizeof(((type *)0)->member))
+#define F(type, member, kind)						\
+	{ #member, offsetof(type, member), sizeof(((type *)0)->member),	\
+	  kind, NULL, 0, NULL }
+#define FV(type, member, kind, v)					\
+	{ #member, offsetof(type, member), sizeof(((type *)0)->member),	\
+	  kind, v, ARRAY_SIZE(v), NULL }
+#define FA(type, member, sub)						\
+	{ #member, offsetof(type, member), sizeof(((type *)0)->member),	\
+	  FK_ARRAY, NULL, 0, &sub }
+#define ST(type, f)	{ #type, sizeof(type), f, ARRAY_SIZE(f) }
+
+/* fuzz_desc_dev.c */
+extern const struct fz_desc fz_dev_descs[];
+extern const unsigned int fz_ndev_descs;
+extern u64 fz_edu_va_end;
+extern bool fz_edu_knobs;
 int fz_desc_index(const struct fz_desc *d);
 bool fz_req_valid_for(enum fz_ftype t, unsigned long req);
 const char *fz_errname(int err);
@@ -441,7 +541,41 @@ u64 fz_memslot_size(unsigned int s);
 u64 fz_memslot_hva(unsigned int s);
 u32 fz_memslot_flags(unsigned int s);
 
+/* What the fields generated so far decided (fuzz_gen.c, fuzz_dev.c). */
+struct fz_gctx {
+	struct fz_thread *t;
+	struct fz_call *c;
+	const struct fz_desc *d;
+	const struct fz_struct *st;
+	struct fz_rng *r;
+	unsigned int slot;		/* arena slot of the address */
+	u64 addr;			/* FK_MADDR, FK_MMADDR, FK_RADDR */
+	u64 room;			/* bytes from addr/gpa to the end */
+	u64 npages;
+	u64 len;			/* FK_LEN, FK_ACCLEN, FK_RLEN */
+	unsigned int memslot;
+	u64 count;
+	bool write;			/* the access is a store */
+	bool small;			/* keep this access cheap */
+	bool ro;			/* the access's memslot is read-only */
+	bool unusable;			/* the last pointer cannot work */
+	bool implicit;			/* odp: an implicit MR */
+	int pd;				/* odp: 0, 1, or -1 (foreign) */
+	int qp;				/* odp: index of the QP, -1 */
+	u64 opcode;			/* odp: of the work request */
+	struct fz_odp_mr mr, rmr;	/* odp: of the last key, rkey */
+};
+
+typedef u64 (*fz_gen_fn)(struct fz_gctx *g, bool bad);
+
 /* fuzz_gen.c */
+u64 fz_pick(struct fz_rng *r, const u64 *v, unsigned int n);
+u64 fz_arena_addr(struct fz_rng *r);
+u64 fz_rand64(struct fz_rng *r);
+u64 fz_gen_buf(struct fz_gctx *g, u64 need, bool kwrites, bool bad,
+	       enum fz_ptr *cls);
+void fz_gen_struct(struct fz_gctx *g, const struct fz_struct *st,
+		   unsigned char *out, unsigned int badmask);
 void fz_gen_call(struct fz_thread *t, struct fz_call *c);
 void fz_gen_described(struct fz_thread *t, struct fz_call *c,
 		      const struct fz_desc *d, bool corrupt);
@@ -480,6 +614,7 @@ void fz_world_fini(struct fz_world *w);
 int fz_thread_init(struct fz_thread *t, struct fz_world *w, int id,
 		   const char *who);
 int fz_fd_get(struct fz_world *w, int slot, unsigned int *gen);
+void fz_fd_replace(struct fz_world *w, int slot, int fd, pid_t owner);
 int fz_reopen(struct fz_world *w, int slot, struct fz_rng *r);
 void fz_adopt_vm(struct fz_world *w, int fd, struct fz_rng *r);
 void fz_vm_populate(struct fz_world *w, int vmfd);
@@ -488,6 +623,19 @@ int fz_map_slot(struct fz_world *w, unsigned int s, enum fz_mkind k,
 		u64 len, struct fz_rng *r);
 int fz_wait_child(pid_t pid, int *status, double secs);
 int fz_donate(struct fz_world *w, struct fz_rng *r, int which);
+
+/* fuzz_dev.c */
+extern const fz_gen_fn fz_dev_kinds[FK_NR];
+u64 fz_gen_elems(struct fz_gctx *g, bool bad);
+int fz_odp_pd(int fdslot);
+int fz_open_odp(struct fz_world *w, int pd);
+#define FZ_SAMPLE_LEN		(FZ_NSLOTS * FZ_SLOT_SIZE)	/* sample0 */
+int fz_open_sample(struct fz_world *w, bool setup);
+int fz_open_edu(void);
+void fz_dev_reopen(struct fz_world *w, int slot);
+void fz_odp_populate(struct fz_world *w, int pd, int fd);
+void fz_note_odp_mr(struct fz_thread *t, const struct fz_call *c);
+void fz_note_odp_qp(struct fz_thread *t, const struct fz_call *c);
 
 /* fuzz_chaos.c */
 void fz_chaos_op(struct fz_thread *t);

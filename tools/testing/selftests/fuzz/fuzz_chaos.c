@@ -401,7 +401,8 @@ void fz_chaos_op(struct fz_thread *t)
 	case CH_REOPEN: {
 		static const int slots[] = {
 			FS_ND0, FS_ND1, FS_ND2, FS_ND3, FS_KDEV, FS_VM0, FS_VM1,
-			FS_VM2,
+			FS_VM2, FS_ODP0, FS_ODP1, FS_SAMPLE0, FS_SAMPLE1,
+			FS_EDU0,
 		};
 
 		a[0] = slots[fz_below(r, ARRAY_SIZE(slots))];

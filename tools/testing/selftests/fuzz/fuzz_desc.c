@@ -89,22 +89,13 @@ static const int run_errs[] = {
 
 /* ---- static rules ------------------------------------------------------ */
 
-static u64 get_field(const unsigned char *base, size_t off, size_t size)
+u64 fz_get_field(const unsigned char *base, size_t off, size_t size)
 {
 	u64 v = 0;
 
 	memcpy(&v, base + off, size);
 	return v;
 }
-
-/* A field of the block as built (what the kernel read). */
-#define FIELD(c, type, member)						\
-	get_field((c)->mem, offsetof(type, member),			\
-		  sizeof(((type *)0)->member))
-/* A field of the block as the kernel wrote it back. */
-#define OUTFIELD(c, type, member)					\
-	get_field((c)->out, offsetof(type, member),			\
-		  sizeof(((type *)0)->member))
 
 struct fz_mode_arg {
 	__u32 mode;
@@ -114,7 +105,7 @@ struct fz_mode_arg {
  * The argument block itself: unreadable is -EFAULT before anything else,
  * garbage from the arena makes every later rule unknown.
  */
-static int argblock_rule(const struct fz_call *c)
+int fz_argblock_rule(const struct fz_call *c)
 {
 	if (c->argptr == PTR_BAD || c->argptr == PTR_SHORT)
 		return -EFAULT;
@@ -129,7 +120,7 @@ static int nd_cmd_rule(const struct fz_call *c)
 	u64 addr = FIELD(c, struct ndemo_cmd, addr);
 	u64 npages = FIELD(c, struct ndemo_cmd, npages);
 	u64 end = addr + (npages << 12);
-	int r = argblock_rule(c);
+	int r = fz_argblock_rule(c);
 
 	if (r)
 		return r;
@@ -178,7 +169,7 @@ static int stats_validate(const struct fz_call *c)
 static int nd_mode_validate(const struct fz_call *c)
 {
 	u64 mode = FIELD(c, struct fz_mode_arg, mode);
-	int r = argblock_rule(c);
+	int r = fz_argblock_rule(c);
 
 	if (r)
 		return r;
@@ -192,7 +183,7 @@ static int create_validate(const struct fz_call *c)
 	return (c->arg & ~(unsigned long)KVMM_VM_PINNED) ? -EINVAL : 0;
 }
 
-static bool fz_access_ok(u64 addr, u64 size)
+bool fz_access_ok(u64 addr, u64 size)
 {
 	return size <= fz_user_top && addr <= fz_user_top - size;
 }
@@ -209,7 +200,7 @@ static int slot_validate(const struct fz_call *c)
 
 	if (c->fsflags & FZ_FS_FOREIGN)
 		return -EIO;
-	r = argblock_rule(c);
+	r = fz_argblock_rule(c);
 	if (r)
 		return r;
 	if (flags & ~(u64)KVMM_MEM_READONLY)
@@ -233,7 +224,7 @@ static int run_validate(const struct fz_call *c)
 
 	if (c->fsflags & FZ_FS_FOREIGN)
 		return -EIO;
-	r = argblock_rule(c);
+	r = fz_argblock_rule(c);
 	if (r)
 		return r;
 	if (flags || count > KVMM_MAX_RUN_ACCESSES)
@@ -342,17 +333,6 @@ static int run_post(const struct fz_call *c, long ret, int err, char *why,
 
 /* ---- layouts ------------------------------------------------------------ */
 
-#define F(type, member, kind)						\
-	{ #member, offsetof(type, member), sizeof(((type *)0)->member),	\
-	  kind, NULL, 0, NULL }
-#define FV(type, member, kind, v)					\
-	{ #member, offsetof(type, member), sizeof(((type *)0)->member),	\
-	  kind, v, ARRAY_SIZE(v), NULL }
-#define FA(type, member, sub)						\
-	{ #member, offsetof(type, member), sizeof(((type *)0)->member),	\
-	  FK_ARRAY, NULL, 0, &sub }
-#define ST(type, f)	{ #type, sizeof(type), f, ARRAY_SIZE(f) }
-
 static const struct fz_field nd_cmd_fields[] = {
 	F(struct ndemo_cmd, addr, FK_MADDR),
 	F(struct ndemo_cmd, npages, FK_NPAGES),
@@ -459,9 +439,9 @@ static const u64 vm_flags[] = { 0, KVMM_VM_PINNED };
 
 #define ND_MEM(n, r, w, u, fl, e, v, p)					\
 	{ n, FT_ND, OP_IOCTL, r, &nd_cmd_st, NULL, 0, w, u,		\
-	  FD_COPYIN | FD_COPYOUT | (fl), e, v, p }
+	  FD_COPYIN | FD_COPYOUT | (fl), e, v, p, NULL, 0 }
 
-const struct fz_desc fz_descs[] = {
+static const struct fz_desc core_descs[] = {
 	ND_MEM("NDEMO_READ", NDEMO_READ, 30, FZ_PAGE, FD_KWRITES_UBUF | FD_UBUF,
 	       nd_mem_errs, nd_mem_validate, nd_mem_post),
 	ND_MEM("NDEMO_WRITE", NDEMO_WRITE, 30, FZ_PAGE, FD_UBUF,
@@ -483,32 +463,52 @@ const struct fz_desc fz_descs[] = {
 	ND_MEM("NDEMO_RELEASE", NDEMO_RELEASE, 2, FZ_PAGE, 0,
 	       nd_release_errs, nd_release_validate, NULL),
 	{ "NDEMO_GET_STATS", FT_ND, OP_IOCTL, NDEMO_GET_STATS, &nd_stats_st,
-	  NULL, 0, 5, 0, FD_COPYOUT, efault_errs, stats_validate, NULL },
+	  NULL, 0, 5, 0, FD_COPYOUT, efault_errs, stats_validate, NULL, NULL,
+	  0 },
 	{ "NDEMO_SET_MODE", FT_ND, OP_IOCTL, NDEMO_SET_MODE, &nd_mode_st,
 	  NULL, 0, 3, 0, FD_COPYIN | FD_FRESH_ONLY, nd_mode_errs,
-	  nd_mode_validate, NULL },
+	  nd_mode_validate, NULL, NULL, 0 },
 	{ "mmap(dmirror)", FT_ND, OP_MMAP, 0, &mmap_st, NULL, 0, 6, 0, 0,
-	  nd_mmap_errs, mmap_validate, NULL },
+	  nd_mmap_errs, mmap_validate, NULL, NULL, 0 },
 	{ "read(dmirror)", FT_ND, OP_READ, 0, &rw_st, NULL, 0, 1, 0,
-	  FD_KWRITES_UBUF | FD_NEVER_OK | FD_UBUF, rw_errs, rw_validate, NULL },
+	  FD_KWRITES_UBUF | FD_NEVER_OK | FD_UBUF, rw_errs, rw_validate, NULL,
+	  NULL, 0 },
 	{ "write(dmirror)", FT_ND, OP_WRITE, 0, &rw_st, NULL, 0, 1, 0,
-	  FD_NEVER_OK | FD_UBUF, rw_errs, rw_validate, NULL },
+	  FD_NEVER_OK | FD_UBUF, rw_errs, rw_validate, NULL, NULL, 0 },
 	{ "KVMM_CREATE_VM", FT_KDEV, OP_IOCTL_INT, KVMM_CREATE_VM, NULL,
 	  vm_flags, ARRAY_SIZE(vm_flags), 3, 0, 0, create_errs,
-	  create_validate, NULL },
+	  create_validate, NULL, NULL, 0 },
 	{ "KVMM_SET_MEMSLOT", FT_VM, OP_IOCTL, KVMM_SET_MEMSLOT, &slot_st,
-	  NULL, 0, 20, 0, FD_COPYIN, slot_errs, slot_validate, NULL },
+	  NULL, 0, 20, 0, FD_COPYIN, slot_errs, slot_validate, NULL, NULL,
+	  0 },
 	{ "KVMM_RUN", FT_VM, OP_IOCTL, KVMM_RUN, &run_st, NULL, 0, 45, 0,
-	  FD_COPYIN | FD_COPYOUT, run_errs, run_validate, run_post },
+	  FD_COPYIN | FD_COPYOUT, run_errs, run_validate, run_post, NULL, 0 },
 	{ "KVMM_GET_STATS", FT_VM, OP_IOCTL, KVMM_GET_STATS, &kv_stats_st,
-	  NULL, 0, 5, 0, FD_COPYOUT, efault_errs, stats_validate, NULL },
+	  NULL, 0, 5, 0, FD_COPYOUT, efault_errs, stats_validate, NULL, NULL,
+	  0 },
 	{ "read(vm)", FT_VM, OP_READ, 0, &rw_st, NULL, 0, 1, 0,
-	  FD_KWRITES_UBUF | FD_NEVER_OK, rw_errs, rw_validate, NULL },
+	  FD_KWRITES_UBUF | FD_NEVER_OK, rw_errs, rw_validate, NULL, NULL, 0 },
 	{ "read(kvm_mirror)", FT_KDEV, OP_READ, 0, &rw_st, NULL, 0, 1, 0,
-	  FD_KWRITES_UBUF | FD_NEVER_OK, rw_errs, rw_validate, NULL },
+	  FD_KWRITES_UBUF | FD_NEVER_OK, rw_errs, rw_validate, NULL, NULL, 0 },
 };
 
-const unsigned int fz_ndescs = ARRAY_SIZE(fz_descs);
+struct fz_desc fz_descs[FZ_MAX_DESCS];
+unsigned int fz_ndescs;
+
+/**
+ * fz_descs_init() - the table of every description: core ones, then those
+ * of fuzz_desc_dev.c
+ */
+void fz_descs_init(void)
+{
+	memcpy(fz_descs, core_descs, sizeof(core_descs));
+	fz_ndescs = ARRAY_SIZE(core_descs);
+	if (fz_ndescs + fz_ndev_descs > FZ_MAX_DESCS)
+		return;
+	memcpy(fz_descs + fz_ndescs, fz_dev_descs,
+	       fz_ndev_descs * sizeof(fz_dev_descs[0]));
+	fz_ndescs += fz_ndev_descs;
+}
 
 int fz_desc_index(const struct fz_desc *d)
 {
@@ -548,7 +548,8 @@ const char *fz_errname(int err)
 		{ EMFILE, "EMFILE" }, { ENOTTY, "ENOTTY" },
 		{ ENOSPC, "ENOSPC" }, { ERANGE, "ERANGE" },
 		{ EOVERFLOW, "EOVERFLOW" }, { EOPNOTSUPP, "EOPNOTSUPP" },
-		{ ETIMEDOUT, "ETIMEDOUT" },
+		{ ETIMEDOUT, "ETIMEDOUT" }, { ENXIO, "ENXIO" },
+		{ ESPIPE, "ESPIPE" },
 	};
 	static __thread char other[24];
 	unsigned int i;
@@ -562,9 +563,10 @@ const char *fz_errname(int err)
 
 static const char *const fs_names[FS_NR] = {
 	"nd0", "nd1(pinned)", "nd2", "nd3(pinned)", "kvm_mirror",
-	"vm0", "vm1(pinned)", "vm2", "nd-foreign0", "nd-foreign1",
-	"vm-foreign0", "vm-foreign1", "pipe-r", "pipe-w", "eventfd",
-	"/dev/null", "closed-fd", "fd-1",
+	"vm0", "vm1(pinned)", "vm2", "odp0", "odp1", "sample0(set-up)",
+	"sample1", "edu0", "nd-foreign0", "nd-foreign1",
+	"vm-foreign0", "vm-foreign1", "odp-foreign", "pipe-r", "pipe-w",
+	"eventfd", "/dev/null", "closed-fd", "fd-1",
 };
 
 static int fmt_fields(char *p, size_t len, const struct fz_struct *st,

@@ -12,7 +12,9 @@
  *  - a closed descriptor gives -EBADF;
  *  - an ioctl number a mirror file does not know gives -ENOTTY, whatever
  *    the argument (random calls, damaged numbers, commands of another
- *    device); read() and write() of a mirror file give -EINVAL;
+ *    device), or -EPERM on an edu file of another process, which
+ *    refuses everything; read() and write() of a mirror file give
+ *    -EINVAL (but mirror_sample reads);
  *  - where the static rules of the description decide (alignment, sizes,
  *    limits, flags, an unreadable argument block, the VM owner) the errno
  *    must be exactly theirs;
@@ -259,13 +261,16 @@ static long do_mmap(struct fz_call *c)
 static long issue(struct fz_call *c)
 {
 	const struct fz_desc *d = c->desc;
-	struct { __u64 len, buf; } rw;
+	struct { __u64 len, buf, off; } rw;
 
 	if (!d || d->op == OP_IOCTL || d->op == OP_IOCTL_INT)
 		return ioctl(c->fd, c->req, c->arg);
 	if (d->op == OP_MMAP)
 		return do_mmap(c);
-	memcpy(&rw, c->mem, sizeof(rw));
+	memcpy(&rw, c->mem, d->op == OP_PREAD ? 24 : 16);
+	if (d->op == OP_PREAD)
+		return pread(c->fd, (void *)(uintptr_t)rw.buf, rw.len,
+			     (off_t)rw.off);
 	if (d->op == OP_READ)
 		return read(c->fd, (void *)(uintptr_t)rw.buf, rw.len);
 	return write(c->fd, (const void *)(uintptr_t)rw.buf, rw.len);
@@ -291,7 +296,16 @@ static bool in_set(const int *set, int err)
 
 static bool mirror_file(enum fz_ftype t)
 {
-	return t == FT_ND || t == FT_VM || t == FT_KDEV;
+	return t != FT_WRONG;
+}
+
+/* What an ioctl number the file does not know gives. */
+static int unknown_cmd(const struct fz_call *c, long ret, int err, char *why,
+		       size_t n)
+{
+	if (c->ftype == FT_EDU && (c->fsflags & FZ_FS_FOREIGN))
+		return expect(ret, err, EPERM, why, n);
+	return expect(ret, err, ENOTTY, why, n);
 }
 
 static u64 mmap_flags(const struct fz_call *c)
@@ -317,13 +331,21 @@ static int judge_misdirected(const struct fz_call *c, long ret, int err,
 			return -1;
 		}
 		return 0;
+	case OP_PREAD:
+		if (ours && c->ftype != FT_SAMPLE && ret == -1 &&
+		    err == ESPIPE)
+			return 0;
+		fallthrough;
 	case OP_READ:
+		if (c->ftype == FT_SAMPLE)
+			return 0;	/* it reads */
+		fallthrough;
 	case OP_WRITE:
 		return ours ? expect(ret, err, EINVAL, why, n) : 0;
 	default:
 		if (!ours || fz_req_valid_for(c->ftype, c->req))
 			return 0;
-		return expect(ret, err, ENOTTY, why, n);
+		return unknown_cmd(c, ret, err, why, n);
 	}
 }
 
@@ -333,18 +355,23 @@ static int judge(const struct fz_thread *t, const struct fz_call *c,
 	const struct fz_desc *d = c->desc;
 	int exp;
 
-	if (c->fdslot == FS_CLOSED || c->fdslot == FS_MINUS1) {
-		/* mmap() checks offset and flags before it looks at the fd. */
+	if (c->fdslot == FS_CLOSED || c->fdslot == FS_MINUS1 || c->fd < 0) {
+		/*
+		 * mmap() checks offset and flags before it looks at the
+		 * fd, pread() the offset.
+		 */
 		if (d && d->op == OP_MMAP &&
 		    ((mmap_flags(c) & MAP_ANONYMOUS) ||
 		     (ret == -1 && err == EINVAL)))
+			return 0;
+		if (d && d->op == OP_PREAD && ret == -1 && err == EINVAL)
 			return 0;
 		return expect(ret, err, EBADF, why, n);
 	}
 	if (!d) {
 		if (!mirror_file(c->ftype) || fz_req_valid_for(c->ftype, c->req))
 			return 0;
-		return expect(ret, err, ENOTTY, why, n);
+		return unknown_cmd(c, ret, err, why, n);
 	}
 	if (c->wrong_fd || c->wrong_req)
 		return judge_misdirected(c, ret, err, why, n);
@@ -438,6 +465,8 @@ int fz_exec(struct fz_thread *t, struct fz_call *c)
 		if (c->desc && c->desc->req == KVMM_SET_MEMSLOT &&
 		    !c->wrong_fd && !c->wrong_req)
 			fz_note_memslot(w, c);
+		if (c->desc && c->desc->note && !c->wrong_fd && !c->wrong_req)
+			c->desc->note(t, c);
 		atomic_fetch_add(&sh->ok, 1);
 		if (di >= 0)
 			atomic_fetch_add(&sh->desc_ok[di], 1);

@@ -26,33 +26,13 @@
 
 #include "fuzz.h"
 
-/* What the fields generated so far decided. */
-struct gctx {
-	struct fz_thread *t;
-	struct fz_call *c;
-	const struct fz_desc *d;
-	const struct fz_struct *st;
-	struct fz_rng *r;
-	unsigned int slot;		/* arena slot of the address */
-	u64 addr;			/* FK_MADDR, FK_MMADDR */
-	u64 room;			/* bytes from addr/gpa to the end */
-	u64 npages;
-	u64 len;			/* FK_LEN, FK_ACCLEN */
-	unsigned int memslot;
-	u64 count;
-	bool write;			/* the access is a store */
-	bool small;			/* keep this access cheap */
-	bool ro;			/* the access's memslot is read-only */
-	bool unusable;			/* the last pointer cannot work */
-};
-
-static u64 pick(struct fz_rng *r, const u64 *v, unsigned int n)
+u64 fz_pick(struct fz_rng *r, const u64 *v, unsigned int n)
 {
 	return v[fz_below(r, n)];
 }
 
 /* A random 64-bit value; user addresses outside the arena fold into it. */
-static u64 fz_rand64(struct fz_rng *r)
+u64 fz_rand64(struct fz_rng *r)
 {
 	u64 v = fz_next(r);
 
@@ -103,13 +83,13 @@ u64 fz_bad_addr(struct fz_thread *t)
 	case 4:
 		return FZ_ARENA_BASE - FZ_PAGE * (1 + fz_below(r, 16));
 	default:
-		return pick(r, kernel_addrs, ARRAY_SIZE(kernel_addrs)) +
+		return fz_pick(r, kernel_addrs, ARRAY_SIZE(kernel_addrs)) +
 		       (fz_pct(r, 20) ? fz_below(r, FZ_PAGE) : 0);
 	}
 }
 
 /* Somewhere in the arena, mapped or not, any alignment. */
-static u64 arena_addr(struct fz_rng *r)
+u64 fz_arena_addr(struct fz_rng *r)
 {
 	u64 a = FZ_ARENA_BASE + fz_below(r, FZ_ARENA_SIZE);
 
@@ -127,8 +107,8 @@ static u64 slot_size(unsigned int s)
  * by the guard page, read-only, in the arena or aliasing the mirrored
  * range.  Sets g->unusable when the call cannot succeed with it.
  */
-static u64 gen_buf(struct gctx *g, u64 need, bool kwrites, bool bad,
-		   enum fz_ptr *cls)
+u64 fz_gen_buf(struct fz_gctx *g, u64 need, bool kwrites, bool bad,
+	       enum fz_ptr *cls)
 {
 	struct fz_rng *r = g->r;
 	unsigned char *data = g->t->b.data;
@@ -167,16 +147,16 @@ static u64 gen_buf(struct gctx *g, u64 need, bool kwrites, bool bad,
 		*cls = PTR_ARENA;
 		if (g->addr >= FZ_ARENA_BASE && g->addr < FZ_ARENA_END)
 			return g->addr;		/* alias the mirrored range */
-		return arena_addr(r);
+		return fz_arena_addr(r);
 	default:
 		*cls = PTR_ARENA;
-		return arena_addr(r);
+		return fz_arena_addr(r);
 	}
 }
 
 /* ---- one field --------------------------------------------------------- */
 
-static u64 gen_maddr(struct gctx *g, bool bad)
+static u64 gen_maddr(struct fz_gctx *g, bool bad)
 {
 	struct fz_rng *r = g->r;
 	u64 base, size, off;
@@ -212,7 +192,7 @@ static u64 gen_maddr(struct gctx *g, bool bad)
 	return g->addr;
 }
 
-static u64 gen_npages(struct gctx *g, bool bad)
+static u64 gen_npages(struct fz_gctx *g, bool bad)
 {
 	static const u64 edges[] = {
 		0, 511, 512, 513, FZ_NDEMO_MAX_PAGES, FZ_NDEMO_MAX_PAGES + 1,
@@ -250,13 +230,13 @@ static u64 gen_npages(struct gctx *g, bool bad)
 		g->npages = fz_next(r);
 		break;
 	default:
-		g->npages = pick(r, edges, ARRAY_SIZE(edges));
+		g->npages = fz_pick(r, edges, ARRAY_SIZE(edges));
 		break;
 	}
 	return g->npages;
 }
 
-static u64 gen_ubuf(struct gctx *g, bool bad)
+static u64 gen_ubuf(struct fz_gctx *g, bool bad)
 {
 	bool kwrites = g->d->flags & FD_KWRITES_UBUF;
 	bool was = g->unusable;
@@ -269,7 +249,7 @@ static u64 gen_ubuf(struct gctx *g, bool bad)
 		       g->npages * g->d->unit;
 	else
 		need = g->len;
-	p = gen_buf(g, need, kwrites, bad, &cls);
+	p = fz_gen_buf(g, need, kwrites, bad, &cls);
 	g->c->ubuf = cls;
 	/* Commands that do not touch the buffer may succeed without one. */
 	if (!(g->d->flags & FD_UBUF))
@@ -277,10 +257,10 @@ static u64 gen_ubuf(struct gctx *g, bool bad)
 	return p;
 }
 
-static u64 gen_enum(struct gctx *g, const struct fz_field *f, bool bad)
+static u64 gen_enum(struct fz_gctx *g, const struct fz_field *f, bool bad)
 {
 	struct fz_rng *r = g->r;
-	u64 v = pick(r, f->vals, f->nvals);
+	u64 v = fz_pick(r, f->vals, f->nvals);
 
 	if (!bad)
 		return v;
@@ -296,7 +276,7 @@ static u64 gen_enum(struct gctx *g, const struct fz_field *f, bool bad)
 	}
 }
 
-static u64 gen_flags(struct gctx *g, const struct fz_field *f, bool bad)
+static u64 gen_flags(struct fz_gctx *g, const struct fz_field *f, bool bad)
 {
 	struct fz_rng *r = g->r;
 	u64 mask = f->vals[0], v;
@@ -311,7 +291,7 @@ static u64 gen_flags(struct gctx *g, const struct fz_field *f, bool bad)
 	return v;
 }
 
-static u64 gen_slotid(struct gctx *g, bool bad)
+static u64 gen_slotid(struct fz_gctx *g, bool bad)
 {
 	static const u64 edges[] = {
 		KVMM_MAX_SLOTS, KVMM_MAX_SLOTS + 1, 0x7fffffff, 0x80000000,
@@ -323,12 +303,12 @@ static u64 gen_slotid(struct gctx *g, bool bad)
 		     fz_below(r, KVMM_MAX_SLOTS);
 	if (!bad)
 		return g->memslot;
-	return fz_pct(r, 70) ? pick(r, edges, ARRAY_SIZE(edges)) :
+	return fz_pct(r, 70) ? fz_pick(r, edges, ARRAY_SIZE(edges)) :
 	       (u32)fz_next(r);
 }
 
 /* The layout's flags of the memslot: moves keep them, or fail. */
-static u64 gen_slotflags(struct gctx *g, bool bad)
+static u64 gen_slotflags(struct fz_gctx *g, bool bad)
 {
 	struct fz_rng *r = g->r;
 	u64 v = fz_memslot_flags(g->memslot % KVMM_MAX_SLOTS);
@@ -341,7 +321,7 @@ static u64 gen_slotflags(struct gctx *g, bool bad)
 	return (u32)v;
 }
 
-static u64 gen_slotgpa(struct gctx *g, bool bad)
+static u64 gen_slotgpa(struct fz_gctx *g, bool bad)
 {
 	struct fz_rng *r = g->r;
 	unsigned int s = g->memslot % KVMM_MAX_SLOTS;
@@ -371,7 +351,7 @@ static u64 gen_slotgpa(struct gctx *g, bool bad)
 	}
 }
 
-static u64 gen_slotsize(struct gctx *g, bool bad)
+static u64 gen_slotsize(struct fz_gctx *g, bool bad)
 {
 	struct fz_rng *r = g->r;
 	unsigned int s = g->memslot % KVMM_MAX_SLOTS;
@@ -397,7 +377,7 @@ static u64 gen_slotsize(struct gctx *g, bool bad)
 	}
 }
 
-static u64 gen_slothva(struct gctx *g, bool bad)
+static u64 gen_slothva(struct fz_gctx *g, bool bad)
 {
 	struct fz_rng *r = g->r;
 	unsigned int s = g->memslot % KVMM_MAX_SLOTS;
@@ -413,13 +393,13 @@ static u64 gen_slothva(struct gctx *g, bool bad)
 	case 2:
 		return fz_user_top - size + FZ_PAGE;	/* past it */
 	case 3:
-		return arena_addr(r) & ~(FZ_PAGE - 1);
+		return fz_arena_addr(r) & ~(FZ_PAGE - 1);
 	default:
 		return fz_bad_addr(g->t) & ~(FZ_PAGE - 1);
 	}
 }
 
-static u64 gen_count(struct gctx *g, bool bad)
+static u64 gen_count(struct fz_gctx *g, bool bad)
 {
 	static const u64 edges[] = {
 		KVMM_MAX_RUN_ACCESSES, KVMM_MAX_RUN_ACCESSES + 1, 256,
@@ -429,7 +409,7 @@ static u64 gen_count(struct gctx *g, bool bad)
 	u64 n;
 
 	if (bad)
-		n = fz_pct(r, 80) ? pick(r, edges, ARRAY_SIZE(edges)) :
+		n = fz_pct(r, 80) ? fz_pick(r, edges, ARRAY_SIZE(edges)) :
 		    (u32)fz_next(r);
 	else if (fz_pct(r, 8))
 		n = 0;
@@ -447,7 +427,7 @@ static u64 gen_count(struct gctx *g, bool bad)
  * A guest address in a memslot, where the calls so far left it in this
  * VM (moved or not); mostly one that is present.
  */
-static u64 gen_gpa(struct gctx *g, bool bad)
+static u64 gen_gpa(struct fz_gctx *g, bool bad)
 {
 	struct fz_rng *r = g->r;
 	unsigned int s = fz_below(r, FZ_NMEMSLOTS), i;
@@ -489,7 +469,7 @@ static u64 gen_gpa(struct gctx *g, bool bad)
 	}
 }
 
-static u64 gen_acclen(struct gctx *g, bool bad)
+static u64 gen_acclen(struct fz_gctx *g, bool bad)
 {
 	static const u64 edges[] = {
 		0, KVMM_MAX_ACCESS_LEN, KVMM_MAX_ACCESS_LEN + 1, 0xffffffff,
@@ -500,7 +480,7 @@ static u64 gen_acclen(struct gctx *g, bool bad)
 
 	if (bad) {
 		n = fz_pct(r, 25) ? room + 1 + fz_below(r, 64) :
-		    pick(r, edges, ARRAY_SIZE(edges));
+		    fz_pick(r, edges, ARRAY_SIZE(edges));
 	} else if (g->small || fz_pct(r, 40)) {
 		n = 1 + fz_below(r, 16);
 	} else if (fz_pct(r, 70)) {
@@ -520,7 +500,7 @@ static u64 gen_acclen(struct gctx *g, bool bad)
  * Where a dmirror file is mapped: the big slot or the slots that back no
  * memslot, so that valid calls keep finding the VMs' memory in place.
  */
-static u64 gen_mmaddr(struct gctx *g, bool bad)
+static u64 gen_mmaddr(struct fz_gctx *g, bool bad)
 {
 	struct fz_rng *r = g->r;
 	u64 size, off;
@@ -545,7 +525,7 @@ static u64 gen_mmaddr(struct gctx *g, bool bad)
 	}
 }
 
-static u64 gen_mmlen(struct gctx *g, bool bad)
+static u64 gen_mmlen(struct fz_gctx *g, bool bad)
 {
 	static const u64 edges[] = {
 		0, 1, FZ_NDEMO_MMAP_MAX + 1, FZ_NDEMO_MMAP_MAX + FZ_PAGE,
@@ -556,7 +536,7 @@ static u64 gen_mmlen(struct gctx *g, bool bad)
 	u64 n;
 
 	if (bad)
-		n = fz_pct(r, 85) ? pick(r, edges, ARRAY_SIZE(edges)) :
+		n = fz_pct(r, 85) ? fz_pick(r, edges, ARRAY_SIZE(edges)) :
 		    fz_next(r);
 	else if (fz_pct(r, 30))
 		n = FZ_PAGE;
@@ -572,7 +552,7 @@ static u64 gen_mmlen(struct gctx *g, bool bad)
 	return n;
 }
 
-static u64 gen_mmoff(struct gctx *g, bool bad)
+static u64 gen_mmoff(struct fz_gctx *g, bool bad)
 {
 	static const u64 edges[] = {
 		1, FZ_PAGE - 1, 1ULL << 44, 1ULL << 63, -(u64)FZ_PAGE,
@@ -581,23 +561,20 @@ static u64 gen_mmoff(struct gctx *g, bool bad)
 
 	if (!bad)
 		return fz_pct(r, 80) ? 0 : fz_below(r, 64) * FZ_PAGE;
-	return fz_pct(r, 80) ? pick(r, edges, ARRAY_SIZE(edges)) : fz_next(r);
+	return fz_pct(r, 80) ? fz_pick(r, edges, ARRAY_SIZE(edges)) : fz_next(r);
 }
 
-static u64 gen_len(struct gctx *g, bool bad)
+static u64 gen_len(struct fz_gctx *g, bool bad)
 {
 	static const u64 edges[] = {
 		0, 1, FZ_PAGE, 1ULL << 31, ~0ULL, 1ULL << 63,
 	};
 	struct fz_rng *r = g->r;
 
-	g->len = bad ? pick(r, edges, ARRAY_SIZE(edges)) :
+	g->len = bad ? fz_pick(r, edges, ARRAY_SIZE(edges)) :
 		 fz_below(r, 2 * FZ_PAGE);
 	return g->len;
 }
-
-static void gen_struct(struct gctx *g, const struct fz_struct *st,
-		       unsigned char *out, unsigned int badmask);
 
 /* Static rules of kvmm_vcpu_access(), in its order. */
 static int access_rule(const struct kvmm_access *a)
@@ -625,7 +602,7 @@ static void first_bad(struct fz_call *c, unsigned int i, int err)
  * at entry k, read-only (all zero) or garbage from the arena.  Entries are
  * built in place, so the executor knows what the kernel will read.
  */
-static u64 gen_array(struct gctx *g, bool bad)
+static u64 gen_array(struct fz_gctx *g, bool bad)
 {
 	struct fz_call *c = g->c;
 	struct fz_rng *r = g->r;
@@ -636,6 +613,8 @@ static u64 gen_array(struct gctx *g, bool bad)
 	unsigned char *start = arr;
 	bool corrupt = c->corrupted != 0;
 
+	if (g->st != g->d->st || g->d->req != KVMM_RUN)
+		return fz_gen_elems(g, bad);
 	c->arr_known = true;
 	c->bad_access = -1;
 	c->nopass_access = -1;
@@ -652,7 +631,7 @@ static u64 gen_array(struct gctx *g, bool bad)
 	}
 	if (cls == 2) {				/* arena garbage */
 		c->arr_known = false;
-		return arena_addr(r);
+		return fz_arena_addr(r);
 	}
 	if (cls == 3 && n) {			/* entry cut by the guard */
 		cut = fz_below(r, n);
@@ -661,14 +640,14 @@ static u64 gen_array(struct gctx *g, bool bad)
 	}
 	for (i = 0; i < n && i <= cut; i++) {
 		struct kvmm_access a;
-		struct gctx sub = *g;
+		struct fz_gctx sub = *g;
 		int e;
 
 		sub.st = &fz_kvmm_access_st;
 		sub.small = i >= 64;
 		sub.unusable = false;
 		sub.write = false;
-		gen_struct(&sub, &fz_kvmm_access_st, (unsigned char *)&a,
+		fz_gen_struct(&sub, &fz_kvmm_access_st, (unsigned char *)&a,
 			   corrupt && fz_pct(r, 15) ?
 			   1U << fz_below(r, 4) : 0);
 		if (i == cut) {
@@ -689,27 +668,25 @@ static u64 gen_array(struct gctx *g, bool bad)
 	return (u64)(uintptr_t)start;
 }
 
-static u64 gen_data(struct gctx *g, bool bad)
+static u64 gen_data(struct fz_gctx *g, bool bad)
 {
 	enum fz_ptr cls;
 
-	return gen_buf(g, g->len, !g->write, bad, &cls);
+	return fz_gen_buf(g, g->len, !g->write, bad, &cls);
 }
 
-typedef u64 (*gen_fn)(struct gctx *g, bool bad);
-
-static u64 gen_out(struct gctx *g, bool bad)
+static u64 gen_out(struct fz_gctx *g, bool bad)
 {
 	return fz_pct(g->r, 50) ? 0 : fz_next(g->r);
 }
 
-static u64 gen_zero(struct gctx *g, bool bad)
+static u64 gen_zero(struct fz_gctx *g, bool bad)
 {
 	return bad ? 1 + fz_below(g->r, 0xffff) : 0;
 }
 
 /* The generator of each value kind (FK_ENUM and FK_FLAGS need the field). */
-static const gen_fn gen_kind[FK_NR] = {
+static const fz_gen_fn gen_kind[FK_NR] = {
 	[FK_MADDR] = gen_maddr,		[FK_NPAGES] = gen_npages,
 	[FK_UBUF] = gen_ubuf,		[FK_OUT] = gen_out,
 	[FK_ZERO] = gen_zero,		[FK_SLOTID] = gen_slotid,
@@ -722,17 +699,19 @@ static const gen_fn gen_kind[FK_NR] = {
 	[FK_MMOFF] = gen_mmoff,		[FK_LEN] = gen_len,
 };
 
-static u64 gen_field(struct gctx *g, const struct fz_field *f, bool bad)
+static u64 gen_field(struct fz_gctx *g, const struct fz_field *f, bool bad)
 {
 	if (f->kind == FK_ENUM)
 		return gen_enum(g, f, bad);
 	if (f->kind == FK_FLAGS)
 		return gen_flags(g, f, bad);
-	return gen_kind[f->kind] ? gen_kind[f->kind](g, bad) : 0;
+	if (gen_kind[f->kind])
+		return gen_kind[f->kind](g, bad);
+	return fz_dev_kinds[f->kind] ? fz_dev_kinds[f->kind](g, bad) : 0;
 }
 
-static void gen_struct(struct gctx *g, const struct fz_struct *st,
-		       unsigned char *out, unsigned int badmask)
+void fz_gen_struct(struct fz_gctx *g, const struct fz_struct *st,
+		   unsigned char *out, unsigned int badmask)
 {
 	unsigned int i;
 
@@ -753,6 +732,9 @@ static unsigned long fz_safe_req(unsigned long req)
 	if ((type == 0 && nr < 16) || type == 'T' || type == 'X' ||
 	    type == 'f' || type == 0x94 || type == 0x89 || type == 0x12)
 		req = (req & ~0xff00UL) | (NDEMO_IOC_MAGIC << 8);
+	/* The edu test knobs break the device on purpose: never by chance. */
+	if ((req & 0xffffffffUL) == EDU_MIRROR_SET_TEST)
+		req ^= 1UL << 16;
 	return req & 0xffffffffUL;
 }
 
@@ -786,6 +768,13 @@ static int pick_slot(struct fz_rng *r, enum fz_ftype t)
 		       FS_VM_FOREIGN0 + (int)fz_below(r, 2);
 	case FT_KDEV:
 		return FS_KDEV;
+	case FT_ODP:
+		return fz_pct(r, 92) ? FS_ODP0 + (int)fz_below(r, 2) :
+		       FS_ODP_FOREIGN;
+	case FT_SAMPLE:
+		return FS_SAMPLE0 + (int)fz_below(r, 2);
+	case FT_EDU:
+		return FS_EDU0;
 	default:
 		return FS_PIPE_R + (int)fz_below(r, FS_NR - FS_PIPE_R);
 	}
@@ -799,8 +788,9 @@ static void set_fd(struct fz_thread *t, struct fz_call *c, int slot)
 	c->ftype = fs->type;
 	c->fsflags = fs->flags & ~FZ_FS_FOREIGN;
 	c->fd = fz_fd_get(t->w, slot, &c->fdgen);
-	/* Only the process that created a VM may change or run it. */
-	if (fs->type == FT_VM && atomic_load(&fs->owner) != t->w->pid)
+	/* Only the process that created a VM (a PD, ...) may use it. */
+	if (fs->type != FT_ND && fs->type != FT_KDEV &&
+	    fs->type != FT_WRONG && atomic_load(&fs->owner) != t->w->pid)
 		c->fsflags |= FZ_FS_FOREIGN;
 }
 
@@ -834,7 +824,7 @@ static void place_arg(struct fz_thread *t, struct fz_call *c, bool bad)
 		memset(c->mem, 0, size);	/* what the kernel reads there */
 		break;
 	case PTR_ARENA:
-		p = (unsigned char *)(uintptr_t)arena_addr(r);
+		p = (unsigned char *)(uintptr_t)fz_arena_addr(r);
 		break;
 	default:
 		p = (unsigned char *)(uintptr_t)fz_bad_addr(t);
@@ -855,7 +845,9 @@ void fz_gen_described(struct fz_thread *t, struct fz_call *c,
 {
 	const struct fz_mix_cfg *mix = &t->w->mix;
 	struct fz_rng *r = &t->rng;
-	struct gctx g = { .t = t, .c = c, .d = d, .st = d->st, .r = r };
+	struct fz_gctx g = {
+		.t = t, .c = c, .d = d, .st = d->st, .r = r, .qp = -1,
+	};
 	unsigned int badmask = 0, k;
 
 	c->desc = d;
@@ -888,16 +880,17 @@ void fz_gen_described(struct fz_thread *t, struct fz_call *c,
 		c->wrong_req = c->req != d->req;
 	}
 
+	g.pd = fz_odp_pd(c->fdslot);
 	c->mem = t->b.scratch;
 	if (d->op == OP_IOCTL_INT) {
-		c->arg = pick(r, d->ivals, d->nivals);
+		c->arg = fz_pick(r, d->ivals, d->nivals);
 		if (corrupt && fz_pct(r, 70))
 			c->arg = fz_pct(r, 50) ? (1UL << fz_below(r, 64)) :
 				 fz_next(r);
 		return;
 	}
 	c->memlen = d->st->size;
-	gen_struct(&g, d->st, c->mem, badmask);
+	fz_gen_struct(&g, d->st, c->mem, badmask);
 	c->cannot_succeed = g.unusable;
 	if (d->op == OP_IOCTL)
 		place_arg(t, c, corrupt && fz_pct(r, mix->badarg_pct));
@@ -913,6 +906,10 @@ void fz_gen_described(struct fz_thread *t, struct fz_call *c,
  */
 void fz_gen_random(struct fz_thread *t, struct fz_call *c)
 {
+	static const u64 magics[] = {
+		NDEMO_IOC_MAGIC, KVMM_IOC_MAGIC, ODP_IOC_MAGIC,
+		_IOC_TYPE(MIRROR_SAMPLE_SETUP), EDU_MIRROR_IOC_MAGIC,
+	};
 	struct fz_rng *r = &t->rng;
 	unsigned long req;
 
@@ -923,7 +920,7 @@ void fz_gen_random(struct fz_thread *t, struct fz_call *c)
 		break;
 	case 4: case 5: case 6:
 		req = (fz_next(r) & 0xc0ff0000UL) |
-		      ((fz_pct(r, 50) ? NDEMO_IOC_MAGIC : KVMM_IOC_MAGIC) << 8) |
+		      (fz_pick(r, magics, ARRAY_SIZE(magics)) << 8) |
 		      fz_below(r, 0x80);
 		break;
 	default:
@@ -951,7 +948,7 @@ void fz_gen_random(struct fz_thread *t, struct fz_call *c)
 		c->arg = (unsigned long)(uintptr_t)t->b.data;
 		break;
 	default:
-		c->arg = arena_addr(r);
+		c->arg = fz_arena_addr(r);
 		break;
 	}
 }
@@ -965,22 +962,24 @@ void fz_gen_call(struct fz_thread *t, struct fz_call *c)
 {
 	const struct fz_mix_cfg *mix = &t->w->mix;
 	struct fz_rng *r = &t->rng;
+	unsigned int mask = mix->devmask & t->w->avail;
 	unsigned int total = 0, i, x;
 
 	memset(c, 0, sizeof(*c));
 	c->seed = r->s;
 	c->bad_access = -1;
 	c->nopass_access = -1;
-	if (fz_pct(r, mix->random_pct)) {
+	c->quiet = t->w->quiet && !t->in_child;
+	for (i = 0; i < fz_ndescs; i++)
+		if (mask & (1U << fz_descs[i].ftype))
+			total += fz_descs[i].weight;
+	if (fz_pct(r, mix->random_pct) || !total) {
 		fz_gen_random(t, c);
 		return;
 	}
-	for (i = 0; i < fz_ndescs; i++)
-		if (mix->devmask & (1U << fz_descs[i].ftype))
-			total += fz_descs[i].weight;
 	x = fz_below(r, total);
 	for (i = 0; i < fz_ndescs; i++) {
-		if (!(mix->devmask & (1U << fz_descs[i].ftype)))
+		if (!(mask & (1U << fz_descs[i].ftype)))
 			continue;
 		if (x < fz_descs[i].weight)
 			break;

@@ -13,8 +13,11 @@
  *
  * The files live in slots too (enum FS_*): dmirror files (two in pinned
  * mode), /dev/kvm_mirror, VMs with the memslots of the layout in
- * fuzz_desc.c, dmirror and VM files received from children that have
- * exited, and files of no mirror device.  A slot's file is replaced by
+ * fuzz_desc.c, two odp_demo PDs with their MRs and connected QPs, two
+ * mirror_sample files (one with its window over the arena), the edu
+ * device where the boot has one (fuzz_dev.c), dmirror, VM and odp_demo
+ * files received from children that have exited, and files of no mirror
+ * device.  A slot's file is replaced by
  * opening the new one, exchanging the descriptor, bumping the slot's
  * generation and closing the old one, so a caller can tell that the file
  * it used changed under it.  What the chaos threads do with all of it is
@@ -84,7 +87,7 @@ int fz_fd_get(struct fz_world *w, int slot, unsigned int *gen)
  * then the owner (set_fd()), so a reader that sees the new file but the
  * old owner also sees the generation change.
  */
-static void fd_replace(struct fz_world *w, int slot, int fd, pid_t owner)
+void fz_fd_replace(struct fz_world *w, int slot, int fd, pid_t owner)
 {
 	int old;
 
@@ -341,10 +344,10 @@ static void __noreturn donor(struct fz_world *w, struct fz_rng *r)
 	};
 	struct kvmm_run run = { .accesses = (uintptr_t)&acc, .count = 1 };
 	union {
-		char space[CMSG_SPACE(2 * sizeof(int))];
+		char space[CMSG_SPACE(3 * sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	int fds[2], ids[2] = { -1, -1 }, n = 0;
+	int fds[3], ids[3] = { -1, -1, -1 }, n = 0;
 	struct iovec iov = { .iov_base = ids, .iov_len = sizeof(ids) };
 	struct msghdr msg = {
 		.msg_iov = &iov, .msg_iovlen = 1,
@@ -362,6 +365,9 @@ static void __noreturn donor(struct fz_world *w, struct fz_rng *r)
 		ioctl(fds[n], KVMM_RUN, &run);
 		ids[n++] = FT_VM;
 	}
+	fds[n] = fz_open_odp(w, -1);
+	if (fds[n] >= 0)
+		ids[n++] = FT_ODP;
 	if (!n) {
 		msg.msg_control = NULL;
 		msg.msg_controllen = 0;
@@ -397,10 +403,10 @@ int fz_wait_child(pid_t pid, int *status, double secs)
 static void take_donation(struct fz_world *w, struct fz_rng *r, int which)
 {
 	union {
-		char space[CMSG_SPACE(2 * sizeof(int))];
+		char space[CMSG_SPACE(3 * sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	int ids[3] = { -1, -1, 0 }, fds[2], n, i;
+	int ids[4] = { -1, -1, -1, 0 }, fds[3], n, i;
 	struct iovec iov = { .iov_base = ids, .iov_len = sizeof(ids) };
 	struct msghdr msg = {
 		.msg_iov = &iov, .msg_iovlen = 1,
@@ -416,12 +422,18 @@ static void take_donation(struct fz_world *w, struct fz_rng *r, int which)
 	if (!cm || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
 		return;
 	n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+	if (n > 3)
+		n = 3;
 	memcpy(fds, CMSG_DATA(cm), n * sizeof(int));
-	for (i = 0; i < n && i < 2; i++) {
+	for (i = 0; i < n; i++) {
 		int slot = ids[i] == FT_ND ? FS_ND_FOREIGN0 : FS_VM_FOREIGN0;
 
-		fd_replace(w, slot + (which >= 0 ? which :
-					     (int)fz_below(r, 2)), fds[i], ids[2]);
+		if (ids[i] == FT_ODP) {
+			fz_fd_replace(w, FS_ODP_FOREIGN, fds[i], ids[3]);
+			continue;
+		}
+		fz_fd_replace(w, slot + (which >= 0 ? which :
+					     (int)fz_below(r, 2)), fds[i], ids[3]);
 	}
 }
 
@@ -466,13 +478,17 @@ int fz_reopen(struct fz_world *w, int slot, struct fz_rng *r)
 		fd = create_vm(w, slot == FS_VM1 ? KVMM_VM_PINNED :
 			       slot == FS_VM2 ? fz_below(r, 2) : 0);
 		break;
+	case FS_ODP0: case FS_ODP1: case FS_SAMPLE0: case FS_SAMPLE1:
+	case FS_EDU0:
+		fz_dev_reopen(w, slot);
+		return 0;
 	default:
 		return fz_donate(w, r, -1);
 	}
 	if (fd >= 0) {
 		if (slot >= FS_VM0 && slot <= FS_VM2)
 			mslot_reset(w, slot);
-		fd_replace(w, slot, fd, w->pid);
+		fz_fd_replace(w, slot, fd, w->pid);
 	}
 	return 0;
 }
@@ -488,7 +504,7 @@ void fz_adopt_vm(struct fz_world *w, int fd, struct fz_rng *r)
 	if (fz_pct(r, 30)) {
 		fz_vm_populate(w, fd);
 		mslot_reset(w, FS_VM2);
-		fd_replace(w, FS_VM2, fd, w->pid);
+		fz_fd_replace(w, FS_VM2, fd, w->pid);
 	} else {
 		close(fd);
 	}
@@ -533,10 +549,34 @@ static int open_files(struct fz_world *w, struct fz_rng *r)
 		set_slot(w, FS_VM0 + i, FT_VM, i == 1 ? FZ_FS_PINNED : 0, fd);
 		mslot_reset(w, FS_VM0 + i);
 	}
+	w->avail = (1U << FT_ND) | (1U << FT_KDEV) | (1U << FT_VM) |
+		   (1U << FT_WRONG);
+	for (i = 0; i < 2; i++) {
+		fd = fz_open_odp(w, i);
+		if (fd < 0) {
+			fz_out("cannot open /dev/odp_demo: %s (is odp_demo.ko loaded?)",
+			       strerror(-fd));
+			return fd;
+		}
+		set_slot(w, FS_ODP0 + i, FT_ODP, 0, fd);
+		fd = fz_open_sample(w, i == 0);
+		if (fd < 0) {
+			fz_out("cannot open /dev/mirror_sample: %s (is mirror_sample.ko loaded?)",
+			       strerror(-fd));
+			return fd;
+		}
+		set_slot(w, FS_SAMPLE0 + i, FT_SAMPLE, i ? 0 : FZ_FS_SETUP, fd);
+	}
+	w->avail |= (1U << FT_ODP) | (1U << FT_SAMPLE);
+	fd = fz_open_edu();
+	set_slot(w, FS_EDU0, FT_EDU, 0, fd < 0 ? -1 : fd);
+	if (fd >= 0)
+		w->avail |= 1U << FT_EDU;
 	for (i = 0; i < 2; i++) {
 		set_slot(w, FS_ND_FOREIGN0 + i, FT_ND, FZ_FS_FOREIGN, -1);
 		set_slot(w, FS_VM_FOREIGN0 + i, FT_VM, FZ_FS_FOREIGN, -1);
 	}
+	set_slot(w, FS_ODP_FOREIGN, FT_ODP, FZ_FS_FOREIGN, -1);
 	if (pipe2(p, O_NONBLOCK | O_CLOEXEC))
 		return -errno;
 	set_slot(w, FS_PIPE_R, FT_WRONG, 0, p[0]);
@@ -558,12 +598,16 @@ static int open_files(struct fz_world *w, struct fz_rng *r)
 	}
 	for (i = 0; i < 2; i++) {
 		if (atomic_load(&w->fs[FS_ND_FOREIGN0 + i].fd) < 0)
-			fd_replace(w, FS_ND_FOREIGN0 + i, open_nd(i, false),
+			fz_fd_replace(w, FS_ND_FOREIGN0 + i, open_nd(i, false),
 				   w->pid);
 		if (atomic_load(&w->fs[FS_VM_FOREIGN0 + i].fd) < 0) {
 			fz_out("no child handed over a VM file");
 			return -ENODEV;
 		}
+	}
+	if (atomic_load(&w->fs[FS_ODP_FOREIGN].fd) < 0) {
+		fz_out("no child handed over an odp_demo file");
+		return -ENODEV;
 	}
 	return 0;
 }
@@ -636,7 +680,12 @@ int fz_world_init(struct fz_world *w, struct fz_shared *sh, u64 seed,
 	ret = open_files(w, &r);
 	if (ret)
 		return ret;
-	return map_initial(w, &r);
+	ret = map_initial(w, &r);
+	if (ret)
+		return ret;
+	fz_odp_populate(w, 0, atomic_load(&w->fs[FS_ODP0].fd));
+	fz_odp_populate(w, 1, atomic_load(&w->fs[FS_ODP1].fd));
+	return 0;
 }
 
 /**

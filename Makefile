@@ -31,7 +31,24 @@ KVMM_SELFTEST_HDRS := $(wildcard tools/testing/selftests/kvm-mirror/*.h) \
 		      tools/testing/selftests/notifier-demo/ktap.h \
 		      include/uapi/linux/kvm_mirror.h
 
-TOOL_SRCS := $(wildcard tools/notifier-demo/*.c tools/kvm-vmm/*.c)
+EDUM_SELFTEST_SRCS := $(wildcard tools/testing/selftests/edu-mirror/*.c)
+EDUM_SELFTEST_BINS := $(patsubst tools/testing/selftests/edu-mirror/%.c,\
+			$(O_DIR)/selftests/%,$(EDUM_SELFTEST_SRCS))
+EDUM_SELFTEST_HDRS := $(wildcard tools/testing/selftests/edu-mirror/*.h) \
+		      $(wildcard tools/testing/selftests/*.h) \
+		      tools/testing/selftests/notifier-demo/ktap.h \
+		      include/uapi/linux/edu_mirror.h
+
+ODP_SELFTEST_SRCS := $(wildcard tools/testing/selftests/odp-demo/*.c)
+ODP_SELFTEST_BINS := $(patsubst tools/testing/selftests/odp-demo/%.c,\
+		       $(O_DIR)/selftests/%,$(ODP_SELFTEST_SRCS))
+ODP_SELFTEST_HDRS := $(wildcard tools/testing/selftests/odp-demo/*.h) \
+		     $(wildcard tools/testing/selftests/*.h) \
+		     tools/testing/selftests/notifier-demo/ktap.h \
+		     include/uapi/linux/odp_demo.h
+
+TOOL_SRCS := $(wildcard tools/notifier-demo/*.c tools/kvm-vmm/*.c \
+	     tools/edu-mirror/*.c)
 TOOL_BINS := $(addprefix $(O_DIR)/tools/,$(basename $(notdir $(TOOL_SRCS))))
 
 # Installation.  DESTDIR is a staging root as usual; INSTALL_MOD_PATH (the
@@ -73,8 +90,9 @@ help:
 	@echo 'mmu-mirror $(VERSION): the mmu_mirror helper and its clients'
 	@echo
 	@echo 'Targets:'
-	@echo '  demo           the pinned-versus-notifier experiment and the seed'
-	@echo '                 experiment in QEMU; prints their tables and verdicts'
+	@echo '  demo           the pinned-versus-notifier experiments (GPU-style and'
+	@echo '                 DMA device behind an IOMMU) and the seed experiment'
+	@echo '                 in QEMU; prints their tables and verdicts'
 	@echo '  check          every test: static checks, model tests on the host,'
 	@echo '                 selftests in QEMU, make install and dkms in scratch'
 	@echo '                 directories; ends with "N passed, M failed"'
@@ -82,7 +100,8 @@ help:
 	@echo '                 device against test_hmm'"'"'s dmirror, in QEMU'
 	@echo '  deps           install the missing Debian packages (apt-get, as root)'
 	@echo '  all            modules, selftests and tools (the default)'
-	@echo '  modules        mmu_mirror.ko, notifier_demo.ko, kvm_mirror.ko (kbuild)'
+	@echo '  modules        mmu_mirror.ko, notifier_demo.ko, edu_mirror.ko,'
+	@echo '                 kvm_mirror.ko (kbuild)'
 	@echo '  selftests      the KTAP selftest binaries, into build/selftests'
 	@echo '  tools          the demo and benchmark binaries, into build/tools'
 	@echo '  hmm-tests      the kernel'"'"'s hmm-tests from linux-source-6.1'
@@ -136,13 +155,22 @@ modules:
 		"(run 'make deps' or set KVER/KDIR)" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
-selftests: $(SELFTEST_BINS) $(KVMM_SELFTEST_BINS)
+selftests: $(SELFTEST_BINS) $(KVMM_SELFTEST_BINS) $(EDUM_SELFTEST_BINS) \
+	   $(ODP_SELFTEST_BINS)
 
 $(O_DIR)/selftests/%: tools/testing/selftests/notifier-demo/%.c $(SELFTEST_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) -o $@ $<
 
 $(O_DIR)/selftests/%: tools/testing/selftests/kvm-mirror/%.c $(KVMM_SELFTEST_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) -o $@ $<
+
+$(O_DIR)/selftests/%: tools/testing/selftests/edu-mirror/%.c $(EDUM_SELFTEST_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) -o $@ $<
+
+$(O_DIR)/selftests/%: tools/testing/selftests/odp-demo/%.c $(ODP_SELFTEST_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) -o $@ $<
 
@@ -178,12 +206,17 @@ $(SOAK_BIN): tools/testing/soak/mirror_soak.c $(SELFTEST_HDRS) $(KVMM_SELFTEST_H
 soak: deps
 	@scripts/soak.sh $(O_DIR)
 
-$(O_DIR)/tools/%: tools/notifier-demo/%.c include/uapi/linux/notifier_demo.h
+$(O_DIR)/tools/%: tools/notifier-demo/%.c include/uapi/linux/notifier_demo.h \
+		  include/uapi/linux/odp_demo.h
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) -o $@ $<
 
 $(O_DIR)/tools/%: tools/kvm-vmm/%.c tools/kvm-vmm/seed_common.h \
 		  include/uapi/linux/kvm_mirror.h
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) -o $@ $<
+
+$(O_DIR)/tools/%: tools/edu-mirror/%.c include/uapi/linux/edu_mirror.h
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) -o $@ $<
 

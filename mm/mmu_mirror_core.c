@@ -2,13 +2,16 @@
 /*
  * mmu_mirror_core.c - mirrors, windows and the invalidation path
  *
- * Each window subscribes an interval notifier to its host range; its
- * callback removes the window's entries and records that the driver owes
- * a flush.  Each mirror also subscribes one classic notifier.  The core VM
- * calls every interval callback of an invalidation before any classic
- * invalidate_range_start, so the classic callback sees all the removals of
- * that invalidation at once and asks the driver for exactly one flush.
- * The classic notifier also carries release (mm exit) and the aging hooks.
+ * Each window subscribes an interval notifier to its host range; each
+ * mirror also subscribes one classic notifier.  The core VM calls every
+ * interval callback of an invalidation before any classic
+ * invalidate_range_start, and for a blockable range always both.  So a
+ * window's callback makes the window's faults retry and, for a blockable
+ * range, leaves its secondary range to the classic callback, adjacent
+ * windows' ranges joined into one run; the classic callback removes the
+ * run and asks the driver for exactly one flush.  Non-blockable ranges
+ * are removed (and flushed) in the windows' callbacks.  The classic
+ * notifier also carries release (mm exit) and the aging hooks.
  */
 #include <linux/module.h>
 #include "mmu_mirror_internal.h"
@@ -95,7 +98,8 @@ void mmu_mirror_flush_locked(struct mmu_mirror *mirror)
  * end; without, the caller's invalidate_range_start does it.  Returns
  * the number of leaves removed.
  *
- * Device accesses in flight over the range are waited for first.
+ * Device accesses in flight over the range are waited for first, and
+ * none can begin over it until the last chunk is gone.
  *
  * Context: may sleep; mirror->lock not held.  For a pinned mirror,
  * windows_sem held for write (mirror->unpin is used).
@@ -103,12 +107,15 @@ void mmu_mirror_flush_locked(struct mmu_mirror *mirror)
 static unsigned long mmu_mirror_zap(struct mmu_mirror *mirror, u64 start,
 				    u64 end, bool flush)
 {
+	struct mmu_mirror_blocked blocked;
 	unsigned long entries = 0;
 	u64 next = start;
 
 	might_sleep();
 	end = min_t(u64, end, MMU_MIRROR_SVA_LIMIT);
-	mmu_mirror_wait_inflight(mirror, start, end);
+	if (start >= end)
+		return 0;
+	mmu_mirror_block_inflight(mirror, &blocked, start, end);
 	while (next < end) {
 		struct mmu_mirror_zap zap = {
 			.unpin = mirror->unpin,
@@ -121,6 +128,8 @@ static unsigned long mmu_mirror_zap(struct mmu_mirror *mirror, u64 start,
 		mmu_mirror_account_zap(mirror, &zap);
 		if (zap.nr_dirty + zap.nr_clean || (flush && next >= end))
 			mmu_mirror_flush_locked(mirror);
+		if (next >= end)
+			mmu_mirror_unblock_locked(mirror, &blocked);
 		spin_unlock(&mirror->lock);
 		mmu_mirror_unpin_release(mirror, &zap);
 		entries += zap.entries;
@@ -128,6 +137,96 @@ static unsigned long mmu_mirror_zap(struct mmu_mirror *mirror, u64 start,
 			cond_resched();
 	}
 	return entries;
+}
+
+/* Remove a deferred run (see mmu_mirror_defer()); may sleep. */
+static void mmu_mirror_zap_deferred(struct mmu_mirror *mirror,
+				    const struct mmu_mirror_deferred *d)
+{
+	unsigned long entries = mmu_mirror_zap(mirror, d->start, d->end,
+					       false);
+
+	trace_mmu_mirror_invalidate(mirror->name, d->range->event,
+				    d->range->start, d->range->end, d->start,
+				    entries, true);
+}
+
+/*
+ * Leave the removal of [@sstart, @send) to the mirror's classic start of
+ * the blockable invalidation @range, which the core VM calls after every
+ * interval callback of it: one zap then covers the adjacent windows of a
+ * range split into many, instead of a table walk per window.  A range
+ * that extends the deferred run is added to it; otherwise it starts a
+ * new run and *@old receives the one it replaced (of the same
+ * invalidation) for the caller to remove now.  False, and nothing
+ * deferred, while another invalidation's run is deferred or once the mm
+ * is gone (no classic start follows an invalidation after release).
+ */
+static bool mmu_mirror_defer(struct mmu_mirror *mirror,
+			     const struct mmu_notifier_range *range,
+			     u64 sstart, u64 send,
+			     struct mmu_mirror_deferred *old)
+{
+	struct mmu_mirror_deferred *d = &mirror->deferred;
+
+	lockdep_assert_held(&mirror->lock);
+	old->range = NULL;
+	if (mirror->dead || (d->range && d->range != range))
+		return false;
+	if (d->range && d->end == sstart) {
+		d->end = send;
+		return true;
+	}
+	*old = *d;
+	d->range = range;
+	d->start = sstart;
+	d->end = send;
+	return true;
+}
+
+/*
+ * Non-blockable: zap the window's part in this hold and flush at once;
+ * *@entries is set to the leaves removed.  False for the one refusal
+ * (counted).
+ */
+static bool mmu_mirror_zap_nonblock(struct mmu_mirror *mirror,
+				    struct mmu_interval_notifier *mni,
+				    unsigned long cur_seq, bool clipped,
+				    u64 sstart, u64 send,
+				    unsigned long *entries)
+{
+	struct mmu_mirror_zap zap = { };
+	unsigned int idx;
+
+	lockdep_assert_held(&mirror->lock);
+	*entries = 0;
+	/*
+	 * The one refusal: a device access in flight cannot be stopped,
+	 * and waiting for it would sleep.  The core VM tries again later.
+	 */
+	if (clipped && mmu_mirror_inflight_overlaps(mirror, sstart, send)) {
+		idx = MMU_MIRROR_STAT(nonblock_failed);
+		mmu_mirror_stat_add(mirror, idx, 1);
+		return false;
+	}
+	mmu_interval_set_seq(mni, cur_seq);
+	if (!clipped)
+		return true;
+	mmu_mirror_pt_zap(mirror, sstart, send, ULONG_MAX, &zap);
+	mmu_mirror_account_zap(mirror, &zap);
+	/*
+	 * When another subscriber refuses a non-blockable range, the core
+	 * VM returns -EAGAIN without calling any classic
+	 * invalidate_range_start: the flush cannot wait for the mirror's, it
+	 * happens here.
+	 */
+	if (zap.entries) {
+		idx = MMU_MIRROR_STAT(nonblock_flushes);
+		mmu_mirror_flush_locked(mirror);
+		mmu_mirror_stat_add(mirror, idx, 1);
+	}
+	*entries = zap.entries;
+	return true;
 }
 
 static bool mmu_mirror_window_invalidate(struct mmu_interval_notifier *mni,
@@ -138,9 +237,10 @@ static bool mmu_mirror_window_invalidate(struct mmu_interval_notifier *mni,
 		container_of(mni, struct mmu_mirror_window, notifier);
 	struct mmu_mirror *mirror = win->mirror;
 	bool blockable = mmu_notifier_range_blockable(range);
-	struct mmu_mirror_zap zap = { };
+	struct mmu_mirror_deferred old;
+	unsigned long entries;
 	u64 sstart, send;
-	bool clipped;
+	bool clipped, ok;
 
 	/*
 	 * mirror->lock is a spinlock whose holders never sleep or allocate,
@@ -150,46 +250,30 @@ static bool mmu_mirror_window_invalidate(struct mmu_interval_notifier *mni,
 	spin_lock(&mirror->lock);
 	clipped = mmu_mirror_window_clip(win, range->start, range->end,
 					 &sstart, &send);
-	/*
-	 * The one refusal: a device access in flight cannot be stopped,
-	 * and waiting for it would sleep.  The core VM tries again later.
-	 */
-	if (clipped && !blockable &&
-	    mmu_mirror_inflight_overlaps(mirror, sstart, send)) {
+	if (!blockable) {
+		ok = mmu_mirror_zap_nonblock(mirror, mni, cur_seq, clipped,
+					     sstart, send, &entries);
 		spin_unlock(&mirror->lock);
-		mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(nonblock_failed),
-				    1);
-		trace_mmu_mirror_invalidate(mirror->name, range->event,
-					    range->start, range->end, sstart,
-					    0, blockable);
-		return false;
+		if (clipped)
+			trace_mmu_mirror_invalidate(mirror->name, range->event,
+						    range->start, range->end,
+						    sstart, entries, false);
+		return ok;
 	}
 	mmu_interval_set_seq(mni, cur_seq);
-	if (clipped && !blockable) {
-		mmu_mirror_pt_zap(mirror, sstart, send, ULONG_MAX, &zap);
-		mmu_mirror_account_zap(mirror, &zap);
-		/*
-		 * When another subscriber refuses a non-blockable range, the
-		 * core VM returns -EAGAIN without calling any classic
-		 * invalidate_range_start: the flush cannot wait for the
-		 * mirror's, it happens here.
-		 */
-		if (zap.entries) {
-			unsigned int idx = MMU_MIRROR_STAT(nonblock_flushes);
-
-			mmu_mirror_flush_locked(mirror);
-			mmu_mirror_stat_add(mirror, idx, 1);
-		}
+	if (clipped && mmu_mirror_defer(mirror, range, sstart, send, &old)) {
+		spin_unlock(&mirror->lock);
+		if (old.range)
+			mmu_mirror_zap_deferred(mirror, &old);
+		return true;
 	}
 	spin_unlock(&mirror->lock);
 	if (!clipped)
 		return true;
-	/* Blockable: bounded lock holds; the classic start flushes. */
-	if (blockable)
-		zap.entries = mmu_mirror_zap(mirror, sstart, send, false);
+	/* Bounded lock holds; the classic start flushes. */
+	entries = mmu_mirror_zap(mirror, sstart, send, false);
 	trace_mmu_mirror_invalidate(mirror->name, range->event, range->start,
-				    range->end, sstart, zap.entries,
-				    blockable);
+				    range->end, sstart, entries, true);
 	return true;
 }
 
@@ -206,12 +290,21 @@ static int mmu_mirror_mn_start(struct mmu_notifier *mn,
 			       const struct mmu_notifier_range *range)
 {
 	struct mmu_mirror *mirror = mn_to_mirror(mn);
+	struct mmu_mirror_deferred d;
 	bool overlaps;
 
+	/* Every window callback of this invalidation has already run. */
 	spin_lock(&mirror->lock);
+	if (mirror->deferred.range == range &&
+	    mmu_notifier_range_blockable(range)) {
+		d = mirror->deferred;
+		mirror->deferred.range = NULL;
+		spin_unlock(&mirror->lock);
+		mmu_mirror_zap_deferred(mirror, &d);
+		spin_lock(&mirror->lock);
+	}
 	overlaps = interval_tree_iter_first(&mirror->hva_tree, range->start,
 					    range->end - 1);
-	/* Every window callback of this invalidation has already run. */
 	mmu_mirror_flush_locked(mirror);
 	spin_unlock(&mirror->lock);
 
@@ -235,6 +328,8 @@ static void mmu_mirror_mn_release(struct mmu_notifier *mn,
 
 	spin_lock(&mirror->lock);
 	WRITE_ONCE(mirror->dead, true);
+	/* No classic start follows; the zap below covers a deferred run. */
+	mirror->deferred.range = NULL;
 	notify = !mirror->destroying;
 	spin_unlock(&mirror->lock);
 	trace_mmu_mirror_release(mirror->name, !notify);

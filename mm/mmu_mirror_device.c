@@ -253,6 +253,51 @@ bool mmu_mirror_inflight_overlaps(struct mmu_mirror *mirror, u64 start,
 	return false;
 }
 
+/**
+ * mmu_mirror_replaces_inflight() - would an install take an entry from a
+ *	device access in flight
+ * @mirror: the mirror
+ * @sva: where the new leaf goes, aligned to its size
+ * @huge: the new leaf covers 2 MiB
+ * @pfn: its first pfn
+ * @eflags: its MMU_MIRROR_E_WRITE flag
+ *
+ * A fault replaces an entry without an invalidation when the CPU made a
+ * page writable in place (a reused exclusive page) or a driver-owned
+ * table needs a read-only entry made again writable.  The promise of
+ * mmu_mirror_access_begin() covers that removal too: the fault must wait.
+ *
+ * Context: mirror->lock held.
+ * Return: true if the install would remove an entry that overlaps an
+ * access in flight.
+ */
+bool mmu_mirror_replaces_inflight(struct mmu_mirror *mirror, u64 sva,
+				  bool huge, u64 pfn, u64 eflags)
+{
+	unsigned int level;
+	u64 start, end, *slot;
+
+	slot = mmu_mirror_pt_leaf(mirror, sva, &level);
+	if (slot && level == huge && *slot >> PAGE_SHIFT == pfn &&
+	    !((eflags & ~*slot & MMU_MIRROR_E_WRITE) &&
+	      mmu_mirror_devtable(mirror)))
+		return false;	/* kept as it is */
+	if (huge) {
+		start = sva;
+		end = sva + MMU_MIRROR_HUGE_SIZE;
+		if (!mmu_mirror_pt_count(mirror, start, end, false))
+			return false;
+	} else if (slot) {
+		u64 span = level ? MMU_MIRROR_HUGE_SIZE : PAGE_SIZE;
+
+		start = sva & ~(span - 1);
+		end = start + span;
+	} else {
+		return false;
+	}
+	return mmu_mirror_inflight_overlaps(mirror, start, end);
+}
+
 static bool mmu_mirror_inflight_busy(struct mmu_mirror *mirror, u64 start,
 				     u64 end)
 {
@@ -265,34 +310,71 @@ static bool mmu_mirror_inflight_busy(struct mmu_mirror *mirror, u64 start,
 }
 
 /**
- * mmu_mirror_wait_inflight() - wait until no device access overlaps a range
+ * mmu_mirror_block_inflight() - keep device accesses off a range to be zapped
  * @mirror: the mirror
+ * @b: the caller's registration, until mmu_mirror_unblock_locked()
  * @start: first secondary address about to be removed
  * @end: secondary address after the range
  *
- * While it waits, new accesses over the range are refused with -EAGAIN,
- * so it waits only for those that had begun.  The caller has already
- * made faults of the range retry.
+ * From now on mmu_mirror_access_begin() refuses the range with -EAGAIN,
+ * so a zap that drops mirror->lock between chunks cannot remove an entry
+ * of an access that began meanwhile; then waits until no access begun
+ * before overlaps the range.  The caller has already made faults of the
+ * range retry.
+ *
+ * Context: may sleep; mirror->lock not held.
+ */
+void mmu_mirror_block_inflight(struct mmu_mirror *mirror,
+			       struct mmu_mirror_blocked *b, u64 start,
+			       u64 end)
+{
+	bool busy;
+
+	might_sleep();
+	b->start = start;
+	b->end = end;
+	spin_lock(&mirror->lock);
+	list_add(&b->list, &mirror->blocked);
+	busy = mmu_mirror_inflight_overlaps(mirror, start, end);
+	spin_unlock(&mirror->lock);
+	if (busy)
+		wait_event(mirror->inflight_wq,
+			   !mmu_mirror_inflight_busy(mirror, start, end));
+}
+
+/**
+ * mmu_mirror_unblock_locked() - let accesses begin over a range again
+ * @mirror: the mirror
+ * @b: the registration mmu_mirror_block_inflight() made
+ *
+ * Context: mirror->lock held.
+ */
+void mmu_mirror_unblock_locked(struct mmu_mirror *mirror,
+			       struct mmu_mirror_blocked *b)
+{
+	lockdep_assert_held(&mirror->lock);
+	list_del(&b->list);
+}
+
+/**
+ * mmu_mirror_wait_inflight() - wait until no device access overlaps a range
+ * @mirror: the mirror
+ * @start: first secondary address of the range
+ * @end: secondary address after the range
+ *
+ * mmu_mirror_block_inflight() and mmu_mirror_unblock_locked() at once:
+ * for a fault that must not replace entries an access uses, and retries
+ * after the wait.
  *
  * Context: may sleep; mirror->lock not held.
  */
 void mmu_mirror_wait_inflight(struct mmu_mirror *mirror, u64 start, u64 end)
 {
-	struct mmu_mirror_blocked b = { .start = start, .end = end };
+	struct mmu_mirror_blocked b;
 
+	mmu_mirror_block_inflight(mirror, &b, start, end);
 	spin_lock(&mirror->lock);
-	if (!mmu_mirror_inflight_overlaps(mirror, start, end)) {
-		spin_unlock(&mirror->lock);
-		return;
-	}
-	list_add(&b.list, &mirror->blocked);
-	spin_unlock(&mirror->lock);
-
-	wait_event(mirror->inflight_wq,
-		   !mmu_mirror_inflight_busy(mirror, start, end));
-
-	spin_lock(&mirror->lock);
-	list_del(&b.list);
+	mmu_mirror_unblock_locked(mirror, &b);
 	spin_unlock(&mirror->lock);
 }
 

@@ -65,8 +65,10 @@ static int mmu_mirror_install_dev(struct mmu_mirror *mirror, u64 sva,
  * 4 KiB pages go through a cursor, so the table is walked from the root
  * once per 2 MiB, and the new entries are counted once per batch.
  * Returns the number of pages installed: fewer than @npages only when
- * @cache ran out (a zap freed nodes since they were counted); or -EFAULT,
- * or the error of a driver-owned table's map or of DMA mapping.
+ * @cache ran out (a zap freed nodes since they were counted) or at an
+ * entry a device access in flight uses; -EINPROGRESS if that is the very
+ * first; or -EFAULT, or the error of a driver-owned table's map or of
+ * DMA mapping.
  */
 static long mmu_mirror_install_hmm(struct mmu_mirror *mirror,
 				   struct mmu_mirror_window *win, u64 sva,
@@ -81,6 +83,7 @@ static long mmu_mirror_install_hmm(struct mmu_mirror *mirror,
 	struct mmu_mirror_map_batch batch;
 	bool dev = mmu_mirror_devtable(mirror);
 	unsigned long i = 0, added = 0;
+	bool busy = !list_empty(&mirror->inflight);
 	bool small_only = false;
 	int ret = 0;
 
@@ -111,6 +114,13 @@ static long mmu_mirror_install_hmm(struct mmu_mirror *mirror,
 		    hs + MMU_MIRROR_HUGE_SIZE <= win->sva + win->size) {
 			unsigned long first = (s - hs) >> PAGE_SHIFT;
 
+			if (busy &&
+			    mmu_mirror_replaces_inflight(mirror, hs, true,
+							 pfn - first,
+							 eflags)) {
+				ret = -EINPROGRESS;
+				break;
+			}
 			ret = dev ?
 			      mmu_mirror_install_dev(mirror, hs, pfn - first,
 						     eflags, true, cache,
@@ -134,6 +144,11 @@ static long mmu_mirror_install_hmm(struct mmu_mirror *mirror,
 			i += min(MMU_MIRROR_HUGE_PAGES - first, npages - i);
 			continue;
 		}
+		if (busy && mmu_mirror_replaces_inflight(mirror, s, false, pfn,
+							 eflags)) {
+			ret = -EINPROGRESS;
+			break;
+		}
 		if (dev) {
 			ret = mmu_mirror_install_dev(mirror, s, pfn, eflags,
 						     false, cache, replaced,
@@ -152,8 +167,9 @@ static long mmu_mirror_install_hmm(struct mmu_mirror *mirror,
 	}
 	if (added)
 		mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(entries), added);
-	if (ret == (dev ? -ENOSPC : -ENOMEM))
-		ret = 0;	/* out of nodes: the caller goes on from i */
+	/* Out of nodes, or at an entry in use: the caller goes on from i. */
+	if (ret == (dev ? -ENOSPC : -ENOMEM) || (ret == -EINPROGRESS && i))
+		ret = 0;
 	/* Entries gathered before an error are good: map them too. */
 	if (dev) {
 		int err = mmu_mirror_map_commit(mirror, &batch, replaced);
@@ -224,6 +240,7 @@ static long mmu_mirror_fault_hmm(struct mmu_mirror *mirror,
 		mmap_read_unlock(mirror->mm);
 		if (ret && ret != -EBUSY)
 			return ret;
+		done = 0;
 		if (!ret) {
 			spin_lock(&mirror->lock);
 			if (!mmu_interval_read_retry(range.notifier,
@@ -231,11 +248,16 @@ static long mmu_mirror_fault_hmm(struct mmu_mirror *mirror,
 				done = mmu_mirror_install_hmm(mirror, win, sva,
 							      hva, pfns, npages,
 							      cache, &replaced);
-				if (done)
+				if (done && done != -EINPROGRESS)
 					break;
 				/* Nodes freed since counted: count again. */
 			}
 			spin_unlock(&mirror->lock);
+			/* An access in flight uses the entry: wait for it. */
+			if (done == -EINPROGRESS)
+				mmu_mirror_wait_inflight(mirror, sva,
+							 sva + (npages <<
+								PAGE_SHIFT));
 		}
 		mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(retries), 1);
 		(*retries)++;

@@ -53,8 +53,16 @@
 #define MMU_MIRROR_E_TABLE	BIT_ULL(6)	/* pointer to a child node */
 #define MMU_MIRROR_E_FLAGS	(BIT_ULL(PAGE_SHIFT) - 1)
 
-/* Fault batch: pages handed to hmm_range_fault() or pinned at once. */
+/*
+ * Fault batch: pages handed to hmm_range_fault() or pinned at once.  At
+ * most 512: a batch straddles at most one level 0 node boundary, which
+ * MMU_MIRROR_CACHE_MIN counts on.  The model's benchmarks build the helper
+ * with smaller values to measure the choice (make -C tools/testing/model
+ * bench-batch); the module is always built with 512.
+ */
+#ifndef MMU_MIRROR_FAULT_BATCH
 #define MMU_MIRROR_FAULT_BATCH	512UL
+#endif
 /*
  * Nodes one batch can need: at most two nodes per level below the root
  * (the batch may straddle a node boundary) plus one for a split.  Faults
@@ -130,6 +138,24 @@ struct mmu_mirror_counters {
 	(offsetof(struct mmu_mirror_stats, field) / sizeof(u64))
 
 /**
+ * struct mmu_mirror_deferred - removals an invalidation left to its end
+ * @range: the blockable invalidation they belong to, or NULL for none
+ * @start: first secondary address of the run still to be removed
+ * @end: secondary address after it
+ *
+ * The windows' callbacks of one blockable invalidation add their
+ * secondary ranges to the run while they are contiguous; the mirror's
+ * classic invalidate_range_start of the same invalidation, which the
+ * core VM calls after all of them, removes the run in bounded holds of
+ * mirror->lock before it flushes.
+ */
+struct mmu_mirror_deferred {
+	const struct mmu_notifier_range *range;
+	u64 start;
+	u64 end;
+};
+
+/**
  * struct mmu_mirror - one secondary address space bound to one mm
  * @mn: classic notifier: batched flush, release, aging hooks
  * @mm: the mirrored mm; mmgrab()bed for the mirror's lifetime
@@ -139,13 +165,17 @@ struct mmu_mirror_counters {
  * @windows_sem: held for read across a fault, for write to add or remove
  *	windows; so a fault's window cannot disappear under it
  * @lock: protects @root and every node below it, @hva_tree, @sva_tree,
- *	@windows (changes also need @windows_sem), @flush_pending, @dead
+ *	@windows (changes also need @windows_sem), @flush_pending,
+ *	@deferred, @dead
  *	(written under it, read locklessly with READ_ONCE() too)
  * @root: top table node, never NULL while the mirror lives
  * @hva_tree: windows by host range
  * @sva_tree: windows by secondary range
  * @windows: all windows, for teardown
  * @flush_pending: entries were removed and the driver not yet flushed
+ * @deferred: the run of removals one blockable invalidation left to its
+ *	classic invalidate_range_start; one invalidation at a time, the
+ *	others remove their entries in the windows' callbacks
  * @dead: the mm exited; faults fail with -ESRCH
  * @destroying: mmu_mirror_destroy() runs; @ops->release is not called
  * @age_epoch: bumped under @lock by every aging pass that cleared an
@@ -162,8 +192,8 @@ struct mmu_mirror_counters {
  *	next flush; under @lock
  * @inflight: device accesses in flight (struct mmu_mirror_inflight);
  *	under @lock
- * @blocked: invalidations waiting for accesses in flight
- *	(struct mmu_mirror_blocked); under @lock
+ * @blocked: zaps keeping accesses off their ranges, waiting for those
+ *	in flight first (struct mmu_mirror_blocked); under @lock
  * @inflight_wq: where those invalidations wait
  * @stats: counters
  * @debugfs: per-mirror debugfs directory
@@ -182,6 +212,7 @@ struct mmu_mirror {
 	struct rb_root_cached sva_tree;
 	struct list_head windows;
 	bool flush_pending;
+	struct mmu_mirror_deferred deferred;
 	bool dead;
 	bool destroying;
 	unsigned long age_epoch;
@@ -261,13 +292,16 @@ struct mmu_mirror_dma_queue {
 };
 
 /**
- * struct mmu_mirror_blocked - an invalidation waiting for device accesses
+ * struct mmu_mirror_blocked - a zap keeping device accesses off its range
  * @list: entry in mirror->blocked
  * @start: first secondary address it removes
  * @end: secondary address after them
  *
- * mmu_mirror_access_begin() refuses ranges that overlap it, so accesses
- * that keep starting cannot hold the invalidation off forever.
+ * mmu_mirror_access_begin() refuses ranges that overlap it, from before
+ * the zap waits for the accesses in flight until its last chunk is gone:
+ * accesses that keep starting cannot hold it off forever, and none can
+ * begin over entries it has yet to remove while it drops mirror->lock
+ * between chunks.
  */
 struct mmu_mirror_blocked {
 	struct list_head list;
@@ -364,7 +398,14 @@ int mmu_mirror_map_commit(struct mmu_mirror *mirror,
 			  struct mmu_mirror_zap *undo);
 bool mmu_mirror_inflight_overlaps(struct mmu_mirror *mirror, u64 start,
 				  u64 end);
+void mmu_mirror_block_inflight(struct mmu_mirror *mirror,
+			       struct mmu_mirror_blocked *b, u64 start,
+			       u64 end);
+void mmu_mirror_unblock_locked(struct mmu_mirror *mirror,
+			       struct mmu_mirror_blocked *b);
 void mmu_mirror_wait_inflight(struct mmu_mirror *mirror, u64 start, u64 end);
+bool mmu_mirror_replaces_inflight(struct mmu_mirror *mirror, u64 sva,
+				  bool huge, u64 pfn, u64 eflags);
 
 /* mmu_mirror_debugfs.c */
 void mmu_mirror_debugfs_init(void);

@@ -292,10 +292,21 @@ static void pt_walk_leaf(struct mmu_mirror *mirror, u64 *slot,
 	}
 }
 
-static bool pt_node_empty(const u64 *node)
+/*
+ * Is @node empty, given that a completed zap emptied its slots strictly
+ * between @lo and @hi - 1?  The edge slots may still hold a child the
+ * zap covered in part.  The slots next to the zapped ones are looked at
+ * first: zapping the small windows of a full node one after the other
+ * then finds a live neighbour at once, instead of scanning every slot
+ * the earlier zaps emptied.  Otherwise a plain scan decides.
+ */
+static bool pt_node_empty(const u64 *node, unsigned int lo, unsigned int hi)
 {
 	unsigned int i;
 
+	if (node[lo] || node[hi - 1] ||
+	    (hi < MMU_MIRROR_FANOUT && node[hi]) || (lo && node[lo - 1]))
+		return false;
 	for (i = 0; i < MMU_MIRROR_FANOUT; i++)
 		if (node[i])
 			return false;
@@ -306,26 +317,45 @@ static void pt_walk_node(struct mmu_mirror *mirror, u64 *node,
 			 unsigned int level, u64 base, struct pt_walk *w);
 
 /*
- * PT_ZAP below the table slot @slot covering [@sbase, @sbase + @span):
- * free the child once it is empty, so the table shrinks back as entries
- * go.  A child the range covers whole is empty once its walk completed;
- * one covered in part is checked only if the walk removed something.
+ * After PT_ZAP walked the child of the table slot @slot at @level, which
+ * covers [@sbase, @sbase + @span): free the child if it is empty, so the
+ * table shrinks back as entries go.  A child the range covers whole is
+ * empty once its walk completed; one covered in part is checked only if
+ * the walk removed something (@before: the zap's entries before it).
+ * Return: whether the child was freed.
  */
+static bool pt_zap_prune(struct mmu_mirror *mirror, u64 *slot,
+			 unsigned int level, u64 sbase, u64 span,
+			 struct pt_walk *w, unsigned long before)
+{
+	u64 *child = pt_child(*slot);
+	bool whole = w->start <= sbase && w->end >= sbase + span;
+	unsigned int cshift = pt_shift(level - 1);
+	unsigned int lo, hi;
+
+	if (w->next != w->end && w->next < sbase + span)
+		return false;	/* stopped inside this child */
+	/* The child's slots the range overlapped: [lo, hi). */
+	lo = (max(w->start, sbase) - sbase) >> cshift;
+	hi = (min(w->end, sbase + span) - sbase + (1ULL << cshift) - 1) >>
+	     cshift;
+	if (!whole &&
+	    (w->zap->entries == before || !pt_node_empty(child, lo, hi)))
+		return false;
+	*slot = 0;
+	pt_node_release(mirror, child);
+	return true;
+}
+
+/* PT_ZAP below the table slot @slot, then free its child if emptied. */
 static void pt_zap_child(struct mmu_mirror *mirror, u64 *slot,
 			 unsigned int level, u64 sbase, u64 span,
 			 struct pt_walk *w)
 {
-	u64 *child = pt_child(*slot);
 	unsigned long before = w->zap->entries;
-	bool whole = w->start <= sbase && w->end >= sbase + span;
 
-	pt_walk_node(mirror, child, level - 1, sbase, w);
-	if (w->next != w->end && w->next < sbase + span)
-		return;		/* stopped inside this child */
-	if (whole || (w->zap->entries != before && pt_node_empty(child))) {
-		*slot = 0;
-		pt_node_release(mirror, child);
-	}
+	pt_walk_node(mirror, pt_child(*slot), level - 1, sbase, w);
+	pt_zap_prune(mirror, slot, level, sbase, span, w, before);
 }
 
 /*
@@ -368,15 +398,48 @@ static void pt_walk_node(struct mmu_mirror *mirror, u64 *node,
 	}
 }
 
-/* The walk covers only what the table can hold. */
+/*
+ * The walk covers only what the table can hold.  It starts at the lowest
+ * node one of whose slots holds the whole range, reached by a plain
+ * descent: a small range (a window of a few pages) then costs one visit
+ * of the slots it covers, not a visit of every level on the way.  A zap
+ * frees the nodes of the descent it emptied on the way back up.
+ */
 static void pt_walk(struct mmu_mirror *mirror, struct pt_walk *w)
 {
+	u64 *path[MMU_MIRROR_LEVELS];
+	unsigned int level = MMU_MIRROR_LEVELS - 1;
+	u64 *node = mirror->root, base = 0;
+	unsigned long before = w->zap ? w->zap->entries : 0;
+
 	lockdep_assert_held(&mirror->lock);
 	w->end = min_t(u64, w->end, MMU_MIRROR_SVA_LIMIT);
 	w->next = w->end;
-	if (w->start < w->end)
-		pt_walk_node(mirror, mirror->root, MMU_MIRROR_LEVELS - 1, 0,
-			     w);
+	if (w->start >= w->end)
+		return;
+	while (level) {
+		unsigned int i = pt_index(w->start, level);
+
+		if (pt_index(w->end - 1, level) != i ||
+		    !(node[i] & MMU_MIRROR_E_TABLE))
+			break;
+		path[level] = node;
+		base += (u64)i << pt_shift(level);
+		node = pt_child(node[i]);
+		level--;
+	}
+	pt_walk_node(mirror, node, level, base, w);
+	if (w->op != PT_ZAP)
+		return;
+	for (; level < MMU_MIRROR_LEVELS - 1; level++) {
+		u64 span = 1ULL << pt_shift(level + 1);
+		u64 *slot = &path[level + 1][pt_index(base, level + 1)];
+
+		if (!pt_zap_prune(mirror, slot, level + 1, base, span, w,
+				  before))
+			break;
+		base &= ~((span << MMU_MIRROR_FANOUT_SHIFT) - 1);
+	}
 }
 
 /**

@@ -15,10 +15,14 @@
 #  3. One QEMU boot (scripts/qemu-run.sh, 900 s limit) running
 #     tools/testing/selftests/notifier-demo/run_all.sh in the guest: every
 #     notifier-demo selftest, then /tests/run_hmm_tests.sh if present.
-#  4. scripts/install-check.sh: "install" (make install and uninstall into
+#  4. A second QEMU boot (qemu-run.sh --iommu-edu, 600 s limit: QEMU's
+#     edu DMA device behind the emulated Intel IOMMU) running the programs
+#     of /tests/selftests-iommu-edu.list (tools/testing/selftests/edu-mirror)
+#     through run_all.sh.
+#  5. scripts/install-check.sh: "install" (make install and uninstall into
 #     scratch directories) and "dkms" (add, build, install, autoinstall,
 #     remove in scratch dkms trees; skipped unless root).
-#  5. "debug-kernel": the same on a debug kernel (KASAN, KFENCE, lockdep,
+#  6. "debug-kernel": the same on a debug kernel (KASAN, KFENCE, lockdep,
 #     atomic sleep checks, DEBUG_VM, DEBUG_LIST, DMA API checks) with the
 #     Intel IOMMU on: scripts/debug-kernel.sh check, which builds the
 #     kernel on first use (cached outside the tree, keyed by its
@@ -28,7 +32,7 @@
 #     Its programs are counted as "debug-kernel/<name>", its other
 #     failures (build, boot, kernel reports) as "debug-kernel: ...".
 #     CHECK_DEBUG_KERNEL=0 skips it (counted as one skip).
-#  6. The KTAP results of all programs are counted.  Only column-0 lines
+#  7. The KTAP results of all programs are counted.  Only column-0 lines
 #     between "# PROGRAM <name>" and "# PROGRAM-EXIT <name> <rc>" count:
 #       ok N ...               passed (skipped with "# SKIP")
 #       not ok N ... # TODO    expected failure, not a failure
@@ -39,7 +43,8 @@
 #     "not ok" line fails once; so does one whose results disagree with its
 #     "1..N" plans, one that prints no results at all, and one that never
 #     finishes.  Each kernel failure report found by qemu-run.sh fails once,
-#     as do a guest that never completes and failed guest setup steps.
+#     as do a guest that never completes and failed guest setup steps (of
+#     either boot).
 #
 # Output: one line per stage ("[2/5] userspace model tests") and one per
 # program with its result; what the programs print goes to logs in
@@ -75,7 +80,7 @@ export KVER
 # shellcheck source=scripts/progress.sh
 . "$REPO/scripts/progress.sh"
 progress_frame=$out/frame
-stages=6
+stages=7
 stage_no=0
 : >"$out/host-logs"
 declare -a stage_title=()
@@ -218,6 +223,45 @@ fi
 [ "$setup_errors" = 0 ] ||
 	echo "qemu: $setup_errors guest setup step(s) failed (modules," \
 	     "zram or huge pages; see $out/guest.log)" >>"$extra"
+
+# The edu boot: its own logs, its results appended to the first boot's.
+step "selftests in QEMU with IOMMU and edu"
+set +e
+line_open "  boot $KVER, edu behind intel-iommu"
+O_DIR=$build run_qemu guest_progress "$out/qemu-run-edu.log" \
+	"$out/guest-edu.log" -- \
+	"$REPO/scripts/qemu-run.sh" --iommu-edu --timeout 600 \
+	--log "$out/console-edu.log" --kernel-log "$out/kernel-edu.log" \
+	--guest-log "$out/guest-edu.log" --result "$out/qemu-result-edu" \
+	-- RUN_ALL_LIST=/tests/selftests-iommu-edu.list sh /tests/run_all.sh
+edu_rc=$?
+set -e
+[ -f "$out/guest-edu.log" ] || : >"$out/guest-edu.log"
+edu_exit=none
+if [ -f "$out/qemu-result-edu" ]; then
+	while read -r key val; do
+		case $key in
+		guest-exit) edu_exit=$val ;;
+		timeout) [ "$val" = 0 ] ||
+			echo "qemu-edu: the guest timed out; see" \
+			     "$out/console-edu.log" >>"$extra" ;;
+		setup-errors) [ "$val" = 0 ] ||
+			echo "qemu-edu: $val guest setup step(s) failed (see" \
+			     "$out/guest-edu.log)" >>"$extra" ;;
+		kernel-failure) echo "kernel (edu boot): $val" >>"$extra" ;;
+		esac
+	done <"$out/qemu-result-edu"
+else
+	echo "qemu-edu: qemu-run.sh failed before booting (status $edu_rc)" \
+	     >>"$extra"
+fi
+[ "$edu_exit" != none ] || grep -q '^qemu-edu: the guest timed out' \
+	"$extra" ||
+	echo "qemu-edu: the guest did not complete; see $out/console-edu.log" \
+	     >>"$extra"
+# The edu programs count in this stage, as if run on the host.
+tr -d '\r' <"$out/guest-edu.log" | sed -n '/^# PROGRAM /,/^# PROGRAM-EXIT /p' \
+	>>"$results"
 
 step "make install and dkms (scratch dirs)"
 run_host install "$out/install.log" "$REPO/scripts/install-check.sh" \
@@ -395,7 +439,7 @@ excerpt() {
 # failure_tails: the end of what each failed program printed (the first
 # few programs), and of the console when the guest did not complete.
 failure_tails() {
-	local name log shown=0
+	local name log glog shown=0
 	for name in $(sed -n 's/^F \([^:]*\):.*/\1/p' "$out/parsed" | uniq); do
 		[ $shown -lt 4 ] || { echo "  (more failed programs: see the logs)"; break; }
 		shown=$((shown + 1))
@@ -407,10 +451,12 @@ failure_tails() {
 			excerpt "$log"
 			continue
 		fi
-		log=$out/guest.log
-		case $name in debug-kernel/*) log=$dk/results.log ;; esac
-		echo "$name (from $log):"
-		tr -d '\r' <"$log" | awk -v n="$name" '
+		glog=$out/guest.log
+		grep -qxF "# PROGRAM $name" "$glog" 2>/dev/null ||
+			glog=$out/guest-edu.log
+		case $name in debug-kernel/*) glog=$dk/results.log ;; esac
+		echo "$name (from $glog):"
+		tr -d '\r' <"$glog" | awk -v n="$name" '
 			$0 == "# PROGRAM " n { on = 1 }
 			on { print }
 			on && $1 == "#" && $2 == "PROGRAM-EXIT" && $3 == n { on = 0 }' \
@@ -482,6 +528,7 @@ echo
 echo "Logs: $out"
 echo "  console.log: kernel and guest; guest.log: the guest programs;" \
      "kernel.log: the kernel;"
+echo "  *-edu.log: the same for the boot with the IOMMU and edu;"
 echo "  <program>.log, model/: the host programs; summary.txt: the table" \
      "per program"
 echo "Time: $(( $(date +%s) - t0 ))s for $programs program(s)"

@@ -7,10 +7,10 @@
 # scripts/debug-kernel.config, build this tree's modules against it, and
 # run the selftests, the fuzzer and the module unload test on it in QEMU.
 #
-# The guest is the one of scripts/qemu-run.sh plus QEMU's Intel IOMMU and
-# its edu DMA device behind it ("-device intel-iommu,caching-mode=on,
-# aw-bits=48 -device edu,dma_mask=0xffffffffffff"), booted with
-# "intel_iommu=on iommu.strict=1".
+# The guest is the one of scripts/qemu-run.sh --iommu-edu: QEMU's Intel
+# IOMMU and its edu DMA device behind it ("-device intel-iommu,
+# caching-mode=on,aw-bits=48 -device edu,dma_mask=0xffffffffffff"),
+# booted with "intel_iommu=on iommu.strict=1".
 #
 # Usage: scripts/debug-kernel.sh COMMAND [ARGS]
 #
@@ -28,8 +28,9 @@
 #   check BUILD_DIR OUT_DIR
 #                      the stage "make check" runs: build (or the cache),
 #                      modules, and one boot running debug-boot (the
-#                      kernel's checks and the IOMMU are on), run_all.sh
-#                      (every selftest, mirror_fuzz with
+#                      kernel's checks and the IOMMU are on), the edu
+#                      boot's selftests, run_all.sh (every other
+#                      selftest, mirror_fuzz with
 #                      DEBUG_KERNEL_FUZZ_CALLS calls, hmm-tests, the module
 #                      unload test), test_hmm-reference and debug-checks,
 #                      with one line per program as it ends.  Writes
@@ -246,13 +247,10 @@ build_modules() {
 	fi
 }
 
-# The machine: QEMU's Intel IOMMU (caching mode, as a guest needs for
-# devices assigned to it; 48-bit addresses) with the edu DMA engine
-# (PCI 1234:11e8) behind it, able to address 48 bits; DMA remapping on,
-# the IOTLB invalidated synchronously at each unmap.
-MACHINE=(--device intel-iommu,caching-mode=on,aw-bits=48
-	 --device edu,dma_mask=0xffffffffffff
-	 --append "intel_iommu=on iommu.strict=1")
+# The machine: QEMU's Intel IOMMU with the edu DMA engine (PCI 1234:11e8)
+# behind it, DMA remapping on, the IOTLB invalidated synchronously at
+# each unmap (qemu-run.sh --iommu-edu).
+MACHINE=(--iommu-edu)
 
 # qemu_run BUILD_DIR ARGS...: scripts/qemu-run.sh on the debug kernel.
 qemu_run() {
@@ -268,6 +266,7 @@ qemu_run() {
 # The guest command of "check" (busybox sh).  First debug-boot, while
 # the boot messages are still in the kernel's log: the kernel is the debug
 # kernel, and the IOMMU is on the way an IOMMU/DMA test needs it.  Then
+# the programs of the edu boot (/tests/selftests-iommu-edu.list), then
 # run_all.sh with the fuzzer bounded to @FUZZ_CALLS@ calls, then the
 # kernel's own test_hmm in place of notifier_demo under the same hmm-tests
 # (all device-private tests: migration and exclusive access included),
@@ -327,6 +326,8 @@ check edu_domain_strict edu_strict
 echo "# PROGRAM-EXIT debug-boot $rc"
 status=$rc
 
+RUN_ALL_LIST=/tests/selftests-iommu-edu.list RUN_ALL_TIMEOUT=900 \
+	sh /tests/run_all.sh || status=1
 FUZZ_CALLS=@FUZZ_CALLS@ RUN_ALL_TIMEOUT=900 RUN_ALL_HMM_TIMEOUT=1200 \
 	sh /tests/run_all.sh || status=1
 

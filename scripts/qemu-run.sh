@@ -19,6 +19,10 @@
 #   --shell          interactive shell on the console instead of a command
 #                    (Ctrl-A x quits QEMU, Ctrl-A c toggles its monitor)
 #   --append ARGS    extra kernel command line arguments
+#   --iommu-edu      add an emulated Intel IOMMU and QEMU's edu DMA device
+#                    behind it (intel-iommu,caching-mode=on,aw-bits=48;
+#                    edu,dma_mask=2^48-1), boot with intel_iommu=on
+#                    iommu.strict=1 edu_mirror.test_knobs=1
 #   --log FILE       merged live view, as printed on stdout
 #                    (default $O_DIR/qemu-console.log)
 #   --kernel-log F   kernel console only (default $O_DIR/qemu-kernel.log)
@@ -50,6 +54,7 @@
 # Guest kernel command line knobs (pass with --append):
 #   mm.zram=SIZE      zram swap size, 0 for none (default 512M)
 #   mm.hugepages=N    vm.nr_hugepages (default 8)
+#   MODULE.PARAM=VAL  passed to insmod of this tree's module MODULE
 #
 # Guest setup besides those: cgroup2 mounted at /sys/fs/cgroup (no
 # controller enabled), and an ext4 file system on a loop device mounted at
@@ -76,7 +81,10 @@
 #                              /tests/selftests.list names the programs
 #                              in $O_DIR/selftests built from a
 #                              tools/testing/selftests/*/*.c, minus those
-#                              listed in that directory's "helpers" file
+#                              listed in that directory's "helpers" file;
+#                              a directory with a "qemu-boot" file naming
+#                              a boot (e.g. iommu-edu) lists its programs
+#                              in /tests/selftests-<boot>.list instead
 #
 # Output: the guest has two serial ports so that kernel messages can never
 # split a line of test output.
@@ -95,8 +103,12 @@
 # Kernel failures: after QEMU exits, timestamped kernel console lines are
 # scanned for BUG:, kernel BUG at, WARNING:, general protection fault,
 # soft lockup, "blocked for more than" (hung task), RCU stalls, UBSAN:,
-# and, when not already part of such a report, Oops, Kernel panic,
-# hung_task and Call Trace:.  Each report counts once and is printed.
+# IOMMU faults ("DMAR: [DMA Read ...", "DMAR: [DMA Write ..."), and, when
+# not already part of such a report, Oops, Kernel panic, hung_task and
+# Call Trace:.  Each report counts once and is printed.  A test that
+# provokes IOMMU faults on purpose brackets them with the kernel log lines
+# "qemu-run: expect DMAR fault" and "qemu-run: end DMAR fault" (or the
+# next "qemu-run: begin"); the faults in between are not failures.
 # The debug kernel's reports are among them: KASAN and KFENCE ("BUG:
 # KASAN: ...", "BUG: KFENCE: ..."), lockdep ("WARNING: possible circular
 # locking dependency detected", "WARNING: inconsistent lock state", ...),
@@ -125,7 +137,7 @@ set -eu
 {
 die() { echo "qemu-run: error: $*" >&2; exit 2; }
 is_uint() { case $1 in ''|*[!0-9]*) return 1 ;; esac; }
-usage() { sed -n '9,31s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+usage() { sed -n '9,35s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 O_DIR=${O_DIR:-$REPO/build}
@@ -150,6 +162,7 @@ mem=1024
 smp=2
 icount=
 shell=0
+iommu_edu=0
 extra_append=
 kernel=
 kmoddir=
@@ -175,6 +188,7 @@ while [ $# -gt 0 ]; do
 		[ $# -ge 2 ] || die "option $opt needs an argument"
 		val=$2; shift 2 ;;
 	--shell) shell=1; shift; continue ;;
+	--iommu-edu) iommu_edu=1; shift; continue ;;
 	-h|--help) usage ;;
 	--) shift; break ;;
 	-*) die "unknown option '$opt' (see --help)" ;;
@@ -414,7 +428,7 @@ newc_entry() {
 }
 
 build_initramfs() {
-	local ko name bin src helpers
+	local ko name bin src helpers list boot
 	local -a ours=()
 
 	mkdir -p "$root"/{bin,dev,etc/qemu-run,proc,sys,tmp,root,tests} \
@@ -469,6 +483,11 @@ build_initramfs() {
 		for bin in "$src"*.sh; do
 			[ ! -f "$bin" ] || cp "$bin" "$root/tests/"
 		done
+		list=$root/tests/selftests.list
+		if [ -f "${src}qemu-boot" ]; then
+			boot=$(sed 's/#.*//' "${src}qemu-boot" | tr -d ' \t\n')
+			list=$root/tests/selftests-$boot.list
+		fi
 		helpers=${src}helpers
 		for bin in "$src"*.c; do
 			[ -f "$bin" ] || continue
@@ -478,7 +497,7 @@ build_initramfs() {
 			   grep -qxF -e "$name"; then
 				continue
 			fi
-			echo "$name" >>"$root/tests/selftests.list"
+			echo "$name" >>"$list"
 		done
 	done
 
@@ -587,8 +606,19 @@ if [ -f /etc/qemu-run/fs-modules ]; then
 	fi
 fi
 
+# mod_args KO: the MODULE.PARAM=VAL words of the command line for KO.
+mod_args() {
+	name=${1%.ko}
+	for arg in $(cat /proc/cmdline); do
+		case $arg in
+		"$name".*=*) printf '%s ' "${arg#"$name".}" ;;
+		esac
+	done
+}
+
 while read -r ko; do
-	if insmod "/lib/modules/mmu-mirror/$ko"; then
+	# shellcheck disable=SC2046 # one word per parameter
+	if insmod "/lib/modules/mmu-mirror/$ko" $(mod_args "$ko"); then
 		echo "qemu-run: loaded $ko"
 	else
 		setup_error "insmod $ko failed"
@@ -633,6 +663,7 @@ scan_kernel_log() {
 		cont = "Oops|Kernel panic|hung_task|Call Trace:"
 		skip = "^(CPU: |Hardware name: |---\\[ |$)|Call Trace:|" \
 		       "qemu-run: begin "
+		iofault = "DMAR: \\[DMA (Read|Write)"
 	}
 	{ sub(/\r$/, "") }
 	!/^\[ *[0-9]+\.[0-9]+\] / { next }
@@ -649,6 +680,14 @@ scan_kernel_log() {
 	msg ~ /qemu-run: begin / {
 		test = msg
 		sub(/.*qemu-run: begin /, "", test)
+		expect_iofault = 0
+		next
+	}
+	msg ~ /qemu-run: expect DMAR fault/ { expect_iofault = 1; next }
+	msg ~ /qemu-run: end DMAR fault/ { expect_iofault = 0; next }
+	msg ~ iofault {
+		if (!expect_iofault)
+			print (test != "" ? "[during " test "] " : "") msg
 		next
 	}
 	msg ~ /^---\[ end / { left = 0; next }
@@ -670,6 +709,8 @@ build_initramfs
 
 append="console=ttyS0,115200 loglevel=5 printk.time=1 panic=-1"
 append="$append softlockup_panic=0 rdinit=/init$extra_append"
+[ "$iommu_edu" = 0 ] ||
+	append="$append intel_iommu=on iommu.strict=1 edu_mirror.test_knobs=1"
 smp_spec=$smp
 [ "$numa" = 1 ] ||
 	smp_spec="$smp,sockets=$numa,cores=$((smp / numa)),threads=1"
@@ -688,6 +729,10 @@ if [ "$numa" -gt 1 ]; then
 		       -numa "node,nodeid=$node,cpus=$((node * per))-$((node * per + per - 1)),memdev=mem$node")
 	done
 fi
+# The IOMMU must exist before the PCI devices it translates for.
+[ "$iommu_edu" = 0 ] ||
+	qemu+=(-device intel-iommu,caching-mode=on,aw-bits=48
+	       -device edu,dma_mask=0xffffffffffff)
 qemu+=("${devices[@]}")
 
 start=$(date +%s.%N)
@@ -711,6 +756,14 @@ stream() {
 		sed -u "s/\r\$//; s/^/$2/"
 }
 
+# qemu_stderr: QEMU's own messages, to stderr, without the emulated
+# IOMMU's report of each DMA fault: the guest kernel reports those too,
+# and the kernel-log scan judges them.
+qemu_stderr() {
+	grep -v --line-buffered -e '^qemu-system-x86_64: vtd_' \
+		-e '^qemu-system-x86_64: New fault is not recorded' >&2
+}
+
 # boot_once SECS: run QEMU once (SECS 0: no limit), streaming its output.
 # Sets qrc to its exit status, and boot_hung to 1 if the guest's /init did
 # not start within boot_timeout seconds (QEMU is then killed).
@@ -721,10 +774,10 @@ boot_once() {
 	boot_hung=0
 	if [ "$1" = 0 ]; then
 		"${qemu[@]}" -serial "file:$klog" -serial "file:$glog" \
-			</dev/null >&2 &
+			</dev/null > >(qemu_stderr) 2>&1 &
 	else
 		timeout -k 10 "$1" "${qemu[@]}" -serial "file:$klog" \
-			-serial "file:$glog" </dev/null >&2 &
+			-serial "file:$glog" </dev/null > >(qemu_stderr) 2>&1 &
 	fi
 	qpid=$!
 	{ stream "$klog" K & stream "$glog" G & wait; } |

@@ -157,7 +157,8 @@ struct mmu_mirror_stats {
  *	by mmu_mirror_create_dev(), its physical address otherwise.
  *	MMU_MIRROR_MAP_WRITE allows device writes.  Called after the fault's
  *	sequence check succeeded, for entries just added to the helper's
- *	table (never for one that was already there), with mirror->lock
+ *	table (never for one that was already there; an entry one of them
+ *	replaced has been passed to @unmap before), with mirror->lock
  *	held: must not sleep (GFP_ATOMIC allocations are allowed) and must
  *	not call back into the helper.  Returns 0, or a negative errno: the
  *	helper then removes the entries of this call again (calling @unmap

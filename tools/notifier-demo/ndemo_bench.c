@@ -27,6 +27,13 @@
  *  table   our device only (NDEMO_GET_STATS): table bytes per mapped
  *          4 KiB page and per 2 MiB leaf, and the nodes left after the
  *          region is unmapped; one measurement each.
+ *  sizes   (-S) the unmap figures again for each region size of a list,
+ *          named with the size: munmap_4k_ratio_16M, ...
+ *  mirrors (-M) MADV_DONTNEED and munmap of a region of 4 KiB pages that
+ *          N open files of the device (N mirrors of this mm) have all
+ *          mapped, against the same operation unmirrored, for each N of a
+ *          list: mirrors8_dontneed_ratio, ...; and per mirror, what each
+ *          one adds: (ratio - 1) / N, mirrors8_dontneed_per_mirror.
  *
  * Output: one line per figure,
  *   bench| LABEL FIGURE MEDIAN Q1 Q3 UNIT
@@ -34,7 +41,8 @@
  * run mean anything under QEMU's emulation; absolute times are context.
  *
  * Usage: ndemo_bench [-d DEVICE] [-l LABEL] [-s MIB] [-f PAGES] [-r FROUNDS]
- *                    [-u] [ROUNDS]
+ *                    [-u] [-S MIB,...] [-M N,...] [-m MIB] [-R SROUNDS]
+ *                    [ROUNDS]
  *   -d  device node (default /dev/hmm_dmirror0)
  *   -l  label printed on every line (default "dev")
  *   -s  unmap region size in MiB (default 8)
@@ -42,6 +50,10 @@
  *       least, of which the first PAGES are read)
  *   -r  fault rounds (default 201)
  *   -u  skip the unmap figures
+ *   -S  region sizes in MiB for the size sweep (up to 8, each 1-256)
+ *   -M  mirror counts for the mirrors sweep (up to 8, each 1-64)
+ *   -m  region size in MiB of the mirrors sweep (default 1)
+ *   -R  rounds of each sweep figure (default 9)
  *   ROUNDS: unmap rounds (default 41)
  */
 #define _GNU_SOURCE
@@ -60,6 +72,8 @@
 
 #define HUGE		(2UL << 20)
 #define PAGE		4096UL
+#define MAX_LIST	8
+#define MAX_MIRRORS	64
 
 enum op { OP_MUNMAP, OP_DONTNEED };
 
@@ -67,9 +81,14 @@ static const char *label = "dev";
 static unsigned long region_size = 8UL << 20;
 static unsigned long fault_pages = 256;
 static char *bounce;
+static unsigned long bounce_size;
 static int fault_rounds = 201;
 static int rounds = 41;
+static int sweep_rounds = 9;
 static int fd = -1;
+/* The extra open files of the mirrors sweep; fds[0] is fd. */
+static int fds[MAX_MIRRORS];
+static int nr_mirrors = 1;
 
 static void die(const char *what)
 {
@@ -127,14 +146,21 @@ static double command(unsigned long request, char *p, unsigned long npages)
 	return t;
 }
 
-/* Time one unmap operation on a fresh region, device-mapped if @mirror. */
+/*
+ * Time one unmap operation on a fresh region, device-mapped if @mirror
+ * (by each of the nr_mirrors open files).
+ */
 static double unmap_once(enum op op, bool thp, bool mirror)
 {
 	char *p = region(thp);
+	int saved = fd, i;
 	double t;
 
-	if (mirror)
+	for (i = 0; mirror && i < nr_mirrors; i++) {
+		fd = fds[i];
 		command(NDEMO_READ, p, region_size / PAGE);
+	}
+	fd = saved;
 	t = now_ns();
 	if (op == OP_MUNMAP) {
 		if (munmap(p, region_size))
@@ -168,26 +194,113 @@ static void report(const char *figure, double *v, int n, const char *unit)
 	       v[n / 4], v[(3 * n) / 4], unit);
 }
 
-static void bench_unmap(enum op op, bool thp, double *v[4])
+/*
+ * @n rounds of @op, plain and mirrored alternately; figures named
+ * <op>_<4k|thp>_{ratio,plain,mirrored}@suffix.
+ */
+static void bench_unmap(enum op op, bool thp, double *v[4], int n,
+			const char *suffix)
 {
 	const char *name = op == OP_MUNMAP ? "munmap" : "dontneed";
 	const char *size = thp ? "thp" : "4k";
 	char figure[64];
 	int r;
 
-	for (r = 0; r < rounds; r++) {
+	for (r = 0; r < n; r++) {
 		v[0][r] = unmap_once(op, thp, false);
 		v[1][r] = unmap_once(op, thp, true);
 		v[2][r] = v[1][r] / v[0][r];
 		v[0][r] /= 1000;
 		v[1][r] /= 1000;
 	}
-	snprintf(figure, sizeof(figure), "%s_%s_ratio", name, size);
-	report(figure, v[2], rounds, "x");
-	snprintf(figure, sizeof(figure), "%s_%s_plain", name, size);
-	report(figure, v[0], rounds, "us");
-	snprintf(figure, sizeof(figure), "%s_%s_mirrored", name, size);
-	report(figure, v[1], rounds, "us");
+	snprintf(figure, sizeof(figure), "%s_%s_ratio%s", name, size, suffix);
+	report(figure, v[2], n, "x");
+	snprintf(figure, sizeof(figure), "%s_%s_plain%s", name, size, suffix);
+	report(figure, v[0], n, "us");
+	snprintf(figure, sizeof(figure), "%s_%s_mirrored%s", name, size,
+		 suffix);
+	report(figure, v[1], n, "us");
+}
+
+/* The unmap figures for each region size of @mib[0..n). */
+static void bench_sizes(const unsigned long *mib, int n, double *v[4])
+{
+	unsigned long saved = region_size;
+	char suffix[16];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		region_size = mib[i] << 20;
+		snprintf(suffix, sizeof(suffix), "_%luM", mib[i]);
+		bench_unmap(OP_MUNMAP, false, v, sweep_rounds, suffix);
+		bench_unmap(OP_MUNMAP, true, v, sweep_rounds, suffix);
+		bench_unmap(OP_DONTNEED, false, v, sweep_rounds, suffix);
+		bench_unmap(OP_DONTNEED, true, v, sweep_rounds, suffix);
+	}
+	region_size = saved;
+}
+
+/*
+ * DONTNEED and munmap of @mib MiB of 4 KiB pages mapped by @count[i]
+ * mirrors, for each i; what each mirror adds is (ratio - 1) / N.
+ */
+static void bench_mirrors(const unsigned long *count, int n,
+			  unsigned long mib, double *v[4], const char *dev)
+{
+	unsigned long saved = region_size;
+	char figure[64];
+	int i, r, op;
+
+	region_size = mib << 20;
+	for (i = 0; i < n; i++) {
+		for (; nr_mirrors < (int)count[i]; nr_mirrors++) {
+			fds[nr_mirrors] = open(dev, O_RDWR);
+			if (fds[nr_mirrors] < 0)
+				die(dev);
+		}
+		/* A mirror not asked for must not be there at all. */
+		for (; nr_mirrors > (int)count[i]; nr_mirrors--)
+			close(fds[nr_mirrors - 1]);
+		for (op = OP_MUNMAP; op <= OP_DONTNEED; op++) {
+			const char *name = op == OP_MUNMAP ? "munmap" :
+							     "dontneed";
+
+			for (r = 0; r < sweep_rounds; r++) {
+				double plain = unmap_once(op, false, false);
+
+				v[2][r] = unmap_once(op, false, true) / plain;
+				v[3][r] = (v[2][r] - 1) / count[i];
+			}
+			snprintf(figure, sizeof(figure), "mirrors%lu_%s_ratio",
+				 count[i], name);
+			report(figure, v[2], sweep_rounds, "x");
+			snprintf(figure, sizeof(figure),
+				 "mirrors%lu_%s_per_mirror", count[i], name);
+			report(figure, v[3], sweep_rounds, "x");
+		}
+	}
+	for (; nr_mirrors > 1; nr_mirrors--)
+		close(fds[nr_mirrors - 1]);
+	region_size = saved;
+}
+
+/* Parse "A,B,C" into @out (at most MAX_LIST, each in [1, @max]). */
+static int parse_list(const char *arg, unsigned long *out,
+		      unsigned long max)
+{
+	char *end;
+	int n = 0;
+
+	do {
+		if (n == MAX_LIST)
+			return -1;
+		out[n] = strtoul(arg, &end, 10);
+		if (end == arg || !out[n] || out[n] > max)
+			return -1;
+		n++;
+		arg = end + 1;
+	} while (*end == ',');
+	return *end ? -1 : n;
 }
 
 /*
@@ -272,19 +385,41 @@ static void bench_memory(bool thp)
 static void usage(void)
 {
 	fprintf(stderr, "usage: ndemo_bench [-d DEVICE] [-l LABEL] [-s MIB] "
-		"[-f PAGES] [-r FROUNDS] [-u] [ROUNDS]\n");
+		"[-f PAGES] [-r FROUNDS] [-u] [-S MIB,...] [-M N,...] "
+		"[-m MIB] [-R SROUNDS] [ROUNDS]\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
+	unsigned long sizes[MAX_LIST], counts[MAX_LIST], mirrors_mib = 1;
 	const char *device = "/dev/hmm_dmirror0";
+	int i, n, opt, nr_sizes = 0, nr_counts = 0;
 	bool unmap = true;
 	double *v[4];
-	int i, n, opt;
 
-	while ((opt = getopt(argc, argv, "d:f:l:r:s:u")) != -1) {
+	while ((opt = getopt(argc, argv, "d:f:l:m:r:s:uM:R:S:")) != -1) {
 		switch (opt) {
+		case 'M':
+			nr_counts = parse_list(optarg, counts, MAX_MIRRORS);
+			if (nr_counts < 0)
+				usage();
+			break;
+		case 'S':
+			nr_sizes = parse_list(optarg, sizes, 256);
+			if (nr_sizes < 0)
+				usage();
+			break;
+		case 'R':
+			sweep_rounds = atoi(optarg);
+			if (sweep_rounds < 3 || sweep_rounds > 100000)
+				usage();
+			break;
+		case 'm':
+			mirrors_mib = strtoul(optarg, NULL, 0);
+			if (!mirrors_mib || mirrors_mib > 256)
+				usage();
+			break;
 		case 'd':
 			device = optarg;
 			break;
@@ -322,22 +457,30 @@ int main(int argc, char **argv)
 	fd = open(device, O_RDWR);
 	if (fd < 0)
 		die(device);
+	fds[0] = fd;
 	n = rounds > fault_rounds ? rounds : fault_rounds;
+	n = n > sweep_rounds ? n : sweep_rounds;
 	region_size = max_ul(region_size, fault_pages * PAGE);
-	bounce = malloc(region_size);
+	bounce_size = max_ul(region_size, mirrors_mib << 20);
+	for (i = 0; i < nr_sizes; i++)
+		bounce_size = max_ul(bounce_size, sizes[i] << 20);
+	bounce = malloc(bounce_size);
 	for (i = 0; i < 4; i++)
 		v[i] = calloc(n, sizeof(double));
 	if (!bounce || !v[0] || !v[1] || !v[2] || !v[3])
 		die("malloc");
 	/* Populate the bounce buffer: its faults must not be timed. */
-	memset(bounce, 0, region_size);
+	memset(bounce, 0, bounce_size);
 
 	if (unmap) {
-		bench_unmap(OP_MUNMAP, false, v);
-		bench_unmap(OP_MUNMAP, true, v);
-		bench_unmap(OP_DONTNEED, false, v);
-		bench_unmap(OP_DONTNEED, true, v);
+		bench_unmap(OP_MUNMAP, false, v, rounds, "");
+		bench_unmap(OP_MUNMAP, true, v, rounds, "");
+		bench_unmap(OP_DONTNEED, false, v, rounds, "");
+		bench_unmap(OP_DONTNEED, true, v, rounds, "");
 	}
+	bench_sizes(sizes, nr_sizes, v);
+	if (nr_counts)
+		bench_mirrors(counts, nr_counts, mirrors_mib, v, device);
 	bench_fault(false, v);
 	bench_fault(true, v);
 	bench_memory(false);

@@ -59,10 +59,28 @@ static inline bool pfx##_add_unless(t *a, v i, v u)			\
 	return true;							\
 }									\
 static inline bool pfx##_inc_not_zero(t *a)				\
-{ return pfx##_add_unless(a, 1, 0); }
+{ return pfx##_add_unless(a, 1, 0); }					\
+static inline v pfx##_xchg(t *a, v i)					\
+{ return __atomic_exchange_n(&a->counter, i, __ATOMIC_SEQ_CST); }	\
+static inline void pfx##_or(v i, t *a)					\
+{ __atomic_fetch_or(&a->counter, i, __ATOMIC_RELAXED); }		\
+static inline void pfx##_andnot(v i, t *a)				\
+{ __atomic_fetch_and(&a->counter, ~i, __ATOMIC_RELAXED); }
 
 __MODEL_ATOMIC_OPS(atomic, atomic_t, int)
 __MODEL_ATOMIC_OPS(atomic64, atomic64_t, s64)
+
+/*
+ * cmpxchg() on a plain scalar or pointer, fully ordered; returns the
+ * value found.  cmpxchg64() is the same on a 64-bit scalar.
+ */
+#define cmpxchg(ptr, old, new) ({					\
+	typeof(*(ptr)) __cx_old = (old);				\
+	__atomic_compare_exchange_n((ptr), &__cx_old, (new), false,	\
+				    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST); \
+	__cx_old;							\
+})
+#define cmpxchg64(ptr, old, new)	cmpxchg(ptr, old, new)
 
 #define atomic_long_read	atomic64_read
 #define atomic_long_set		atomic64_set

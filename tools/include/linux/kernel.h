@@ -34,6 +34,7 @@
 	(void)(&__a == &__b); __a < __b ? __a : __b; })
 #define max(a, b) ({ typeof(a) __a = (a); typeof(b) __b = (b);		\
 	(void)(&__a == &__b); __a > __b ? __a : __b; })
+#define min3(a, b, c)	min(min(a, b), c)
 #define min_t(t, a, b) ({ t __a = (a); t __b = (b); __a < __b ? __a : __b; })
 #define max_t(t, a, b) ({ t __a = (a); t __b = (b); __a > __b ? __a : __b; })
 

@@ -63,17 +63,23 @@ bool model_may_sleep(void);
  * @max_ns: longest single hold
  * @total_ns: all holds together
  * @holds: number of holds
+ * @samples: NULL, or room for @max_samples hold times: each hold's time
+ *	is stored there, in order, while room is left (for percentiles)
+ * @max_samples: size of @samples
  *
  * Filled by every spin_unlock() of a lock tracked with
  * model_spin_hold_track(); read with model_lock_hold_max_ns().  Times are
  * the holder's CPU time (model_thread_cpu_ns()), so a hold does not grow
  * when the host preempts the holder, as a kernel spinlock holder is not
- * preempted.
+ * preempted.  The first @max_samples holds after a reset land in
+ * @samples[0..min(@holds, @max_samples)).
  */
 struct model_lock_hold {
 	u64 max_ns;
 	u64 total_ns;
 	u64 holds;
+	u64 *samples;
+	u64 max_samples;
 };
 
 struct spinlock;

@@ -274,13 +274,15 @@ static void spin_hold_begin(spinlock_t *lock)
 static void spin_hold_end(spinlock_t *lock)
 {
 	struct model_lock_hold *hold = lock->hold;
-	u64 ns, max;
+	u64 ns, max, n;
 
 	if (!hold)
 		return;
 	ns = model_thread_cpu_ns() - lock->since_ns;
 	__atomic_add_fetch(&hold->total_ns, ns, __ATOMIC_RELAXED);
-	__atomic_add_fetch(&hold->holds, 1, __ATOMIC_RELAXED);
+	n = __atomic_fetch_add(&hold->holds, 1, __ATOMIC_RELAXED);
+	if (hold->samples && n < hold->max_samples)
+		hold->samples[n] = ns;
 	max = __atomic_load_n(&hold->max_ns, __ATOMIC_RELAXED);
 	while (ns > max &&
 	       !__atomic_compare_exchange_n(&hold->max_ns, &max, ns, false,
@@ -482,6 +484,23 @@ void model_wait_sleep(struct wait_queue_head *wq)
 void model_wait_unlock(struct wait_queue_head *wq)
 {
 	check_pthread(pthread_mutex_unlock(&wq->mutex));
+}
+
+void model_wait_sleep_ms(struct wait_queue_head *wq, unsigned long ms)
+{
+	struct timespec ts;
+	int err;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	err = pthread_cond_timedwait(&wq->cond, &wq->mutex, &ts);
+	if (err && err != ETIMEDOUT)
+		model_bug(__FILE__, __LINE__, "pthread_cond_timedwait failed");
 }
 
 void wake_up_all(struct wait_queue_head *wq)

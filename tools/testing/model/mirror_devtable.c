@@ -9,6 +9,7 @@
  * device entry that outlives an invalidation or its page is a violation.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/dma-mapping.h>
@@ -36,6 +37,8 @@ struct devtab {
 	bool skip_unmap;	/* broken driver: unmap forgets entries */
 	unsigned int fail_map;	/* fail the Nth map call (0: never) */
 	unsigned long maps, unmaps, flushes;
+	unsigned long unmaps_in_flight;	/* unmap over an access in flight */
+	unsigned long overwrites;	/* map found its slot in use */
 	long dma_live_at_flush;
 	u64 last_unmap_sva, last_unmap_size;
 };
@@ -61,6 +64,11 @@ static int dt_map(struct mmu_mirror *mirror, u64 sva, const u64 *addrs,
 	for (i = 0; i < n; i++) {
 		unsigned long idx = (sva - dt->base) / PAGE_SIZE + i;
 
+		/* An IOMMU programs only empty slots. */
+		if (dt->ent[idx] & DEV_P) {
+			dt->overwrites++;
+			continue;
+		}
 		dt->ent[idx] = (addrs[i] & PAGE_MASK) | DEV_P |
 			       (flags & MMU_MIRROR_MAP_WRITE ? DEV_W : 0);
 	}
@@ -74,6 +82,9 @@ static void dt_unmap(struct mmu_mirror *mirror, u64 sva, u64 size)
 	u64 a;
 
 	dt->unmaps++;
+	/* The helper's lock is held: its list of accesses is stable. */
+	if (mmu_mirror_inflight_overlaps(mirror, sva, sva + size))
+		dt->unmaps_in_flight++;
 	dt->last_unmap_sva = sva;
 	dt->last_unmap_size = size;
 	if (dt->skip_unmap)
@@ -249,6 +260,34 @@ static bool test_map_unmap(void)
 	KTAP_CHECK(checker_checkpoint(s.mm) == 0);
 	dt_fini(&s);
 	KTAP_CHECK(dt_present(&s.dt) == 0);
+	return true;
+}
+
+/*
+ * Proves: when a fault must make a read-only entry writable (a frame a
+ * fork shared, exclusive again once the child is gone: the CPU reuses it
+ * without an invalidation), unmap hears of the old entry before map is
+ * given the new one, so the device table keeps the writable entry.
+ */
+static bool test_upgrade_keeps_new_entry(void)
+{
+	struct mm_struct *child;
+	struct dt_setup s;
+
+	if (!dt_init(&s, false, 0))
+		return false;
+	child = model_fork(s.mm);
+	KTAP_CHECK(child);
+	KTAP_CHECK(mmu_mirror_fault(s.mirror, s.addr, PAGE_SIZE, 0) == 0);
+	KTAP_CHECK((s.dt.ent[0] & DEV_P) && !(s.dt.ent[0] & DEV_W));
+	mmput(child);
+	KTAP_CHECK(mmu_mirror_fault(s.mirror, s.addr, PAGE_SIZE,
+				    MMU_MIRROR_WRITE) == 0);
+	KTAP_CHECK(s.dt.ent[0] & DEV_P);
+	KTAP_CHECK(s.dt.ent[0] & DEV_W);
+	KTAP_CHECK(dt_agrees(&s, 0));
+	KTAP_CHECK(checker_checkpoint(s.mm) == 0);
+	dt_fini(&s);
 	return true;
 }
 
@@ -470,6 +509,67 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+struct storm_arg {
+	struct dt_setup *s;
+	bool stop;
+};
+
+/* Many small invalidations: one page at a time, as reclaim makes them. */
+static void *dontneed_storm(void *p)
+{
+	struct storm_arg *a = p;
+	unsigned int i = 0;
+
+	while (!__atomic_load_n(&a->stop, __ATOMIC_SEQ_CST))
+		model_madvise_dontneed(a->s->mm, a->s->addr +
+				       (i++ % NPAGES) * PAGE_SIZE, PAGE_SIZE);
+	return NULL;
+}
+
+/*
+ * Proves: no invalidation removes an entry of a range while an access is
+ * in flight over it, even one that begins while an invalidation that
+ * waited for the previous access finishes.
+ */
+static bool test_inflight_entries_stay(void)
+{
+	struct storm_arg a = { };
+	struct mmu_mirror_inflight acc;
+	unsigned long accesses = 0, lost = 0;
+	struct dt_setup s;
+	pthread_t t;
+	int i;
+
+	if (!dt_init(&s, false, 0))
+		return false;
+	a.s = &s;
+	KTAP_CHECK(!pthread_create(&t, NULL, dontneed_storm, &a));
+	for (i = 0; i < 4000000 && accesses < 20000; i++) {
+		int ret = mmu_mirror_access_begin(s.mirror, &acc, s.addr, LEN,
+						  0);
+
+		/* -EAGAIN: an invalidation waits; try again at once. */
+		if (ret == -ENOENT)
+			mmu_mirror_fault(s.mirror, s.addr, LEN, 0);
+		if (ret)
+			continue;
+		accesses++;
+		sched_yield();
+		spin_lock(&s.dt.lock);
+		lost += dt_present(&s.dt) != NPAGES;
+		spin_unlock(&s.dt.lock);
+		mmu_mirror_access_end(s.mirror, &acc);
+	}
+	__atomic_store_n(&a.stop, true, __ATOMIC_SEQ_CST);
+	KTAP_CHECK(!pthread_join(t, NULL));
+	printf("# %lu accesses, %lu saw entries removed in flight, %lu unmaps over an access in flight\n",
+	       accesses, lost, s.dt.unmaps_in_flight);
+	KTAP_CHECK(accesses > 0);
+	KTAP_CHECK(lost == 0 && s.dt.unmaps_in_flight == 0);
+	dt_fini(&s);
+	return true;
+}
+
 /*
  * Proves: a blockable invalidation waits for a device access in flight
  * over its range, new accesses are refused while it waits, and the
@@ -510,6 +610,61 @@ static bool test_inflight_waits(void)
 	/* The device wrote: the page was dirtied before it went. */
 	KTAP_CHECK(PageDirty(page));
 	put_page(page);
+	dt_fini(&s);
+	return true;
+}
+
+struct upgrade_arg {
+	struct dt_setup *s;
+	int ret;
+	bool done;
+};
+
+static void *write_fault_thread(void *p)
+{
+	struct upgrade_arg *a = p;
+
+	a->ret = mmu_mirror_fault(a->s->mirror, a->s->addr, PAGE_SIZE,
+				  MMU_MIRROR_WRITE);
+	__atomic_store_n(&a->done, true, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+/*
+ * Proves: a fault that must replace an entry without an invalidation (a
+ * read-only entry of an exclusive page the CPU makes writable in place,
+ * which a driver-owned table gets anew) waits for a device access in
+ * flight over it; the device entry stays until the access ends.
+ */
+static bool test_inflight_blocks_replacement(void)
+{
+	struct mmu_mirror_inflight acc;
+	struct upgrade_arg a = { };
+	struct mm_struct *child;
+	struct dt_setup s;
+	pthread_t t;
+	int i;
+
+	if (!dt_init(&s, false, 0))
+		return false;
+	a.s = &s;
+	/* After a fork whose child is gone the pages are exclusive, read-only. */
+	child = model_fork(s.mm);
+	KTAP_CHECK(!IS_ERR_OR_NULL(child));
+	mmput(child);
+	KTAP_CHECK(mmu_mirror_fault(s.mirror, s.addr, PAGE_SIZE, 0) == 0);
+	KTAP_CHECK((s.dt.ent[0] & DEV_P) && !(s.dt.ent[0] & DEV_W));
+	KTAP_CHECK(mmu_mirror_access_begin(s.mirror, &acc, s.addr, PAGE_SIZE,
+					   0) == 0);
+	KTAP_CHECK(!pthread_create(&t, NULL, write_fault_thread, &a));
+	for (i = 0; i < 50 && !__atomic_load_n(&a.done, __ATOMIC_SEQ_CST);
+	     i++)
+		sleep_ms(2);
+	KTAP_CHECK(!__atomic_load_n(&a.done, __ATOMIC_SEQ_CST));
+	KTAP_CHECK((s.dt.ent[0] & DEV_P) && dt_agrees(&s, 0));
+	mmu_mirror_access_end(s.mirror, &acc);
+	pthread_join(t, NULL);
+	KTAP_CHECK(a.ret == 0 && (s.dt.ent[0] & DEV_W) && dt_agrees(&s, 0));
 	dt_fini(&s);
 	return true;
 }
@@ -603,8 +758,40 @@ static bool test_pinned_devtable(void)
 	return true;
 }
 
+/*
+ * Proves: an entry a fault replaces (pinned: the CPU maps another page
+ * there now) leaves the device table before its successor is mapped, so
+ * the device ends up with the CPU's new frame.
+ */
+static bool test_replaced_entry(void)
+{
+	unsigned char buf[64];
+	struct dt_setup s;
+
+	if (!dt_init(&s, false, MMU_MIRROR_PINNED))
+		return false;
+	KTAP_CHECK(mmu_mirror_fault(s.mirror, s.addr, LEN,
+				    MMU_MIRROR_WRITE) == 0);
+	KTAP_CHECK(dt_agrees(&s, 5));
+	/* The CPU gets a new page at entry 5; the pinned device does not hear. */
+	KTAP_CHECK(!model_madvise_dontneed(s.mm, s.addr + 5 * PAGE_SIZE,
+					   PAGE_SIZE));
+	memset(buf, 0xa5, sizeof(buf));
+	KTAP_CHECK(!model_cpu_access(s.mm, s.addr + 5 * PAGE_SIZE, buf,
+				     sizeof(buf), true));
+	KTAP_CHECK(!dt_agrees(&s, 5));
+	KTAP_CHECK(mmu_mirror_fault(s.mirror, s.addr + 5 * PAGE_SIZE,
+				    PAGE_SIZE, MMU_MIRROR_WRITE) == 0);
+	KTAP_CHECK(s.dt.overwrites == 0);
+	KTAP_CHECK(dt_agrees(&s, 5) && (s.dt.ent[5] & DEV_W));
+	KTAP_CHECK(dt_present(&s.dt) == NPAGES);
+	dt_fini(&s);
+	return true;
+}
+
 static const struct ktap_case cases[] = {
 	{ "map_unmap", test_map_unmap },
+	{ "upgrade_keeps_new_entry", test_upgrade_keeps_new_entry },
 	{ "checker_sees_skipped_unmap", test_checker_sees_skipped_unmap },
 	{ "map_failure", test_map_failure },
 	{ "harvest", test_harvest },
@@ -612,9 +799,12 @@ static const struct ktap_case cases[] = {
 	{ "dma_queue_overflow", test_dma_queue_overflow },
 	{ "checker_sees_dma_leak", test_checker_sees_dma_leak },
 	{ "inflight_waits", test_inflight_waits },
+	{ "inflight_entries_stay", test_inflight_entries_stay },
 	{ "inflight_nonblock", test_inflight_nonblock },
+	{ "inflight_blocks_replacement", test_inflight_blocks_replacement },
 	{ "begin_errors", test_begin_errors },
 	{ "pinned_devtable", test_pinned_devtable },
+	{ "replaced_entry", test_replaced_entry },
 };
 
 int main(int argc, char **argv)

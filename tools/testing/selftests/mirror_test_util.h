@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * mirror_test_util.h - helpers shared by the notifier-demo and kvm-mirror
- * selftests
+ * mirror_test_util.h - helpers shared by the notifier-demo, kvm-mirror and
+ * edu-mirror selftests
  *
- * Check macros, anonymous mappings, residency (mincore), /proc readers,
- * CPU pinning, MADV_PAGEOUT and the kernel taint check.  Helpers that can
- * fail return 0 or a negative errno (or -1 where documented).  Output is
- * flat KTAP through notifier-demo/ktap.h.
+ * Check macros, anonymous mappings, residency (mincore), /proc and smaps
+ * readers, CPU pinning, MADV_PAGEOUT and the kernel taint check.  Helpers
+ * that can fail return 0 or a negative errno (or -1 where documented).
+ * Output is flat KTAP through notifier-demo/ktap.h.
  */
 #ifndef _MIRROR_TEST_UTIL_H
 #define _MIRROR_TEST_UTIL_H
@@ -213,6 +213,38 @@ static inline int mt_pageout2(void *p, size_t len)
 	if (madvise(p, len, MADV_PAGEOUT))
 		return -errno;
 	return 0;
+}
+
+/*
+ * The kB value of @field ("Rss", "Swap", "AnonHugePages", ...) of the VMA
+ * of /proc/self/smaps that starts at @start, or -1 if not found.
+ */
+static inline long mt_smaps_kb(const void *start, const char *field)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	size_t flen = strlen(field);
+	int in_vma = 0;
+	long val = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 &&
+		    strchr(line, '-') < strchr(line, ' ')) {
+			in_vma = lo == (uintptr_t)start;
+			continue;
+		}
+		if (in_vma && !strncmp(line, field, flen) &&
+		    line[flen] == ':') {
+			val = strtol(line + flen + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return val;
 }
 
 /* Value of /proc/sys/kernel/tainted, or -1. */

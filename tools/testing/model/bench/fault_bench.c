@@ -7,7 +7,10 @@
  * over the same populated pages (the walk) and the helper's snapshot.
  * Run it under valgrind --tool=callgrind to count instructions per page
  * by function (scripts in Documentation/dev-tools/testing.rst); its own
- * timings are medians over ROUNDS rounds.  Not a test: it prints figures.
+ * timings are medians over ROUNDS rounds of the thread's CPU time, the
+ * last line ("fault| ...") for scripts.  Not a test: it prints figures.
+ * fault_bench_b<N> (make bench-batch) is the same program with the helper
+ * built for a fault batch (MMU_MIRROR_FAULT_BATCH) of N pages.
  *
  * Usage: fault_bench [PAGES [ROUNDS [BATCH]]]
  *   PAGES   pages mapped and faulted per round (default 4096)
@@ -23,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include "../../../../mm/mmu_mirror_internal.h"
 
 static void bench_flush(struct mmu_mirror *mirror)
 {
@@ -32,12 +36,10 @@ static const struct mmu_mirror_ops bench_ops = {
 	.flush = bench_flush,
 };
 
+/* The calling thread's CPU time: a busy host does not stretch it. */
 static double now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
+	return model_thread_cpu_ns();
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -47,11 +49,19 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Print the median of @v (reordered) per page with its quartiles. */
 static void report(const char *what, double *v, int n, unsigned long pages)
 {
 	qsort(v, n, sizeof(*v), cmp_double);
 	printf("%-34s %8.1f ns/page (q1 %.1f, q3 %.1f)\n", what,
 	       v[n / 2] / pages, v[n / 4] / pages, v[3 * n / 4] / pages);
+}
+
+/* " MEDIAN Q1 Q3" per page of the sorted @v, for the "fault|" line. */
+static void quartiles(const double *v, int n, unsigned long pages)
+{
+	printf(" %.1f %.1f %.1f", v[n / 2] / pages, v[n / 4] / pages,
+	       v[3 * n / 4] / pages);
 }
 
 static bool walk_invalidate(struct mmu_interval_notifier *mni,
@@ -101,7 +111,7 @@ int main(int argc, char **argv)
 	unsigned long pages = argc > 1 ? strtoul(argv[1], NULL, 0) : 4096;
 	int rounds = argc > 2 ? atoi(argv[2]) : 21;
 	unsigned long batch = argc > 3 ? strtoul(argv[3], NULL, 0) : pages;
-	double *tf, *tw, *ts;
+	double *tf, *tw, *ts, *tr;
 	struct mmu_mirror_window *win;
 	struct mmu_mirror *mirror;
 	struct mm_struct *mm;
@@ -113,8 +123,9 @@ int main(int argc, char **argv)
 	tf = calloc(rounds, sizeof(*tf));
 	tw = calloc(rounds, sizeof(*tw));
 	ts = calloc(rounds, sizeof(*ts));
+	tr = calloc(rounds, sizeof(*tr));
 	pfns = calloc(pages, sizeof(*pfns));
-	if (!tf || !tw || !ts || !pfns || model_phys_init(pages + 1024) ||
+	if (!tf || !tw || !ts || !tr || !pfns || model_phys_init(pages + 1024) ||
 	    model_modules_init())
 		return 2;
 	mm = model_mm_create();
@@ -148,12 +159,24 @@ int main(int argc, char **argv)
 		if (mmu_mirror_snapshot(mirror, addr, pages, pfns))
 			return 2;
 		ts[r] = now_ns() - t;
+		tr[r] = tf[r] / tw[r];
 	}
-	printf("# %lu pages, %d rounds, %lu pages per fault call\n", pages,
-	       rounds, batch);
+	printf("# %lu pages, %d rounds, %lu pages per fault call, fault batch %lu\n",
+	       pages, rounds, batch, MMU_MIRROR_FAULT_BATCH);
 	report("mmu_mirror_fault()", tf, rounds, pages);
 	report("hmm_range_fault() alone", tw, rounds, pages);
 	report("mmu_mirror_snapshot()", ts, rounds, pages);
+	/*
+	 * fault| BATCH fault MED Q1 Q3 walk MED Q1 Q3 (ns/page) ratio MED Q1
+	 * Q3 (fault / walk of the same round)
+	 */
+	printf("fault| %lu fault", MMU_MIRROR_FAULT_BATCH);
+	quartiles(tf, rounds, pages);
+	printf(" walk");
+	quartiles(tw, rounds, pages);
+	qsort(tr, rounds, sizeof(*tr), cmp_double);
+	printf(" ratio %.3f %.3f %.3f\n", tr[rounds / 2], tr[rounds / 4],
+	       tr[3 * rounds / 4]);
 
 	mmu_mirror_destroy(mirror);
 	mmput(mm);
@@ -162,6 +185,7 @@ int main(int argc, char **argv)
 	free(tf);
 	free(tw);
 	free(ts);
+	free(tr);
 	free(pfns);
 	return 0;
 }

@@ -12,8 +12,9 @@
  *   windows  MADV_DONTNEED and fault of one range split into 1, 100 and
  *            10,000 windows; MADV_DONTNEED of 1 MiB inside window 0
  *   mirrors  MADV_DONTNEED of a range that 0, 1, 8 and 64 mirrors map
- *   hold     the longest mirror->lock hold during a 64 MiB and a 1 GiB
- *            munmap (CPU time of the holder, model_lock_hold_max_ns())
+ *   hold     every mirror->lock hold during a 64 MiB and a 1 GiB munmap
+ *            (CPU time of the holder): percentiles of all holds, and the
+ *            longest hold per munmap
  *   threads  fault throughput of 1, 2 and 4 threads faulting disjoint
  *            ranges of one mirror while another thread maps, faults and
  *            munmaps a range of the same mirror elsewhere
@@ -126,77 +127,137 @@ static void fault(struct mmu_mirror *mirror, unsigned long addr,
 		die("fault");
 }
 
+#define NR_WINSETS	3
+
+static const char *const win_what[] = { "dontneed_split", "fault_split",
+					"dontneed_1win", "fault_1win" };
+
 /*
- * With @nwin windows splitting WIN_PAGES, plus one 1 MiB window before
- * them: DONTNEED and fault of the split range (per-window work at its
- * worst: 4 pages a window at 10,000), then of the 1 MiB window alone
- * (finding the one window among many).
+ * One mirror with @nwin windows splitting WIN_PAGES, plus one 1 MiB
+ * window before them, everything faulted in.
  */
-static void windows_one(unsigned long nwin, double med[4])
-{
-	static const char *const what[] = { "dontneed_split", "fault_split",
-					    "dontneed_1win", "fault_1win" };
-	unsigned long addr, split, len[4];
-	struct mmu_mirror *mirror;
+struct winset {
+	unsigned long nwin;
 	struct mm_struct *mm;
-	double *v[4], t;
-	char name[64];
-	int i, r;
+	struct mmu_mirror *mirror;
+	unsigned long addr;	/* the 1 MiB window */
+	unsigned long split;	/* the split range */
+	double *v[4];		/* per round: the four figures, ns */
+};
 
-	mm = bench_mm(SMALL_PAGES + WIN_PAGES, &addr);
-	mirror = mmu_mirror_create(mm, &bench_ops, 0, "scale", NULL);
-	if (IS_ERR(mirror))
+static void winset_init(struct winset *ws, unsigned long nwin)
+{
+	int i;
+
+	ws->nwin = nwin;
+	ws->mm = bench_mm(SMALL_PAGES + WIN_PAGES, &ws->addr);
+	ws->mirror = mmu_mirror_create(ws->mm, &bench_ops, 0, "scale", NULL);
+	if (IS_ERR(ws->mirror))
 		die("mirror");
-	split = addr + SMALL_PAGES * PAGE_SIZE;
-	add_windows(mirror, addr, SMALL_PAGES, 1);
-	add_windows(mirror, split, WIN_PAGES, nwin);
-	fault(mirror, addr, SMALL_PAGES + WIN_PAGES);
+	ws->split = ws->addr + SMALL_PAGES * PAGE_SIZE;
+	add_windows(ws->mirror, ws->addr, SMALL_PAGES, 1);
+	add_windows(ws->mirror, ws->split, WIN_PAGES, nwin);
+	fault(ws->mirror, ws->addr, SMALL_PAGES + WIN_PAGES);
 	for (i = 0; i < 4; i++) {
-		v[i] = calloc(rounds, sizeof(double));
-		if (!v[i])
+		ws->v[i] = calloc(rounds, sizeof(double));
+		if (!ws->v[i])
 			die("calloc");
-		len[i] = i < 2 ? WIN_PAGES : SMALL_PAGES;
 	}
-	for (r = 0; r < rounds; r++) {
-		for (i = 0; i < 4; i += 2) {
-			unsigned long a = i ? addr : split;
-
-			t = now_ns();
-			model_madvise_dontneed(mm, a, len[i] * PAGE_SIZE);
-			v[i][r] = now_ns() - t;
-			t = now_ns();
-			fault(mirror, a, len[i]);
-			v[i + 1][r] = now_ns() - t;
-		}
-	}
-	for (i = 0; i < 4; i++) {
-		snprintf(name, sizeof(name), "win%lu_%s", nwin, what[i]);
-		med[i] = report(name, v[i], rounds, len[i], "ns/page");
-		free(v[i]);
-	}
-	mmu_mirror_destroy(mirror);
-	mmput(mm);
 }
 
+/*
+ * Round @r of @ws: DONTNEED and fault of the split range (per-window
+ * work at its worst: 4 pages a window at 10,000), then of the 1 MiB
+ * window alone (finding the one window among many).
+ */
+static void winset_round(struct winset *ws, int r)
+{
+	int i;
+
+	for (i = 0; i < 4; i += 2) {
+		unsigned long a = i ? ws->addr : ws->split;
+		unsigned long pages = i ? SMALL_PAGES : WIN_PAGES;
+		double t = now_ns();
+
+		model_madvise_dontneed(ws->mm, a, pages * PAGE_SIZE);
+		ws->v[i][r] = (now_ns() - t) / pages;
+		t = now_ns();
+		fault(ws->mirror, a, pages);
+		ws->v[i + 1][r] = (now_ns() - t) / pages;
+	}
+}
+
+static void winset_exit(struct winset *ws)
+{
+	int i;
+
+	mmu_mirror_destroy(ws->mirror);
+	mmput(ws->mm);
+	for (i = 0; i < 4; i++)
+		free(ws->v[i]);
+}
+
+/* The median over the rounds of @num[r] / @den[r], as "scale| ... =". */
+static void ratio_per_round(const char *what, const double *num,
+			    const double *den, double *tmp)
+{
+	int r;
+
+	for (r = 0; r < rounds; r++)
+		tmp[r] = num[r] / den[r];
+	qsort(tmp, rounds, sizeof(*tmp), cmp_double);
+	ratio(what, tmp[rounds / 2], 1);
+}
+
+/*
+ * The window counts 1, 100 and 10,000, twice.  Warm: each count's rounds
+ * one after the other, so every DONTNEED comes right after the fault of
+ * the previous round touched all the windows.  Cold: each round measures
+ * the three counts in turn, so the other two evicted a count's windows
+ * from the caches since its last fault; also, a slow spell of the host
+ * falls on all three alike.  Ratios to one window per round.
+ */
 static void bench_windows(void)
 {
-	static const char *const what[] = { "dontneed_split", "fault_split",
-					    "dontneed_1win", "fault_1win" };
-	static const unsigned long nwins[] = { 1, 100, 10000 };
-	double base[4], med[4];
+	static const unsigned long nwins[NR_WINSETS] = { 1, 100, 10000 };
+	static const char *const mode[2] = { "", "_cold" };
+	double *tmp = calloc(rounds, sizeof(double));
+	struct winset ws[NR_WINSETS];
 	char name[64];
-	int i, j;
+	int i, j, r, m;
 
-	printf("# windows: %lu pages split into 1, 100, 10000 windows of one mirror (_split), and a 1 MiB window beside them (_1win)\n",
+	if (!tmp)
+		die("calloc");
+	printf("# windows: %lu pages split into 1, 100, 10000 windows of one mirror (_split), and a 1 MiB window beside them (_1win); each count on its own (warm), then the three in turn every round (_cold); ratios per round\n",
 	       WIN_PAGES);
-	for (i = 0; i < 3; i++) {
-		windows_one(nwins[i], i ? med : base);
-		for (j = 0; i && j < 4; j++) {
-			snprintf(name, sizeof(name), "win%lu/win1 %s",
-				 nwins[i], what[j]);
-			ratio(name, med[j], base[j]);
+	for (m = 0; m < 2; m++) {
+		for (i = 0; i < NR_WINSETS; i++)
+			winset_init(&ws[i], nwins[i]);
+		for (i = 0; m == 0 && i < NR_WINSETS; i++)
+			for (r = 0; r < rounds; r++)
+				winset_round(&ws[i], r);
+		for (r = 0; m == 1 && r < rounds; r++)
+			for (i = 0; i < NR_WINSETS; i++)
+				winset_round(&ws[i], r);
+		for (i = 1; i < NR_WINSETS; i++)
+			for (j = 0; j < 4; j++) {
+				snprintf(name, sizeof(name),
+					 "win%lu/win1%s %s", nwins[i],
+					 mode[m], win_what[j]);
+				ratio_per_round(name, ws[i].v[j], ws[0].v[j],
+						tmp);
+			}
+		for (i = 0; i < NR_WINSETS; i++) {
+			for (j = 0; j < 4; j++) {
+				snprintf(name, sizeof(name), "win%lu_%s%s",
+					 nwins[i], win_what[j], mode[m]);
+				report(name, ws[i].v[j], rounds, 1,
+				       "ns/page");
+			}
+			winset_exit(&ws[i]);
 		}
 	}
+	free(tmp);
 }
 
 /* DONTNEED of a range that @n mirrors (one window each) map. */
@@ -256,14 +317,21 @@ static void bench_mirrors(void)
 	}
 }
 
-/* The longest mirror->lock hold (ns) while @pages mapped pages go. */
-static double hold_one(unsigned long pages, double *total)
+#define HOLD_SAMPLES	4096	/* holds kept per munmap: 1 GiB needs ~520 */
+
+/*
+ * Every mirror->lock hold (ns, into @v, at most HOLD_SAMPLES) while
+ * @pages mapped pages are munmapped; returns the number of holds kept and
+ * sets *@total to the munmap's CPU time and *@max to its longest hold.
+ */
+static unsigned long hold_one(unsigned long pages, u64 *v, double *total,
+			      double *max)
 {
-	struct model_lock_hold hold = { };
+	struct model_lock_hold hold = { .samples = v,
+					.max_samples = HOLD_SAMPLES };
 	struct mmu_mirror *mirror;
 	struct mm_struct *mm;
 	unsigned long addr;
-	double max;
 	u64 t0;
 
 	mm = bench_mm(pages, &addr);
@@ -278,37 +346,102 @@ static double hold_one(unsigned long pages, double *total)
 	if (model_munmap(mm, addr, pages * PAGE_SIZE))
 		die("munmap");
 	*total = model_thread_cpu_ns() - t0;
-	max = model_lock_hold_max_ns(&hold);
+	*max = model_lock_hold_max_ns(&hold);
 	model_spin_hold_track(&mirror->lock, NULL);
 	mmu_mirror_destroy(mirror);
 	mmput(mm);
-	return max;
+	return min_t(u64, hold.holds, HOLD_SAMPLES);
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The @q quantile (0..1) of the sorted @v[0..n). */
+static double quantile(const u64 *v, unsigned long n, double q)
+{
+	unsigned long i = (unsigned long)(q * (n - 1) + 0.5);
+
+	return n ? v[i] : 0;
+}
+
+/*
+ * What the host does to a thread that only reads its CPU clock for
+ * 200 ms: gaps of more than 10 us between two reads (interrupts, the
+ * hypervisor running another guest), which a lock hold that meets one
+ * grows by.  Prints their rate per ms and the longest.
+ */
+static void host_gaps(void)
+{
+	u64 start = model_thread_cpu_ns(), prev = start, now, gap, max = 0;
+	unsigned long gaps = 0;
+
+	do {
+		now = model_thread_cpu_ns();
+		gap = now - prev;
+		gaps += gap > 10000;
+		max = max_t(u64, max, gap);
+		prev = now;
+	} while (now - start < 200000000ULL);
+	printf("# host: %.2f gaps of more than 10 us per ms of CPU time in a loop that only reads the clock, longest %.1f us\n",
+	       gaps / 200.0, max / 1000.0);
+}
+
+/*
+ * The holds of every round pooled: their median, 99th and 99.9th
+ * percentile (each hold removes at most MMU_MIRROR_ZAP_CHUNK leaves, so
+ * these should not grow with the size), and the longest hold of each
+ * round as before (its median over the rounds, which does grow: it is the
+ * maximum of more holds, and catches whatever the host did to one).
+ */
 static void bench_hold(void)
 {
 	static const unsigned long mib[] = { 64, 1024 };
 	double *max = calloc(rounds, sizeof(double));
 	double *tot = calloc(rounds, sizeof(double));
-	double med[2];
+	u64 *all = calloc((size_t)rounds * HOLD_SAMPLES, sizeof(u64));
+	double p99[2], pmax[2];
 	char name[64];
 	int i, r;
 
-	if (!max || !tot)
+	if (!max || !tot || !all)
 		die("calloc");
-	printf("# hold: longest mirror->lock hold during munmap of a fully mirrored 64 MiB and 1 GiB range\n");
+	printf("# hold: every mirror->lock hold during munmap of a fully mirrored 64 MiB and 1 GiB range (one window; holds of all rounds pooled for the percentiles)\n");
+	host_gaps();
 	for (i = 0; i < 2; i++) {
+		unsigned long n = 0;
+
 		for (r = 0; r < rounds; r++)
-			max[r] = hold_one(mib[i] << (20 - PAGE_SHIFT),
-					  &tot[r]);
+			n += hold_one(mib[i] << (20 - PAGE_SHIFT), all + n,
+				      &tot[r], &max[r]);
+		qsort(all, n, sizeof(*all), cmp_u64);
+		printf("scale| hold_p50_%luM %.2f %.2f %.2f us\n", mib[i],
+		       quantile(all, n, 0.5) / 1000,
+		       quantile(all, n, 0.25) / 1000,
+		       quantile(all, n, 0.75) / 1000);
+		p99[i] = quantile(all, n, 0.99);
+		printf("scale| hold_p99_%luM %.2f %.2f %.2f us\n", mib[i],
+		       p99[i] / 1000, quantile(all, n, 0.98) / 1000,
+		       quantile(all, n, 0.995) / 1000);
+		printf("scale| hold_p999_%luM %.2f %.2f %.2f us\n", mib[i],
+		       quantile(all, n, 0.999) / 1000,
+		       quantile(all, n, 0.998) / 1000,
+		       all[n - 1] / 1000.0);
+		printf("# %luM: %lu holds in %d munmaps (%lu per munmap)\n",
+		       mib[i], n, rounds, n / rounds);
 		snprintf(name, sizeof(name), "hold_max_%luM", mib[i]);
-		med[i] = report(name, max, rounds, 1000, "us");
+		pmax[i] = report(name, max, rounds, 1000, "us");
 		snprintf(name, sizeof(name), "hold_munmap_%luM", mib[i]);
 		report(name, tot, rounds, 1000, "us");
 	}
-	ratio("hold_max 1G/64M", med[1], med[0]);
+	ratio("hold_p99 1G/64M", p99[1], p99[0]);
+	ratio("hold_max 1G/64M", pmax[1], pmax[0]);
 	free(max);
 	free(tot);
+	free(all);
 }
 
 struct worker {

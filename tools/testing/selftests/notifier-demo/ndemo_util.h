@@ -215,36 +215,10 @@ static inline unsigned long nd_check(const char *what, const void *p,
 	return nd_check_range(what, p, 0, npages, tag);
 }
 
-/*
- * The kB value of @field ("Rss", "Swap", "AnonHugePages", ...) of the VMA
- * of /proc/self/smaps that starts at @start, or -1 if not found.
- */
+/* The kB value of @field of the VMA that starts at @start, or -1. */
 static inline long nd_smaps_kb(const void *start, const char *field)
 {
-	FILE *f = fopen("/proc/self/smaps", "r");
-	char line[512];
-	size_t flen = strlen(field);
-	int in_vma = 0;
-	long val = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long lo, hi;
-
-		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 &&
-		    strchr(line, '-') < strchr(line, ' ')) {
-			in_vma = lo == (uintptr_t)start;
-			continue;
-		}
-		if (in_vma && !strncmp(line, field, flen) &&
-		    line[flen] == ':') {
-			val = strtol(line + flen + 1, NULL, 10);
-			break;
-		}
-	}
-	fclose(f);
-	return val;
+	return mt_smaps_kb(start, field);
 }
 
 #endif /* _NDEMO_UTIL_H */

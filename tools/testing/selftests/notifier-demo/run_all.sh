@@ -12,7 +12,10 @@
 # tools/testing/selftests/*/*.c built into build/selftests, minus the
 # helper programs listed in a "helpers" file next to them), then
 # /tests/run_hmm_tests.sh and /tests/module_unload.sh (last) if present.
-# With arguments it runs just those.
+# With arguments it runs just those.  With RUN_ALL_LIST=FILE it runs the
+# programs named in FILE instead of the default set (for a boot with other
+# hardware, e.g. /tests/selftests-iommu-edu.list of qemu-run.sh
+# --iommu-edu).
 #
 # Each program runs in a session of its own, under "timeout" with stdin
 # from /dev/null: RUN_ALL_TIMEOUT seconds (default 300), or for
@@ -81,6 +84,10 @@ run_one() {
 
 # The programs to run, one per line.
 list_programs() {
+	if [ -n "${RUN_ALL_LIST:-}" ]; then
+		cat "$RUN_ALL_LIST"
+		return
+	fi
 	if [ -f "$dir/selftests.list" ]; then
 		cat "$dir/selftests.list"
 	else

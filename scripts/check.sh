@@ -272,7 +272,7 @@ run_host dkms "$out/dkms.log" "$REPO/scripts/install-check.sh" \
 # The debug kernel's stage prints its own lines (one per program, as the
 # guest stage); its results join the count here.
 dk=$out/debug-kernel
-step "debug-kernel: KASAN, lockdep, DEBUG_VM, IOMMU"
+step "debug-kernel (KASAN, lockdep, IOMMU)"
 if [ "${CHECK_DEBUG_KERNEL:-1}" = 0 ]; then
 	line_note "check: note: debug-kernel stage skipped" \
 		  "(CHECK_DEBUG_KERNEL=0)"

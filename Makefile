@@ -110,7 +110,7 @@ help:
 	@echo '  debug-kernel   build the debug kernel (KASAN, lockdep, ...) from'
 	@echo '                 linux-source-6.1, or find it in the cache'
 	@echo '  check-debug    only the debug-kernel stage of check'
-	@echo '  soak           SOAK_MINUTES (10) of both clients under pressure in'
+	@echo '  soak           SOAK_MINUTES (10) of every client under pressure in'
 	@echo '                 QEMU, accounting back after unload; the model'
 	@echo '                 stress to 10^7 operations under ASan and TSan'
 	@echo '  install        modules into $$(INSTALL_MOD_PATH)/lib/modules/$$(KVER)/'
@@ -196,11 +196,12 @@ tools: $(TOOL_BINS)
 # The soak's guest program, a tool (make check does not run it).
 SOAK_BIN := $(O_DIR)/tools/mirror_soak
 tools: $(SOAK_BIN)
-$(SOAK_BIN): tools/testing/soak/mirror_soak.c $(SELFTEST_HDRS) $(KVMM_SELFTEST_HDRS)
+$(SOAK_BIN): tools/testing/soak/mirror_soak.c $(SELFTEST_HDRS) $(KVMM_SELFTEST_HDRS) \
+	     include/uapi/linux/odp_demo.h include/uapi/linux/edu_mirror.h
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) -o $@ $<
 
-# make soak: SOAK_MINUTES (default 10) of both clients under pressure in
+# make soak: SOAK_MINUTES (default 10) of every client under pressure in
 # QEMU, then the model stress to SOAK_MODEL_OPS operations (ASan, TSan).
 .PHONY: soak
 soak: deps

@@ -4,12 +4,14 @@
 # soak.sh BUILD_DIR - "make soak": the long stress, not part of make check.
 #
 #  1. One QEMU boot of the Debian kernel (scripts/qemu-run.sh, 1 GiB in
-#     two NUMA nodes, 512 MiB of zram swap) running, in the guest:
+#     two NUMA nodes, 512 MiB of zram swap, the emulated IOMMU and edu)
+#     running, in the guest:
 #       soak-baseline    this tree's modules unloaded, caches dropped,
 #                        memory compacted: the accounting is recorded
 #                        (mirror_soak baseline), the modules load again
-#       mirror_soak      SOAK_MINUTES of the GPU-style and KVM-style
-#                        clients under swap, migration, fork, remapping,
+#       mirror_soak      SOAK_MINUTES of the GPU-style, KVM-style, RDMA-style
+#                        and edu DMA clients (an IOMMU boot) under swap,
+#                        migration, fork, remapping,
 #                        THP collapse and split, with data checks
 #                        (tools/testing/soak/mirror_soak.c)
 #       soak-unload      every module of this tree unloads
@@ -114,12 +116,12 @@ run_logged "  build: modules, selftests, tools" "$out/build.log" \
 	make -C "$REPO" --no-print-directory O_DIR="$build" modules selftests \
 	tools || exit 1
 
-line_open "  boot $KVER (1 GiB, two NUMA nodes, zram)"
+line_open "  boot $KVER (1 GiB, two NUMA nodes, zram, IOMMU and edu)"
 start=$SECONDS
 set +e
 O_DIR=$build run_qemu guest_progress "$out/qemu-run.log" "$out/guest.log" -- \
 	"$REPO/scripts/qemu-run.sh" --timeout $((secs + 1200)) \
-	--mem 1024 --smp 2 --numa 2 \
+	--mem 1024 --smp 2 --numa 2 --iommu-edu \
 	--log "$out/console.log" --kernel-log "$out/kernel.log" \
 	--guest-log "$out/guest.log" --result "$out/qemu-result" -- "$GUEST"
 qrc=$?
@@ -130,7 +132,7 @@ grep '^kernel-failure' "$out/qemu-result" 2>/dev/null |
 	sed 's/^kernel-failure /  FAIL kernel: /' || true
 # The figures: the soak's totals, per region, and the accounting.
 tr -d '\r' <"$out/guest.log" |
-	grep -E '^# (soak:|(gpu|kvm)-[a-z0-9]+:|pins held|zram0 |[A-Za-z_]+ +-?[0-9]+, )' |
+	grep -E '^# (soak:|(gpu|kvm|odp|edu)-[a-z0-9]+:|pins held|zram0 |[A-Za-z_]+ +-?[0-9]+, )' |
 	sed 's/^# /  /' || true
 echo "soak: QEMU part ${qemu_secs}s"
 

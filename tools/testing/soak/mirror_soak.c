@@ -1,16 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mirror_soak - a long stress of both sample clients in the test guest
+ * mirror_soak - a long stress of every sample client in the test guest
  * ("make soak"; soak-guest.sh runs it)
  *
  *	mirror_soak baseline FILE	record the memory accounting
  *	mirror_soak run SECONDS [SEED]	the stress, flat KTAP
  *	mirror_soak compare FILE	the accounting against FILE, KTAP
  *
- * run: five regions of 8 MiB, each mirrored by one device: the GPU-style
- * notifier_demo (two regions, one of them in transparent huge pages),
- * the KVM-style kvm_mirror (two VMs, one in THPs) and a pinned (legacy)
- * VM.  Per region a mutator thread changes the memory and checks it,
+ * run: seven regions of 8 MiB and one of two pages, each mirrored by one
+ * device: the GPU-style notifier_demo (two regions, one of them in
+ * transparent huge pages), the KVM-style kvm_mirror (two VMs, one in
+ * THPs) and a pinned (legacy) VM, the RDMA-style odp_demo (an implicit
+ * ODP MR over a region in THPs, an explicit ODP MR over a 4 KiB one;
+ * the device's transfers are RDMA READs and WRITEs the NIC engine
+ * executes and faults for in its own context) and, in the IOMMU boot,
+ * the edu DMA device (two pages: each DMA takes about 100 ms).  Per
+ * region a mutator thread changes the memory and checks it,
  * and a reader thread keeps the device loading it; one pressure thread
  * pushes everything into zram swap with a memory hog and MADV_PAGEOUT,
  * and migrates pages by compaction.  The mutator, by random choice:
@@ -57,18 +62,25 @@
 #include <stdbool.h>
 #include <sys/syscall.h>
 
+#include <linux/edu_mirror.h>
+#include <linux/odp_demo.h>
+
 #ifndef MADV_COLLAPSE
 #define MADV_COLLAPSE		25
 #endif
 #define SK_MPOL_MF_MOVE		(1 << 1)
 
 #define SK_PAGES	2048UL		/* 8 MiB per region */
-#define SK_LEN		(SK_PAGES * MT_PAGE)
-#define SK_NR		5
+#define SK_EDU_PAGES	2UL		/* edu: ~100 ms per DMA */
+#define SK_EDU_CHUNK	2048U		/* bytes per edu copy */
+#define SK_NR		8
 #define SK_GPA		0x100000000ULL
 #define SK_BUSY_TRIES	50
 
-enum sk_kind { SK_GPU, SK_KVM };
+enum sk_kind { SK_GPU, SK_KVM, SK_ODP, SK_EDU };
+
+#define SK_EDU_DEV	"/dev/edu_mirror0"
+#define SK_ODP_WAIT_S	120	/* a transfer owed by the NIC engine */
 
 enum sk_op {
 	OP_CPU, OP_DEV, OP_PAGEOUT, OP_MIGRATE, OP_REMAP, OP_DONTNEED,
@@ -83,8 +95,13 @@ static const char *const sk_op_names[OP_NR] = {
 struct sk_region {
 	const char *name;
 	enum sk_kind kind;
-	bool thp, pinned;
+	bool thp, pinned, implicit;
 	unsigned int id;
+	unsigned long pages;		/* its size */
+	size_t len;
+	/* odp: the region's MR, the buffers' and a QP pair per thread */
+	uint32_t mr_lkey, mr_rkey, rbuf_lkey, mbuf_lkey;
+	uint32_t qp[2][2];		/* [mutator, reader][requester, peer] */
 	char *mem;
 	int fd;				/* device file or VM */
 	uint64_t *rbuf, *mbuf;		/* reader's and mutator's buffers */
@@ -106,7 +123,13 @@ static struct sk_region sk_regions[SK_NR] = {
 	{ .name = "kvm-thp", .kind = SK_KVM, .thp = true },
 	{ .name = "kvm-4k", .kind = SK_KVM },
 	{ .name = "kvm-pinned", .kind = SK_KVM, .pinned = true },
+	{ .name = "odp-thp", .kind = SK_ODP, .thp = true, .implicit = true },
+	{ .name = "odp-4k", .kind = SK_ODP },
+	{ .name = "edu-4k", .kind = SK_EDU },
 };
+
+/* The regions in use: without the edu device (no IOMMU boot), one less. */
+static unsigned int sk_nr = SK_NR;
 
 static atomic_int sk_stop;
 static double sk_deadline;
@@ -146,7 +169,7 @@ static void sk_fill(const struct sk_region *r, uint64_t *p, uint64_t gen)
 	unsigned long i;
 	unsigned int w;
 
-	for (i = 0; i < SK_PAGES; i++)
+	for (i = 0; i < r->pages; i++)
 		for (w = 0; w < MT_PAGE / 8; w++)
 			__atomic_store_n(&p[i * (MT_PAGE / 8) + w],
 					 kv_word(gen, sk_page_id(r, i), w),
@@ -165,7 +188,7 @@ static unsigned long sk_check(struct sk_region *r, const char *what,
 	unsigned long i, bad = 0;
 	unsigned int w;
 
-	for (i = 0; i < SK_PAGES; i++) {
+	for (i = 0; i < r->pages; i++) {
 		for (w = 0; w < MT_PAGE / 8; w++) {
 			uint64_t v = __atomic_load_n(&p[i * (MT_PAGE / 8) + w],
 						     __ATOMIC_RELAXED);
@@ -184,14 +207,104 @@ static unsigned long sk_check(struct sk_region *r, const char *what,
 	return bad;
 }
 
+static int sk_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? -errno : 0;
+}
+
+/*
+ * One RDMA WRITE (@write) or READ of the whole region from or to @buf, on
+ * the QP pair of the thread that owns @buf; the NIC engine executes it
+ * and faults in its own context.  A remote access error (the region's
+ * pages unmapped) is -EFAULT, a transfer whose faults kept losing to
+ * invalidations (retry exceeded) -EBUSY; the QP is connected again after
+ * an error.
+ */
+static int sk_odp_xfer(struct sk_region *r, uint64_t *buf, bool write)
+{
+	unsigned int t = buf == r->rbuf;
+	struct odp_send_wr wr = {
+		.wr_id = r->len,
+		.opcode = write ? ODP_WR_RDMA_WRITE : ODP_WR_RDMA_READ,
+		.sge = {
+			.addr = (uintptr_t)buf, .length = r->len,
+			.lkey = t ? r->rbuf_lkey : r->mbuf_lkey,
+		},
+		.remote_addr = (uintptr_t)r->mem,
+		.rkey = r->mr_rkey,
+	};
+	struct odp_post post = {
+		.qpn = r->qp[t][0], .nr = 1, .wrs = (uintptr_t)&wr,
+	};
+	struct odp_wc wc = { 0 };
+	struct odp_poll_cq poll = {
+		.qpn = r->qp[t][0], .nr = 1, .wcs = (uintptr_t)&wc,
+		.timeout_ms = 10000,
+	};
+	struct odp_connect_qp conn = {
+		.qpn = r->qp[t][0], .remote_qpn = r->qp[t][1],
+	};
+	double end = ktap_now() + SK_ODP_WAIT_S;
+	int ret = sk_ioctl(r->fd, ODP_POST_SEND, &post);
+
+	if (ret)
+		return ret;
+	do {
+		ret = sk_ioctl(r->fd, ODP_POLL_CQ, &poll);
+		if (ret && ret != -EINTR)
+			return ret;
+	} while (poll.count != 1 && ktap_now() < end);
+	if (poll.count != 1)
+		return -ETIMEDOUT;
+	if (wc.status == ODP_WC_SUCCESS)
+		return 0;
+	ret = sk_ioctl(r->fd, ODP_CONNECT_QP, &conn);
+	if (ret)
+		return ret;
+	if (wc.status == ODP_WC_REM_ACCESS_ERR)
+		return -EFAULT;
+	/* Faults lost to invalidations for too long: the NIC gave up. */
+	if (wc.status == ODP_WC_RETRY_EXC_ERR)
+		return -EBUSY;
+	sk_diag("%s: completion status %u", r->name, wc.status);
+	return -EIO;
+}
+
+/* The edu device copies the region in chunks (two DMAs each). */
+static int sk_edu_xfer(struct sk_region *r, uint64_t *buf, bool write)
+{
+	size_t off;
+
+	for (off = 0; off < r->len; off += SK_EDU_CHUNK) {
+		char *mem = r->mem + off, *b = (char *)buf + off;
+		struct edu_mirror_copy c = {
+			.src = (uintptr_t)(write ? b : mem),
+			.dst = (uintptr_t)(write ? mem : b),
+			.len = SK_EDU_CHUNK,
+		};
+		int ret = sk_ioctl(r->fd, EDU_MIRROR_COPY, &c);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 /* The device loads (@write: stores) the whole region; 0 or -errno. */
 static int sk_dev_xfer(struct sk_region *r, uint64_t *buf, bool write)
 {
-	if (r->kind == SK_GPU)
-		return write ? nd_write(r->fd, r->mem, buf, SK_PAGES, NULL) :
-			       nd_read(r->fd, r->mem, buf, SK_PAGES, NULL);
-	return write ? kv_write(r->fd, SK_GPA, buf, SK_LEN, NULL) :
-		       kv_read(r->fd, SK_GPA, buf, SK_LEN, NULL);
+	switch (r->kind) {
+	case SK_GPU:
+		return write ? nd_write(r->fd, r->mem, buf, r->pages, NULL) :
+			       nd_read(r->fd, r->mem, buf, r->pages, NULL);
+	case SK_ODP:
+		return sk_odp_xfer(r, buf, write);
+	case SK_EDU:
+		return sk_edu_xfer(r, buf, write);
+	default:
+		return write ? kv_write(r->fd, SK_GPA, buf, r->len, NULL) :
+			       kv_read(r->fd, SK_GPA, buf, r->len, NULL);
+	}
 }
 
 /* A device transfer of the mutator's, retried while it answers -EBUSY. */
@@ -261,7 +374,7 @@ static void sk_op_dev(struct sk_region *r)
 
 static void sk_op_pageout(struct sk_region *r)
 {
-	int ret = mt_pageout2(r->mem, SK_LEN);
+	int ret = mt_pageout2(r->mem, r->len);
 
 	if (ret) {
 		sk_error(r, "MADV_PAGEOUT", -ret);
@@ -281,16 +394,16 @@ static void sk_op_migrate(struct sk_region *r)
 	int node = r->ops[OP_MIGRATE] & 1 ? 0 : 1;
 	unsigned long i;
 
-	for (i = 0; i < SK_PAGES; i++) {
+	for (i = 0; i < r->pages; i++) {
 		pages[i] = r->mem + i * MT_PAGE;
 		nodes[i] = node;
 	}
-	if (syscall(SYS_move_pages, 0, SK_PAGES, pages, nodes, status,
+	if (syscall(SYS_move_pages, 0, r->pages, pages, nodes, status,
 		    SK_MPOL_MF_MOVE) < 0) {
 		sk_error(r, "move_pages", errno);
 		return;
 	}
-	for (i = 0; i < SK_PAGES; i++)
+	for (i = 0; i < r->pages; i++)
 		r->moved += status[i] == node;
 	if (sk_rnd(r) & 1)
 		sk_exact_dev(r, "device load after migration");
@@ -300,16 +413,16 @@ static void sk_op_migrate(struct sk_region *r)
 
 static int sk_map_region(struct sk_region *r, int flags)
 {
-	void *p = mmap(r->mem, SK_LEN, PROT_READ | PROT_WRITE,
+	void *p = mmap(r->mem, r->len, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0);
 
 	if (p == MAP_FAILED)
 		return -errno;
 	if (p != r->mem) {
-		munmap(p, SK_LEN);
+		munmap(p, r->len);
 		return -EEXIST;
 	}
-	if (madvise(r->mem, SK_LEN, r->thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE))
+	if (madvise(r->mem, r->len, r->thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE))
 		return -errno;
 	return 0;
 }
@@ -320,7 +433,7 @@ static void sk_op_remap(struct sk_region *r)
 
 	if (sk_rnd(r) & 1) {
 		/* A real hole: device loads in it fail with -EFAULT. */
-		if (munmap(r->mem, SK_LEN)) {
+		if (munmap(r->mem, r->len)) {
 			sk_error(r, "munmap", errno);
 			return;
 		}
@@ -338,8 +451,8 @@ static void sk_op_remap(struct sk_region *r)
 
 static void sk_op_dontneed(struct sk_region *r)
 {
-	unsigned long first = sk_rnd(r) % SK_PAGES;
-	unsigned long n = 1 + sk_rnd(r) % (SK_PAGES - first);
+	unsigned long first = sk_rnd(r) % r->pages;
+	unsigned long n = 1 + sk_rnd(r) % (r->pages - first);
 
 	if (madvise(r->mem + first * MT_PAGE, n * MT_PAGE, MADV_DONTNEED))
 		sk_error(r, "MADV_DONTNEED", errno);
@@ -380,9 +493,9 @@ static void sk_op_fork(struct sk_region *r)
 
 static void sk_op_thp(struct sk_region *r)
 {
-	char *page = r->mem + (sk_rnd(r) % SK_PAGES) * MT_PAGE;
+	char *page = r->mem + (sk_rnd(r) % r->pages) * MT_PAGE;
 
-	if (madvise(r->mem, SK_LEN, MADV_COLLAPSE)) {
+	if (madvise(r->mem, r->len, MADV_COLLAPSE)) {
 		/* EINVAL: no MADV_COLLAPSE; EAGAIN, ENOMEM: not now. */
 		r->collapse_refused++;
 		if (mprotect(page, MT_PAGE, PROT_READ) ||
@@ -444,7 +557,7 @@ static void *sk_reader(void *arg)
 			r->load_holes++;	/* between munmap and mmap */
 			continue;
 		}
-		if (ret == -EBUSY && r->kind == SK_GPU) {
+		if (ret == -EBUSY && r->kind != SK_KVM) {
 			r->load_busy++;
 			continue;
 		}
@@ -470,6 +583,7 @@ static void *sk_pressure(void *arg)
 	long long total_kb = sk_meminfo("MemTotal");
 	size_t hog = (size_t)(total_kb > 0 ? total_kb : 1 << 20) * 1024 / 4 * 3;
 	uint64_t rng = (uintptr_t)arg | 1;
+	struct sk_region *r;
 
 	while (!atomic_load(&sk_stop) && ktap_now() < sk_deadline) {
 		char *p;
@@ -494,7 +608,8 @@ static void *sk_pressure(void *arg)
 				sk_compactions++;
 			break;
 		default:
-			if (!mt_pageout2(sk_regions[rng % SK_NR].mem, SK_LEN))
+			r = &sk_regions[rng % sk_nr];
+			if (!mt_pageout2(r->mem, r->len))
 				sk_pageouts++;
 			break;
 		}
@@ -503,15 +618,90 @@ static void *sk_pressure(void *arg)
 	return NULL;
 }
 
+/* An ODP MR over [@addr, @addr + @len) (implicit: the whole space). */
+static int sk_odp_reg(int fd, const void *addr, uint64_t len,
+		      uint32_t *lkey, uint32_t *rkey)
+{
+	struct odp_reg_mr m = {
+		.addr = (uintptr_t)addr, .length = len,
+		.access = ODP_ACCESS_LOCAL_WRITE | ODP_ACCESS_REMOTE_WRITE |
+			  ODP_ACCESS_REMOTE_READ | ODP_ACCESS_ON_DEMAND,
+	};
+	int ret = sk_ioctl(fd, ODP_REG_MR, &m);
+
+	*lkey = m.lkey;
+	if (rkey)
+		*rkey = m.rkey;
+	return ret;
+}
+
+/* Two QPs connected to each other, for one thread's transfers. */
+static int sk_odp_pair(int fd, uint32_t *qp)
+{
+	struct odp_create_qp c = { .sq_depth = 4, .rq_depth = 4 };
+	struct odp_connect_qp conn;
+	int i, ret;
+
+	for (i = 0; i < 2; i++) {
+		ret = sk_ioctl(fd, ODP_CREATE_QP, &c);
+		if (ret)
+			return ret;
+		qp[i] = c.qpn;
+	}
+	for (i = 0; i < 2; i++) {
+		conn.qpn = qp[i];
+		conn.remote_qpn = qp[!i];
+		ret = sk_ioctl(fd, ODP_CONNECT_QP, &conn);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * A PD with the region's MR (explicit ODP, or the implicit MR, which then
+ * covers the buffers too) and ODP MRs over both buffers.
+ */
+static int sk_odp_setup(struct sk_region *r)
+{
+	int ret;
+
+	r->fd = open("/dev/odp_demo", O_RDWR | O_CLOEXEC);
+	CHECK(r->fd >= 0, "/dev/odp_demo: %s", strerror(errno));
+	if (r->implicit) {
+		ret = sk_odp_reg(r->fd, NULL, ODP_IMPLICIT_LENGTH, &r->mr_lkey,
+				 &r->mr_rkey);
+		r->rbuf_lkey = r->mr_lkey;
+		r->mbuf_lkey = r->mr_lkey;
+	} else {
+		ret = sk_odp_reg(r->fd, r->mem, r->len, &r->mr_lkey,
+				 &r->mr_rkey);
+		if (!ret)
+			ret = sk_odp_reg(r->fd, r->rbuf, r->len, &r->rbuf_lkey,
+					 NULL);
+		if (!ret)
+			ret = sk_odp_reg(r->fd, r->mbuf, r->len, &r->mbuf_lkey,
+					 NULL);
+	}
+	CHECK(!ret, "ODP_REG_MR: %s", strerror(-ret));
+	ret = sk_odp_pair(r->fd, r->qp[0]);
+	if (!ret)
+		ret = sk_odp_pair(r->fd, r->qp[1]);
+	CHECK(!ret, "ODP QPs: %s", strerror(-ret));
+	return 0;
+}
+
 static int sk_setup(struct sk_region *r, unsigned int id, uint64_t seed)
 {
 	int ret;
 
 	r->id = id;
 	r->rng = (seed + 1) * 0x9E3779B97F4A7C15ULL + id;
-	r->mem = mt_map_aligned(SK_LEN, 2UL << 20, r->thp);
-	r->rbuf = kv_map(SK_LEN);
-	r->mbuf = kv_map(SK_LEN);
+	r->pages = r->kind == SK_EDU ? SK_EDU_PAGES : SK_PAGES;
+	r->len = r->pages * MT_PAGE;
+	r->mem = mt_map_aligned(r->len, 2UL << 20, r->thp);
+	r->rbuf = kv_map(r->len);
+	r->mbuf = kv_map(r->len);
 	CHECK(r->mem && r->rbuf && r->mbuf, "mmap: %s", strerror(errno));
 	r->gen = 1;
 	sk_fill(r, (uint64_t *)r->mem, r->gen);
@@ -521,9 +711,16 @@ static int sk_setup(struct sk_region *r, unsigned int id, uint64_t seed)
 		CHECK(r->fd >= 0, "no notifier_demo device");
 		return 0;
 	}
+	if (r->kind == SK_ODP)
+		return sk_odp_setup(r);
+	if (r->kind == SK_EDU) {
+		r->fd = open(SK_EDU_DEV, O_RDWR | O_CLOEXEC);
+		CHECK(r->fd >= 0, "%s: %s", SK_EDU_DEV, strerror(errno));
+		return 0;
+	}
 	r->fd = kv_create_vm(r->pinned ? KVMM_VM_PINNED : 0);
 	CHECK(r->fd >= 0, "KVMM_CREATE_VM: %s", strerror(-r->fd));
-	ret = kv_set_slot(r->fd, 0, 0, SK_GPA, SK_LEN, r->mem);
+	ret = kv_set_slot(r->fd, 0, 0, SK_GPA, r->len, r->mem);
 	CHECK(!ret, "KVMM_SET_MEMSLOT: %s", strerror(-ret));
 	return 0;
 }
@@ -541,19 +738,24 @@ static int case_soak(void)
 	pthread_t pressure;
 	unsigned int i, k;
 
-	for (i = 0; i < SK_NR; i++)
+	if (access(SK_EDU_DEV, F_OK)) {
+		ktap_diag("no %s (no --iommu-edu boot): the edu region is left out",
+			  SK_EDU_DEV);
+		sk_nr = SK_NR - 1;
+	}
+	for (i = 0; i < sk_nr; i++)
 		if (sk_setup(&sk_regions[i], i, sk_seed))
 			return KTAP_FAIL;
 	sk_deadline = ktap_now() + sk_seconds;
 	CHECK_PT(pthread_create(&pressure, NULL, sk_pressure,
 				(void *)(uintptr_t)sk_seed));
-	for (i = 0; i < SK_NR; i++) {
+	for (i = 0; i < sk_nr; i++) {
 		CHECK_PT(pthread_create(&sk_regions[i].mutator, NULL,
 					sk_mutator, &sk_regions[i]));
 		CHECK_PT(pthread_create(&sk_regions[i].reader, NULL,
 					sk_reader, &sk_regions[i]));
 	}
-	for (i = 0; i < SK_NR; i++) {
+	for (i = 0; i < sk_nr; i++) {
 		CHECK_PT(pthread_join(sk_regions[i].mutator, NULL));
 		CHECK_PT(pthread_join(sk_regions[i].reader, NULL));
 	}
@@ -562,7 +764,7 @@ static int case_soak(void)
 	mig1 = mt_proc_value("/proc/vmstat", "pgmigrate_success");
 	out1 = mt_proc_value("/proc/vmstat", "pswpout");
 
-	for (i = 0; i < SK_NR; i++) {
+	for (i = 0; i < sk_nr; i++) {
 		struct sk_region *r = &sk_regions[i];
 		char line[256];
 		int len = 0;

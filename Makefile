@@ -197,6 +197,7 @@ tools: $(TOOL_BINS)
 SOAK_BIN := $(O_DIR)/tools/mirror_soak
 tools: $(SOAK_BIN)
 $(SOAK_BIN): tools/testing/soak/mirror_soak.c $(SELFTEST_HDRS) $(KVMM_SELFTEST_HDRS) \
+	     $(ODP_SELFTEST_HDRS) \
 	     include/uapi/linux/odp_demo.h include/uapi/linux/edu_mirror.h
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) -o $@ $<

@@ -56,6 +56,7 @@
 #define _GNU_SOURCE
 #include "notifier-demo/ndemo_util.h"
 #include "kvm-mirror/kvmm_util.h"
+#include "odp-demo/odp_util.h"
 
 #include <ftw.h>
 #include <inttypes.h>
@@ -63,7 +64,6 @@
 #include <sys/syscall.h>
 
 #include <linux/edu_mirror.h>
-#include <linux/odp_demo.h>
 
 #ifndef MADV_COLLAPSE
 #define MADV_COLLAPSE		25
@@ -99,8 +99,8 @@ struct sk_region {
 	unsigned int id;
 	unsigned long pages;		/* its size */
 	size_t len;
-	/* odp: the region's MR, the buffers' and a QP pair per thread */
-	uint32_t mr_lkey, mr_rkey, rbuf_lkey, mbuf_lkey;
+	/* odp: the keys of the region's and the buffers' MRs (lkey = rkey) */
+	uint32_t mr_key, rbuf_key, mbuf_key;
 	uint32_t qp[2][2];		/* [mutator, reader][requester, peer] */
 	char *mem;
 	int fd;				/* device file or VM */
@@ -207,10 +207,6 @@ static unsigned long sk_check(struct sk_region *r, const char *what,
 	return bad;
 }
 
-static int sk_ioctl(int fd, unsigned long cmd, void *arg)
-{
-	return ioctl(fd, cmd, arg) ? -errno : 0;
-}
 
 /*
  * One RDMA WRITE (@write) or READ of the whole region from or to @buf, on
@@ -228,10 +224,10 @@ static int sk_odp_xfer(struct sk_region *r, uint64_t *buf, bool write)
 		.opcode = write ? ODP_WR_RDMA_WRITE : ODP_WR_RDMA_READ,
 		.sge = {
 			.addr = (uintptr_t)buf, .length = r->len,
-			.lkey = t ? r->rbuf_lkey : r->mbuf_lkey,
+			.lkey = t ? r->rbuf_key : r->mbuf_key,
 		},
 		.remote_addr = (uintptr_t)r->mem,
-		.rkey = r->mr_rkey,
+		.rkey = r->mr_key,
 	};
 	struct odp_post post = {
 		.qpn = r->qp[t][0], .nr = 1, .wrs = (uintptr_t)&wr,
@@ -245,12 +241,12 @@ static int sk_odp_xfer(struct sk_region *r, uint64_t *buf, bool write)
 		.qpn = r->qp[t][0], .remote_qpn = r->qp[t][1],
 	};
 	double end = ktap_now() + SK_ODP_WAIT_S;
-	int ret = sk_ioctl(r->fd, ODP_POST_SEND, &post);
+	int ret = od_ioctl(r->fd, ODP_POST_SEND, &post);
 
 	if (ret)
 		return ret;
 	do {
-		ret = sk_ioctl(r->fd, ODP_POLL_CQ, &poll);
+		ret = od_ioctl(r->fd, ODP_POLL_CQ, &poll);
 		if (ret && ret != -EINTR)
 			return ret;
 	} while (poll.count != 1 && ktap_now() < end);
@@ -258,7 +254,7 @@ static int sk_odp_xfer(struct sk_region *r, uint64_t *buf, bool write)
 		return -ETIMEDOUT;
 	if (wc.status == ODP_WC_SUCCESS)
 		return 0;
-	ret = sk_ioctl(r->fd, ODP_CONNECT_QP, &conn);
+	ret = od_ioctl(r->fd, ODP_CONNECT_QP, &conn);
 	if (ret)
 		return ret;
 	if (wc.status == ODP_WC_REM_ACCESS_ERR)
@@ -282,7 +278,7 @@ static int sk_edu_xfer(struct sk_region *r, uint64_t *buf, bool write)
 			.dst = (uintptr_t)(write ? mem : b),
 			.len = SK_EDU_CHUNK,
 		};
-		int ret = sk_ioctl(r->fd, EDU_MIRROR_COPY, &c);
+		int ret = od_ioctl(r->fd, EDU_MIRROR_COPY, &c);
 
 		if (ret)
 			return ret;
@@ -618,46 +614,6 @@ static void *sk_pressure(void *arg)
 	return NULL;
 }
 
-/* An ODP MR over [@addr, @addr + @len) (implicit: the whole space). */
-static int sk_odp_reg(int fd, const void *addr, uint64_t len,
-		      uint32_t *lkey, uint32_t *rkey)
-{
-	struct odp_reg_mr m = {
-		.addr = (uintptr_t)addr, .length = len,
-		.access = ODP_ACCESS_LOCAL_WRITE | ODP_ACCESS_REMOTE_WRITE |
-			  ODP_ACCESS_REMOTE_READ | ODP_ACCESS_ON_DEMAND,
-	};
-	int ret = sk_ioctl(fd, ODP_REG_MR, &m);
-
-	*lkey = m.lkey;
-	if (rkey)
-		*rkey = m.rkey;
-	return ret;
-}
-
-/* Two QPs connected to each other, for one thread's transfers. */
-static int sk_odp_pair(int fd, uint32_t *qp)
-{
-	struct odp_create_qp c = { .sq_depth = 4, .rq_depth = 4 };
-	struct odp_connect_qp conn;
-	int i, ret;
-
-	for (i = 0; i < 2; i++) {
-		ret = sk_ioctl(fd, ODP_CREATE_QP, &c);
-		if (ret)
-			return ret;
-		qp[i] = c.qpn;
-	}
-	for (i = 0; i < 2; i++) {
-		conn.qpn = qp[i];
-		conn.remote_qpn = qp[!i];
-		ret = sk_ioctl(fd, ODP_CONNECT_QP, &conn);
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
 /*
  * A PD with the region's MR (explicit ODP, or the implicit MR, which then
  * covers the buffers too) and ODP MRs over both buffers.
@@ -666,27 +622,25 @@ static int sk_odp_setup(struct sk_region *r)
 {
 	int ret;
 
-	r->fd = open("/dev/odp_demo", O_RDWR | O_CLOEXEC);
-	CHECK(r->fd >= 0, "/dev/odp_demo: %s", strerror(errno));
+	r->fd = od_open();
+	CHECK(r->fd >= 0, "no odp_demo device");
 	if (r->implicit) {
-		ret = sk_odp_reg(r->fd, NULL, ODP_IMPLICIT_LENGTH, &r->mr_lkey,
-				 &r->mr_rkey);
-		r->rbuf_lkey = r->mr_lkey;
-		r->mbuf_lkey = r->mr_lkey;
+		ret = od_reg_implicit(r->fd, &r->mr_key);
+		r->rbuf_key = r->mr_key;
+		r->mbuf_key = r->mr_key;
 	} else {
-		ret = sk_odp_reg(r->fd, r->mem, r->len, &r->mr_lkey,
-				 &r->mr_rkey);
+		ret = od_reg(r->fd, r->mem, r->len, OD_ODP, &r->mr_key);
 		if (!ret)
-			ret = sk_odp_reg(r->fd, r->rbuf, r->len, &r->rbuf_lkey,
-					 NULL);
+			ret = od_reg(r->fd, r->rbuf, r->len, OD_ODP,
+				     &r->rbuf_key);
 		if (!ret)
-			ret = sk_odp_reg(r->fd, r->mbuf, r->len, &r->mbuf_lkey,
-					 NULL);
+			ret = od_reg(r->fd, r->mbuf, r->len, OD_ODP,
+				     &r->mbuf_key);
 	}
 	CHECK(!ret, "ODP_REG_MR: %s", strerror(-ret));
-	ret = sk_odp_pair(r->fd, r->qp[0]);
+	ret = od_loopback(r->fd, &r->qp[0][0], &r->qp[0][1]);
 	if (!ret)
-		ret = sk_odp_pair(r->fd, r->qp[1]);
+		ret = od_loopback(r->fd, &r->qp[1][0], &r->qp[1][1]);
 	CHECK(!ret, "ODP QPs: %s", strerror(-ret));
 	return 0;
 }

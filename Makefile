@@ -110,6 +110,9 @@ help:
 	@echo '  debug-kernel   build the debug kernel (KASAN, lockdep, ...) from'
 	@echo '                 linux-source-6.1, or find it in the cache'
 	@echo '  check-debug    only the debug-kernel stage of check'
+	@echo '  soak           SOAK_MINUTES (10) of every client under pressure in'
+	@echo '                 QEMU, accounting back after unload; the model'
+	@echo '                 stress to 10^7 operations under ASan and TSan'
 	@echo '  install        modules into $$(INSTALL_MOD_PATH)/lib/modules/$$(KVER)/'
 	@echo '                 $$(INSTALL_MOD_DIR), depmod, UAPI headers into'
 	@echo '                 $$(DESTDIR)$$(PREFIX)/include/linux'
@@ -133,6 +136,11 @@ help:
 	  SEED_LARGE_MIB "large VM of the seed experiment [$${SEED_LARGE_MIB:-128} MiB]" \
 	  SEED_GUEST_MEM "its QEMU guest's RAM [$${SEED_GUEST_MEM:-768} MiB]" \
 	  BENCH_ROUNDS "rounds per operation of make bench [$(BENCH_ROUNDS)]" \
+	  CHECK_DEBUG_KERNEL=0 "make check without its debug-kernel stage" \
+	  DEBUG_KERNEL_FUZZ_CALLS "fuzzer calls on the debug kernel [$${DEBUG_KERNEL_FUZZ_CALLS:-10000}]" \
+	  SOAK_MINUTES "length of make soak's QEMU part [$${SOAK_MINUTES:-10}]" \
+	  SOAK_SEED "its seed [$${SOAK_SEED:-random}]" \
+	  SOAK_MODEL_OPS "operations of its model stress [$${SOAK_MODEL_OPS:-10000000}]" \
 	  QEMU_RUN_OPTS "more scripts/qemu-run.sh options for demo, bench [$${QEMU_RUN_OPTS}]"
 	@echo
 	@echo 'DKMS (as root; see Documentation/admin-guide/mmu-mirror.rst):'
@@ -185,6 +193,21 @@ fuzz: deps
 	@$(FUZZ_DIR)/fuzz-qemu.sh $(O_DIR)
 
 tools: $(TOOL_BINS)
+
+# The soak's guest program, a tool (make check does not run it).
+SOAK_BIN := $(O_DIR)/tools/mirror_soak
+tools: $(SOAK_BIN)
+$(SOAK_BIN): tools/testing/soak/mirror_soak.c $(SELFTEST_HDRS) $(KVMM_SELFTEST_HDRS) \
+	     $(ODP_SELFTEST_HDRS) \
+	     include/uapi/linux/odp_demo.h include/uapi/linux/edu_mirror.h
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) -o $@ $<
+
+# make soak: SOAK_MINUTES (default 10) of every client under pressure in
+# QEMU, then the model stress to SOAK_MODEL_OPS operations (ASan, TSan).
+.PHONY: soak
+soak: deps
+	@scripts/soak.sh $(O_DIR)
 
 $(O_DIR)/tools/%: tools/notifier-demo/%.c include/uapi/linux/notifier_demo.h \
 		  include/uapi/linux/odp_demo.h

@@ -42,6 +42,7 @@ static int mmu_mirror_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "pages_pinned %llu\n", st.pages_pinned);
 	seq_printf(m, "entries %llu\n", st.entries);
 	seq_printf(m, "table_nodes %llu\n", st.table_nodes);
+	seq_printf(m, "nonblock_failed %llu\n", st.nonblock_failed);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(mmu_mirror_stats);

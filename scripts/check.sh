@@ -23,14 +23,16 @@
 #  5. scripts/install-check.sh: "install" (make install and uninstall into
 #     scratch directories) and "dkms" (add, build, install, autoinstall,
 #     remove in scratch dkms trees; skipped unless root).
-#  6. With CHECK_DEBUG_KERNEL=1, the same on a debug kernel (KASAN, KFENCE,
-#     lockdep, atomic sleep checks, DEBUG_VM, DEBUG_LIST):
-#     scripts/debug-kernel.sh check, which builds the kernel on first use
-#     (cached outside the tree), builds the modules against it and boots
-#     it once running run_all.sh.  Its programs are counted as
-#     "debug-kernel/<name>", its other failures (build, boot, kernel
-#     reports) as "debug-kernel: ...".  Without it only a note says the
-#     stage was skipped.
+#  6. "debug-kernel": the same on a debug kernel (KASAN, KFENCE, lockdep,
+#     atomic sleep checks, DEBUG_VM, DEBUG_LIST, DMA API checks) with the
+#     Intel IOMMU on: scripts/debug-kernel.sh check, which builds the
+#     kernel on first use (cached outside the tree, keyed by its
+#     configuration and source version), builds the modules against it
+#     and boots it once running run_all.sh (the fuzzer bounded) with a
+#     few checks of its own.  Any kernel report fails it as in stage 3.
+#     Its programs are counted as "debug-kernel/<name>", its other
+#     failures (build, boot, kernel reports) as "debug-kernel: ...".
+#     CHECK_DEBUG_KERNEL=0 skips it (counted as one skip).
 #  7. The KTAP results of all programs are counted.  Only column-0 lines
 #     between "# PROGRAM <name>" and "# PROGRAM-EXIT <name> <rc>" count:
 #       ok N ...               passed (skipped with "# SKIP")
@@ -78,6 +80,7 @@ export KVER
 
 # shellcheck source=scripts/progress.sh
 . "$REPO/scripts/progress.sh"
+progress_frame=$out/frame
 stages=7
 stage_no=0
 : >"$out/host-logs"
@@ -88,50 +91,6 @@ step() {
 	stage_title[$stage_no]=$*
 	echo "# STAGE $stage_no" >>"$results"
 	line_note "[$stage_no/$stages] $*"
-}
-
-# ktap_line: for each program framed on stdin (as in the results file),
-# one line with its outcome: a light count of its KTAP results, for
-# progress; the summary's count is the one that decides.
-ktap_line() {
-	LC_ALL=C awk '
-	{ sub(/\r$/, "") }
-	/^# PROGRAM-TIME / { secs = $4; next }
-	/^# PROGRAM-EXIT / {
-		if (cur == "" || $3 != cur)
-			next
-		rc = $4
-		bad = fail > 0 || rc != 0 || (results == 0 && !skipped)
-		what = fail ? fail " of " results " failed" : pass " passed"
-		if (skip) what = what ", " skip " skipped"
-		if (xfail) what = what ", " xfail " xfail"
-		if (rc != 0 && !fail) what = what (rc == 124 ? ", timed out" : \
-						    ", exit status " rc)
-		if (results == 0 && skipped) what = "skipped"
-		printf "  %-30s %-4s %-30s %4ss\n", cur, bad ? "FAIL" : "ok", \
-		       what, secs
-		fflush()
-		cur = ""
-		next
-	}
-	/^# PROGRAM / {
-		cur = $3
-		pass = fail = skip = xfail = results = skipped = 0
-		secs = "?"
-		next
-	}
-	cur == "" { next }
-	/^1\.\.0/ && tolower($0) ~ /# *skip/ { skipped = 1; next }
-	/^(not )?ok [0-9]+/ {
-		results++
-		d = tolower($0)
-		if (d ~ /# *skip/) skip++
-		else if ($1 == "ok") pass++
-		else if (d ~ /# *todo/) xfail++
-		else fail++
-		next
-	}
-	/^Bail out!/ { fail++ }'
 }
 
 # run_host NAME LOG CMD...: run a host-side program with its output in LOG
@@ -161,32 +120,6 @@ run_host() {
 	} >"$out/frame"
 	cat "$out/frame" >>"$results"
 	ktap_line <"$out/frame"
-}
-
-# guest_progress: the guest log on stdin as it grows; prints the boot and
-# each guest program's line as it ends.
-guest_progress() {
-	local line name=
-	while IFS= read -r line; do
-		line=${line%$'\r'}
-		qemu_line "$line" && continue
-		case $line in
-		'# PROGRAM-EXIT '*)
-			[ -n "$name" ] || continue
-			printf '%s\n' "$line" >&9
-			exec 9>&-
-			ktap_line <"$out/frame"
-			name= ;;
-		'# PROGRAM '*)
-			[ -z "$name" ] || exec 9>&-
-			name=${line#'# PROGRAM '}
-			exec 9>"$out/frame"
-			printf '%s\n' "$line" >&9 ;;
-		*)	[ -z "$name" ] || printf '%s\n' "$line" >&9 ;;
-		esac
-	done
-	[ -z "$name" ] || exec 9>&-
-	[ "$progress_open" = 0 ] || line_close "no guest"
 }
 
 line_note "check: kernel $KVER; logs in $out (V=1 shows everything)"
@@ -337,17 +270,20 @@ run_host install "$out/install.log" "$REPO/scripts/install-check.sh" \
 run_host dkms "$out/dkms.log" "$REPO/scripts/install-check.sh" \
 	dkms "$out/dkms"
 
-step "selftests on the debug kernel"
-if [ "${CHECK_DEBUG_KERNEL:-0}" != 1 ]; then
-	echo "check: note: debug-kernel stage skipped (CHECK_DEBUG_KERNEL=1" \
-	     "runs it)"
+# The debug kernel's stage prints its own lines (one per program, as the
+# guest stage); its results join the count here.
+dk=$out/debug-kernel
+step "debug-kernel (KASAN, lockdep, IOMMU)"
+if [ "${CHECK_DEBUG_KERNEL:-1}" = 0 ]; then
+	line_note "check: note: debug-kernel stage skipped" \
+		  "(CHECK_DEBUG_KERNEL=0)"
+	skip_notes=$((skip_notes + 1))
 else
-	"$REPO/scripts/debug-kernel.sh" check "$build" "$out/debug-kernel" ||
+	"$REPO/scripts/debug-kernel.sh" check "$build" "$dk" </dev/null ||
 		true
-	if [ -f "$out/debug-kernel/failures" ]; then
-		cat "$out/debug-kernel/results.log" >>"$results"
-		sed 's/^/debug-kernel: /' "$out/debug-kernel/failures" \
-			>>"$extra"
+	if [ -f "$dk/failures" ]; then
+		cat "$dk/results.log" >>"$results"
+		sed 's/^/debug-kernel: /' "$dk/failures" >>"$extra"
 	else
 		echo "debug-kernel: scripts/debug-kernel.sh did not run" \
 		     >>"$extra"
@@ -519,6 +455,7 @@ failure_tails() {
 		glog=$out/guest.log
 		grep -qxF "# PROGRAM $name" "$glog" 2>/dev/null ||
 			glog=$out/guest-edu.log
+		case $name in debug-kernel/*) glog=$dk/results.log ;; esac
 		echo "$name (from $glog):"
 		tr -d '\r' <"$glog" | awk -v n="$name" '
 			$0 == "# PROGRAM " n { on = 1 }
@@ -530,6 +467,10 @@ failure_tails() {
 	if [ "$guest_exit" = none ] || grep -q '^kernel: ' "$extra"; then
 		echo
 		show_tail "$out/console.log" 20
+	fi
+	if grep -q '^debug-kernel: \(kernel\|qemu\): ' "$extra"; then
+		echo
+		show_tail "$dk/console.log" 20
 	fi
 }
 
@@ -592,6 +533,12 @@ echo "  *-edu.log: the same for the boot with the IOMMU and edu;"
 echo "  <program>.log, model/: the host programs; summary.txt: the table" \
      "per program"
 echo "Time: $(( $(date +%s) - t0 ))s for $programs program(s)"
+[ ! -s "$dk/times" ] ||
+	awk '{ t[$1] = $2; b[$1] = $3 }
+	END { printf "debug-kernel: stage %ds (kernel %s, %ds; QEMU %ds, " \
+		     "%d fuzzer calls); cold build %ds\n", t["stage"], \
+		     t["kernel"], b["kernel"], t["qemu"], t["fuzz-calls"], \
+		     t["cold-build"] }' "$dk/times"
 echo "($total_skip skipped, $total_xfail expected failures)"
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" = 0 ]

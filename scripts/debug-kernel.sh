@@ -2,9 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # debug-kernel.sh - build a debug kernel (KASAN, KFENCE, lockdep, atomic
-# sleep checks, DEBUG_VM, DEBUG_LIST, DEVICE_PRIVATE) from Debian's
-# linux-source-6.1 with scripts/debug-kernel.config, build this tree's
-# modules against it, and run the selftests on it in QEMU.
+# sleep checks, DEBUG_VM, DEBUG_LIST, DMA API checks, DEVICE_PRIVATE, the
+# Intel IOMMU) from Debian's linux-source-6.1 with
+# scripts/debug-kernel.config, build this tree's modules against it, and
+# run the selftests, the fuzzer and the module unload test on it in QEMU.
+#
+# The guest is the one of scripts/qemu-run.sh --iommu-edu: QEMU's Intel
+# IOMMU and its edu DMA device behind it ("-device intel-iommu,
+# caching-mode=on,aw-bits=48 -device edu,dma_mask=0xffffffffffff"),
+# booted with "intel_iommu=on iommu.strict=1".
 #
 # Usage: scripts/debug-kernel.sh COMMAND [ARGS]
 #
@@ -20,20 +26,27 @@
 #                      scripts/qemu-run.sh (e.g. --shell, or -- COMMAND);
 #                      the test programs come from BUILD_DIR as usual
 #   check BUILD_DIR OUT_DIR
-#                      build, modules, and one boot running run_all.sh (every
-#                      selftest, hmm-tests, the module unload test) plus the
-#                      debug checks; the stage "make check" runs.  Writes
+#                      the stage "make check" runs: build (or the cache),
+#                      modules, and one boot running debug-boot (the
+#                      kernel's checks and the IOMMU are on), the edu
+#                      boot's selftests, run_all.sh (every other
+#                      selftest, mirror_fuzz with
+#                      DEBUG_KERNEL_FUZZ_CALLS calls, hmm-tests, the module
+#                      unload test), test_hmm-reference and debug-checks,
+#                      with one line per program as it ends.  Writes
 #                      OUT_DIR/results.log (the guest's programs framed as
-#                      run_all.sh frames them, named "debug-kernel/<name>")
-#                      and OUT_DIR/failures (one line per failure that is
-#                      no program's: build, boot, kernel reports), prints a
-#                      tally and the times.
+#                      run_all.sh frames them, named "debug-kernel/<name>"),
+#                      OUT_DIR/failures (one line per failure that is no
+#                      program's: build, boot, kernel reports) and
+#                      OUT_DIR/times; prints the times (the cold build's
+#                      too) and a tally.
 #
 # Cache: the kernel is built once per configuration.  The entry is
 # $DEBUG_KERNEL_CACHE/debug-kernel-<key> (default cache directory
 # /var/cache/mmu-mirror when it can be written, else
 # ${XDG_CACHE_HOME:-$HOME/.cache}/mmu-mirror), where <key> hashes the
-# config fragment, the linux-source-6.1 package version, the compiler
+# config fragment, the patches in scripts/debug-kernel-patches/, the
+# linux-source-6.1 package version, the compiler
 # version and this script's build recipe.  An entry is complete when its
 # "done" file exists; an incomplete one is rebuilt from scratch.  A lock
 # file keeps two builds of the same entry apart.  An entry holds:
@@ -48,7 +61,9 @@
 # Environment: LINUX_SOURCE_TARBALL (default
 # /usr/src/linux-source-6.1.tar.xz), DEBUG_KERNEL_CACHE (see above),
 # DEBUG_KERNEL_JOBS (make -j, default: number of CPUs + 1),
-# DEBUG_KERNEL_TIMEOUT (QEMU time limit of "check", default 2400 s).
+# DEBUG_KERNEL_TIMEOUT (QEMU time limit of "check", default 2400 s),
+# DEBUG_KERNEL_FUZZ_CALLS (mirror_fuzz calls in "check", default 10000),
+# V=1 (show everything as it comes).
 #
 # Exit status: 0 on success (for "check": nothing failed), 1 on failure,
 # 2 on usage errors.
@@ -60,14 +75,20 @@ set -eu
 {
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 FRAGMENT=$REPO/scripts/debug-kernel.config
+# Fixes to Debian's source that the debug kernel's checks need (a bug
+# they report in every run would blind them): applied in name order.
+PATCHES=$REPO/scripts/debug-kernel-patches
 TARBALL=${LINUX_SOURCE_TARBALL:-/usr/src/linux-source-6.1.tar.xz}
 TOPDIR=linux-source-6.1
 JOBS=${DEBUG_KERNEL_JOBS:-$(($(nproc 2>/dev/null || echo 1) + 1))}
 # Bump when the build steps below change what ends up in an entry.
-RECIPE=1
+RECIPE=2
 
 die() { echo "debug-kernel: error: $*" >&2; exit 1; }
-usage() { sed -n '9,29s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+usage() {
+	sed -n '/^# Usage:/,/^# Cache:/{/^# Cache:/d; s/^# \{0,1\}//; p}' "$0" >&2
+	exit 2
+}
 note() { echo "debug-kernel: $*"; }
 
 # Make must not inherit the top-level make's flags: the kernel's own
@@ -99,10 +120,14 @@ cache_key() {
 		echo "linux-source $srcver"
 		echo "cc $cc"
 		cat "$FRAGMENT"
+		cat "$PATCHES"/*.patch 2>/dev/null
 	} | sha256sum | cut -c 1-16
 }
 
 ENTRY=$(cache_root)/debug-kernel-$(cache_key)
+
+# shellcheck source=scripts/progress.sh
+. "$REPO/scripts/progress.sh"
 
 # check_config: every CONFIG_ line of the fragment is in .config unchanged.
 check_config() {
@@ -127,7 +152,7 @@ build_kernel() {
 	local start secs
 
 	[ -f "$TARBALL" ] || die "'$TARBALL' is missing (run 'make deps')"
-	for tool in flex bison bc gcc make tar xz; do
+	for tool in flex bison bc gcc make tar xz patch; do
 		command -v "$tool" >/dev/null ||
 			die "'$tool' not found (run 'make deps')"
 	done
@@ -140,6 +165,12 @@ build_kernel() {
 		die "cannot extract '$TARBALL'"
 	mv "$ENTRY/$TOPDIR" "$ENTRY/linux" ||
 		die "'$TARBALL' has no $TOPDIR directory"
+	for patch in "$PATCHES"/*.patch; do
+		[ -f "$patch" ] || continue
+		note "applying $(basename "$patch")"
+		patch -d "$ENTRY/linux" -p1 --forward --quiet <"$patch" ||
+			die "$(basename "$patch") does not apply"
+	done
 	{
 		kmake KCONFIG_ALLCONFIG="$FRAGMENT" allnoconfig &&
 		kmake olddefconfig
@@ -216,6 +247,11 @@ build_modules() {
 	fi
 }
 
+# The machine: QEMU's Intel IOMMU with the edu DMA engine (PCI 1234:11e8)
+# behind it, DMA remapping on, the IOTLB invalidated synchronously at
+# each unmap (qemu-run.sh --iommu-edu).
+MACHINE=(--iommu-edu)
+
 # qemu_run BUILD_DIR ARGS...: scripts/qemu-run.sh on the debug kernel.
 qemu_run() {
 	local build=$1
@@ -223,20 +259,78 @@ qemu_run() {
 	KVER=$(cat "$ENTRY/release") O_DIR=$build \
 		"$REPO/scripts/qemu-run.sh" --kernel "$ENTRY/bzImage" \
 		--kmod-dir "$ENTRY/modules/lib/modules/$(cat "$ENTRY/release")" \
-		--ko-dir "$build/debug-kernel/src" --mem 1536 "$@"
+		--ko-dir "$build/debug-kernel/src" --mem 1536 "${MACHINE[@]}" \
+		"$@"
 }
 
-# The guest command of "check" (busybox sh): run_all.sh, then the kernel's
-# own test_hmm in place of notifier_demo under the same hmm-tests (all
-# device-private tests: migration and exclusive access included), then a
-# check that lockdep is still armed.  Each is framed as run_all.sh frames
-# a program.  The reference runs with transparent huge pages on "madvise":
-# 6.1's make_device_exclusive_range() refuses THP tail pages (test_hmm
-# then answers -EBUSY), and with "always" the tests' buffers are THPs; the
+# The guest command of "check" (busybox sh).  First debug-boot, while
+# the boot messages are still in the kernel's log: the kernel is the debug
+# kernel, and the IOMMU is on the way an IOMMU/DMA test needs it.  Then
+# the programs of the edu boot (/tests/selftests-iommu-edu.list), then
+# run_all.sh with the fuzzer bounded to @FUZZ_CALLS@ calls, then the
+# kernel's own test_hmm in place of notifier_demo under the same hmm-tests
+# (all device-private tests: migration and exclusive access included),
+# then debug-checks.  Each is framed as run_all.sh frames a program.  The
+# reference runs with transparent huge pages on "madvise": 6.1's
+# make_device_exclusive_range() refuses THP tail pages (test_hmm then
+# answers -EBUSY), and with "always" the tests' buffers are THPs; the
 # tests that want THPs ask for them with MADV_HUGEPAGE.
-GUEST_CMD=$(cat <<'EOF'
-RUN_ALL_TIMEOUT=900 RUN_ALL_HMM_TIMEOUT=1200 sh /tests/run_all.sh
-rc=$?
+GUEST_CMD_TEMPLATE=$(cat <<'EOF'
+n=0
+rc=0
+# check NAME CMD...: one KTAP result.
+check() {
+	name=$1
+	shift
+	n=$((n + 1))
+	if "$@"; then
+		echo "ok $n $name"
+	else
+		echo "not ok $n $name"
+		rc=1
+	fi
+}
+dmesg >/tmp/boot.log
+# edu_dev: the sysfs directory of the edu device (PCI 1234:11e8).
+edu_dev() {
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$d/vendor")" = 0x1234 ] &&
+			[ "$(cat "$d/device")" = 0x11e8 ] && echo "$d" && return 0
+	done
+	return 1
+}
+edu_alone() {
+	d=$(edu_dev) && [ -d "$d/iommu_group" ] &&
+		[ "$(ls "$d/iommu_group/devices" | wc -l)" = 1 ]
+}
+edu_strict() {
+	d=$(edu_dev) && [ "$(cat "$d/iommu_group/type")" = DMA ]
+}
+
+echo "# PROGRAM debug-boot"
+echo "TAP version 13"
+echo "1..6"
+# Proves: KASAN is armed (the stock kernel has none).
+check kasan_on grep -q "KernelAddressSanitizer initialized" /tmp/boot.log
+# Proves: lockdep is armed from the start.
+check lockdep_on grep -Eq "debug_locks: +1" /proc/lockdep_stats
+# Proves: DMA remapping is on, through the ACPI DMAR table.
+check iommu_dmar_on grep -q "Intel(R) Virtualization Technology for Directed I/O" /tmp/boot.log
+# Proves: the IOMMU invalidates through its queue, as 6.1 sets it up.
+check iommu_queued_invalidation grep -q "dmar0: Using Queued invalidation" /tmp/boot.log
+# Proves: edu (PCI 1234:11e8) is there, alone in its IOMMU group.
+check edu_alone_in_group edu_alone
+# Proves: its group has a DMA domain with strict invalidation (iommu.strict=1).
+check edu_domain_strict edu_strict
+[ $rc = 0 ] || grep -E "DMAR|IOMMU|iommu|KASAN" /tmp/boot.log | sed "s/^/# /"
+echo "# PROGRAM-EXIT debug-boot $rc"
+status=$rc
+
+# The edu device is in this boot: mirror_fuzz below drives it too.
+EDUM_FUZZ_CALLS=0 RUN_ALL_LIST=/tests/selftests-iommu-edu.list \
+	RUN_ALL_TIMEOUT=900 sh /tests/run_all.sh || status=1
+FUZZ_CALLS=@FUZZ_CALLS@ RUN_ALL_TIMEOUT=900 RUN_ALL_HMM_TIMEOUT=1200 \
+	sh /tests/run_all.sh || status=1
 
 echo "# PROGRAM test_hmm-reference"
 echo "<4>qemu-run: begin test_hmm-reference" >/dev/kmsg
@@ -259,22 +353,19 @@ else
 fi
 echo "# PROGRAM-TIME test_hmm-reference $(($(date +%s) - start))"
 echo "# PROGRAM-EXIT test_hmm-reference $r"
-[ "$r" = 0 ] || rc=1
+[ "$r" = 0 ] || status=1
 
+n=0
+rc=0
 echo "# PROGRAM debug-checks"
 echo "TAP version 13"
 echo "1..1"
 # Proves: lockdep was still checking at the end (a report switches it off).
-if grep -Eq "debug_locks: +1" /proc/lockdep_stats; then
-	echo "ok 1 lockdep_still_on"
-	echo "# PROGRAM-EXIT debug-checks 0"
-else
-	echo "not ok 1 lockdep_still_on"
-	grep debug_locks /proc/lockdep_stats | sed "s/^/# /"
-	echo "# PROGRAM-EXIT debug-checks 1"
-	rc=1
-fi
-exit $rc
+check lockdep_still_on grep -Eq "debug_locks: +1" /proc/lockdep_stats
+[ $rc = 0 ] || grep debug_locks /proc/lockdep_stats | sed "s/^/# /"
+echo "# PROGRAM-EXIT debug-checks $rc"
+[ $rc = 0 ] || status=1
+exit $status
 EOF
 )
 
@@ -322,68 +413,115 @@ tally() {
 	END { printf "%d passed, %d failed\n", pass, fail + extra }' "$1"
 }
 
+# qemu_failures OUT: one line in OUT/failures per failure qemu-run.sh
+# reported in OUT/qemu-result.
+qemu_failures() {
+	local out=$1 key val
+	if [ ! -f "$out/qemu-result" ]; then
+		echo "qemu: qemu-run.sh failed before booting" >>"$out/failures"
+		return
+	fi
+	while read -r key val; do
+		case $key in
+		guest-exit) [ "$val" != none ] ||
+			echo "qemu: the guest did not complete, see" \
+			     "$out/console.log" >>"$out/failures" ;;
+		timeout) [ "$val" = 0 ] ||
+			echo "qemu: timed out" >>"$out/failures" ;;
+		setup-errors) [ "$val" = 0 ] ||
+			echo "qemu: $val guest setup step(s) failed, see" \
+			     "$out/guest.log" >>"$out/failures" ;;
+		kernel-failure) echo "kernel: $val" >>"$out/failures" ;;
+		esac
+	done <"$out/qemu-result"
+}
+
+# stage_kernel OUT: the kernel from the cache or built, one progress line;
+# sets "built" to cached or cold.
+stage_kernel() {
+	local out=$1 start=$SECONDS
+	built=cached
+	[ -f "$ENTRY/done" ] || built=cold
+	if [ $built = cold ]; then
+		line_open "  kernel: cold build (5-6 min on 2 CPUs), $ENTRY"
+	else
+		line_open "  kernel $(cat "$ENTRY/release") from the cache"
+	fi
+	if verbose; then
+		(ensure_kernel) 2>&1 | tee "$out/kernel-build.log"
+		[ "${PIPESTATUS[0]}" = 0 ] || return 1
+	elif ! (ensure_kernel) >"$out/kernel-build.log" 2>&1; then
+		line_close "FAILED"
+		show_tail "$out/kernel-build.log" 25
+		[ ! -f "$ENTRY/build.log" ] || show_tail "$ENTRY/build.log" 25
+		return 1
+	fi
+	line_close "ok ($((SECONDS - start))s; cold build $(cat \
+		   "$ENTRY/build-seconds")s)"
+}
+
+# modules_step BUILD_DIR: build_modules, whose errors end a subshell only.
+modules_step() {
+	(build_modules "$1")
+}
+
 run_check() {
-	local build=$1 out=$2 t0 t1 t2 t3 built rc=0 key val ready cold
+	local build=$1 out=$2 t0 t1 t2 t3 built rc=0 ready cold calls
 	mkdir -p "$out"
 	out=$(cd "$out" && pwd)
 	: >"$out/results.log"
 	: >"$out/failures"
-	t0=$(date +%s)
-	built=cached
-	[ -f "$ENTRY/done" ] || built=cold
-	if ! (ensure_kernel); then
-		echo "build: the debug kernel could not be built" \
-		     >>"$out/failures"
+	: >"$out/times"
+	progress_prefix=debug-kernel/
+	progress_frame=$out/frame
+	t0=$SECONDS
+	if ! stage_kernel "$out"; then
+		echo "build: the debug kernel could not be built, see" \
+		     "$out/kernel-build.log" >>"$out/failures"
 		tally "$out/results.log" "$out/failures"
 		return 1
 	fi
-	t1=$(date +%s)
-	if ! (build_modules "$build"); then
+	t1=$SECONDS
+	if ! run_logged "  modules against $(cat "$ENTRY/release")" \
+	     "$out/modules.log" modules_step "$build"; then
 		echo "build: this tree's modules did not build against the" \
 		     "debug kernel" >>"$out/failures"
 		tally "$out/results.log" "$out/failures"
 		return 1
 	fi
-	t2=$(date +%s)
+	t2=$SECONDS
+	calls=${DEBUG_KERNEL_FUZZ_CALLS:-10000}
+	line_open "  boot $(cat "$ENTRY/release") (intel-iommu, edu)"
 	set +e
-	qemu_run "$build" --timeout "${DEBUG_KERNEL_TIMEOUT:-2400}" \
+	run_qemu guest_progress "$out/qemu-run.log" "$out/guest.log" -- \
+		qemu_run "$build" --timeout "${DEBUG_KERNEL_TIMEOUT:-2400}" \
 		--log "$out/console.log" --kernel-log "$out/kernel.log" \
 		--guest-log "$out/guest.log" --result "$out/qemu-result" \
-		-- "$GUEST_CMD"
+		-- "${GUEST_CMD_TEMPLATE//@FUZZ_CALLS@/$calls}"
 	set -e
-	t3=$(date +%s)
+	t3=$SECONDS
 	[ -f "$out/guest.log" ] || : >"$out/guest.log"
 	fold_results "$out/guest.log" >"$out/results.log"
-	if [ -f "$out/qemu-result" ]; then
-		while read -r key val; do
-			case $key in
-			guest-exit) [ "$val" != none ] ||
-				echo "qemu: the guest did not complete, see" \
-				     "$out/console.log" >>"$out/failures" ;;
-			timeout) [ "$val" = 0 ] ||
-				echo "qemu: timed out" >>"$out/failures" ;;
-			setup-errors) [ "$val" = 0 ] ||
-				echo "qemu: $val guest setup step(s) failed," \
-				     "see $out/guest.log" >>"$out/failures" ;;
-			kernel-failure) echo "kernel: $val" >>"$out/failures" ;;
-			esac
-		done <"$out/qemu-result"
-	else
-		echo "qemu: qemu-run.sh failed before booting" \
-		     >>"$out/failures"
-	fi
+	qemu_failures "$out"
 	grep -q '^# PROGRAM ' "$out/results.log" ||
 		echo "qemu: no test program ran on the debug kernel" \
 		     >>"$out/failures"
 	ready=$(sed -n 's/^qemu-run: guest ready at \(.*\)s uptime\r\{0,1\}$/\1/p' \
 		"$out/guest.log" | tail -n 1)
 	cold=$(cat "$ENTRY/build-seconds" 2>/dev/null || echo 0)
-	note "kernel: ${built}, $((t1 - t0))s (cold build: ${cold}s);" \
-	     "modules: $((t2 - t1))s; boot to the first test: ${ready:-?}s" \
-	     "(guest uptime); QEMU: $((t3 - t2))s; stage total: $((t3 - t0))s"
-	[ "$built" = cold ] ||
-		note "without the cache this stage would take about" \
-		     "$((t3 - t0 + cold))s"
+	{
+		echo "kernel $built $((t1 - t0))"
+		echo "cold-build $cold"
+		echo "modules $((t2 - t1))"
+		echo "qemu $((t3 - t2))"
+		echo "stage $((t3 - t0))"
+		echo "fuzz-calls $calls"
+	} >"$out/times"
+	line_note "debug-kernel: stage $((t3 - t0))s" \
+		  "(kernel $((t1 - t0))s, modules $((t2 - t1))s, QEMU" \
+		  "$((t3 - t2))s, guest ready at ${ready:-?}s); cold build" \
+		  "${cold}s$([ $built = cold ] || echo ", so about" \
+		  "$((t3 - t0 + cold))s without the cache")"
 	sed 's/^/  FAIL /' "$out/failures"
 	tally "$out/results.log" "$out/failures" >"$out/tally"
 	sed '$d' "$out/tally"

@@ -28,10 +28,18 @@
 #                             run CMD with its output in LOG, one line
 #                             "LABEL ... ok (Ns)"; on failure the tail of
 #                             LOG.  Returns CMD's status.
+#   ktap_line                 one result line per program framed on stdin
+#                             ("# PROGRAM name" ... "# PROGRAM-EXIT name
+#                             rc"), its name prefixed with $progress_prefix
+#   guest_progress            a run_qemu FILTER: the guest's lines and one
+#                             ktap_line per guest program as it ends; each
+#                             program's frame is kept in $progress_frame
 
 verbose() { [ "${V:-0}" = 1 ]; }
 
 progress_open=0
+progress_prefix=
+progress_frame=
 
 line_open() {
 	if verbose; then
@@ -131,4 +139,74 @@ run_qemu() {
 			echo "  $line"
 		done
 	return "$rc"
+}
+
+# For each program framed on stdin (as in check.sh's results file), one
+# line with its outcome: a light count of its KTAP results, for progress;
+# check.sh's summary is the count that decides.
+ktap_line() {
+	LC_ALL=C awk -v prefix="$progress_prefix" '
+	{ sub(/\r$/, "") }
+	/^# PROGRAM-TIME / { secs = $4; next }
+	/^# PROGRAM-EXIT / {
+		if (cur == "" || $3 != cur)
+			next
+		rc = $4
+		bad = fail > 0 || rc != 0 || (results == 0 && !skipped)
+		what = fail ? fail " of " results " failed" : pass " passed"
+		if (skip) what = what ", " skip " skipped"
+		if (xfail) what = what ", " xfail " xfail"
+		if (rc != 0 && !fail) what = what (rc == 124 ? ", timed out" : \
+						    ", exit status " rc)
+		if (results == 0 && skipped) what = "skipped"
+		fmt = "  %-" (30 + length(prefix)) "s %-4s %-30s %4ss\n"
+		printf fmt, prefix cur, bad ? "FAIL" : "ok", what, secs
+		fflush()
+		cur = ""
+		next
+	}
+	/^# PROGRAM / {
+		cur = $3
+		pass = fail = skip = xfail = results = skipped = 0
+		secs = "?"
+		next
+	}
+	cur == "" { next }
+	/^1\.\.0/ && tolower($0) ~ /# *skip/ { skipped = 1; next }
+	/^(not )?ok [0-9]+/ {
+		results++
+		d = tolower($0)
+		if (d ~ /# *skip/) skip++
+		else if ($1 == "ok") pass++
+		else if (d ~ /# *todo/) xfail++
+		else fail++
+		next
+	}
+	/^Bail out!/ { fail++ }'
+}
+
+# The guest log on stdin as it grows; prints the boot and each guest
+# program's line as it ends.
+guest_progress() {
+	local line name=
+	while IFS= read -r line; do
+		line=${line%$'\r'}
+		qemu_line "$line" && continue
+		case $line in
+		'# PROGRAM-EXIT '*)
+			[ -n "$name" ] || continue
+			printf '%s\n' "$line" >&9
+			exec 9>&-
+			ktap_line <"$progress_frame"
+			name= ;;
+		'# PROGRAM '*)
+			[ -z "$name" ] || exec 9>&-
+			name=${line#'# PROGRAM '}
+			exec 9>"$progress_frame"
+			printf '%s\n' "$line" >&9 ;;
+		*)	[ -z "$name" ] || printf '%s\n' "$line" >&9 ;;
+		esac
+	done
+	[ -z "$name" ] || exec 9>&-
+	[ "$progress_open" = 0 ] || line_close "no guest"
 }

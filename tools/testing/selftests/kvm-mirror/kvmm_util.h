@@ -32,6 +32,7 @@ enum {
 };
 
 /* A pthread call that must succeed (they return the error). */
+#ifndef CHECK_PT
 #define CHECK_PT(call) do {						\
 	int __e = (call);						\
 	if (__e) {							\
@@ -40,6 +41,7 @@ enum {
 		return KTAP_FAIL;					\
 	}								\
 } while (0)
+#endif
 
 /* Open /dev/kvm_mirror; -errno (with a message) on failure. */
 static inline int kv_open_dev(void)

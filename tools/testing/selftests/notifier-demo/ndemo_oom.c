@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ndemo_oom - the OOM reaper gets the memory of a process that both a
- * GPU-style mirror (/dev/hmm_dmirror0) and a KVM-style mirror
- * (/dev/kvm_mirror) map: their non-blockable invalidations zap and flush
- * instead of refusing, so the reaper unmaps and frees the pages while
- * the victim still exists.
+ * ndemo_oom - the OOM reaper gets the memory of a process that every
+ * client of the tree maps: a GPU-style mirror (/dev/hmm_dmirror0), a
+ * KVM-style mirror (/dev/kvm_mirror), an RDMA-style NIC's ODP MRs
+ * (/dev/odp_demo; the NIC has read the region into a second one) and,
+ * in the IOMMU boot, the edu device's IOMMU domain (/dev/edu_mirror0).
+ * Their non-blockable invalidations zap and flush instead of refusing,
+ * so the reaper unmaps and frees the pages while the victim still
+ * exists (mlx5 and rxe refuse those of an ODP MR).
  *
  * The reaper only works on a victim that still has its address space: on
  * 6.1 it looks at an OOM victim OOM_REAPER_DELAY (2 s) after the kill,
@@ -32,7 +35,12 @@
 #define _GNU_SOURCE
 #include "ndemo_util.h"
 #include "kvm-mirror/kvmm_util.h"
+#include "odp-demo/odp_util.h"
 
+#include <linux/edu_mirror.h>
+
+#include <dirent.h>
+#include <limits.h>
 #include <poll.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
@@ -63,6 +71,7 @@
 #define PRINTK_SYSCTL	"/proc/sys/kernel/printk"
 /* console_loglevel that shows KERN_ERR and more severe messages only */
 #define CONSOLE_QUIET	4
+#define EDU_DEV		"/dev/edu_mirror0"
 
 /* Outcome of one attempt of a scenario besides KTAP_PASS/FAIL/SKIP. */
 #define SCN_RETRY	2
@@ -237,17 +246,63 @@ struct victim {
 	int reply;	/* its "ready" line */
 	int nd;		/* our duplicates of its device files */
 	int vm;
+	int odp;
+	int edu;	/* -1 without the edu device */
 	int held;	/* stopped in do_exit(), not let go yet */
 };
 
 struct mirror_stats {
 	struct ndemo_stats nd;
 	struct kvmm_stats kv;
+	struct odp_pd_query odp;
+	struct edu_mirror_stats edu;
+	bool have_edu;
 };
 
-/* In the victim: the mirrors over @p, checked through both devices. */
-static int victim_mirror(char *p, char *buf, int *nd, int *vm)
+/*
+ * In the victim: the NIC reads @p into @buf through two ODP MRs, so both
+ * are in its mirror; 0 or -errno.
+ */
+static int victim_odp(char *p, char *buf, int *odp)
 {
+	uint32_t kp, kb, qa, qb;
+	int ret;
+
+	*odp = od_open();
+	if (*odp < 0)
+		return *odp;
+	ret = od_reg(*odp, p, MIRROR_LEN, OD_ODP, &kp);
+	if (!ret)
+		ret = od_reg(*odp, buf, MIRROR_LEN, OD_ODP, &kb);
+	if (!ret)
+		ret = od_loopback(*odp, &qa, &qb);
+	if (ret)
+		return ret;
+	memset(buf, 0, MIRROR_LEN);
+	ret = od_rdma(*odp, qa, ODP_WR_RDMA_READ, kb, buf, MIRROR_LEN, kp, p);
+	if (ret || nd_check("RDMA READ", buf, MIRROR_PAGES, MIRROR_TAG))
+		return ret < 0 ? ret : -EIO;
+	return 0;
+}
+
+/* In the victim: @p mapped into edu's IOMMU domain, if there is edu. */
+static int victim_edu(char *p, int *edu)
+{
+	struct edu_mirror_map m = { .addr = (uintptr_t)p, .len = MIRROR_LEN };
+
+	*edu = -1;
+	if (access(EDU_DEV, F_OK))
+		return 0;
+	*edu = open(EDU_DEV, O_RDWR | O_CLOEXEC);
+	if (*edu < 0)
+		return -errno;
+	return ioctl(*edu, EDU_MIRROR_MAP, &m) ? -errno : 0;
+}
+
+/* In the victim: the mirrors over @p, checked through the devices. */
+static int victim_mirror(char *p, char *buf, int *fds)
+{
+	int *nd = &fds[0], *vm = &fds[1];
 	int ret;
 
 	nd_fill(p, MIRROR_PAGES, MIRROR_TAG);
@@ -267,7 +322,8 @@ static int victim_mirror(char *p, char *buf, int *nd, int *vm)
 	ret = kv_read(*vm, MIRROR_GPA, buf, MIRROR_LEN, NULL);
 	if (ret || nd_check("vCPU load", buf, MIRROR_PAGES, MIRROR_TAG))
 		return ret ? ret : -EIO;
-	return 0;
+	ret = victim_odp(p, buf, &fds[2]);
+	return ret ? ret : victim_edu(p, &fds[3]);
 }
 
 /* In the victim: touch fresh memory until something kills us. */
@@ -289,8 +345,8 @@ static void victim_hog(void)
 /* The victim's body; @cg_procs is the cgroup.procs to join, or NULL. */
 static void victim_main(int cmd, int reply, const char *cg_procs)
 {
+	int fds[4] = { -1, -1, -1, -1 }, ret;
 	char c = 0, *p, *buf;
-	int nd = -1, vm = -1, ret;
 
 	if (read(cmd, &c, 1) != 1 || c != 'g')
 		_exit(KTAP_FAIL);
@@ -301,21 +357,21 @@ static void victim_main(int cmd, int reply, const char *cg_procs)
 	if (!ret && (!p || !buf))
 		ret = -ENOMEM;
 	if (!ret)
-		ret = victim_mirror(p, buf, &nd, &vm);
+		ret = victim_mirror(p, buf, fds);
 	if (ret) {
 		ktap_diag("victim: setting up: %s", strerror(-ret));
 		dprintf(reply, "E %d\n", -ret);
 		_exit(KTAP_FAIL);
 	}
-	dprintf(reply, "R %d %d\n", nd, vm);
+	dprintf(reply, "R %d %d %d %d\n", fds[0], fds[1], fds[2], fds[3]);
 	if (read(cmd, &c, 1) == 1 && c == 'h')
 		victim_hog();
 	for (;;)
 		pause();
 }
 
-/* Read the victim's reply line within @secs; 0 or -errno. */
-static int victim_reply(struct victim *v, int *nd, int *vm, double secs)
+/* Read the victim's reply line (its four descriptors) within @secs. */
+static int victim_reply(struct victim *v, int *fds, double secs)
 {
 	struct pollfd pfd = { .fd = v->reply, .events = POLLIN };
 	char line[64];
@@ -332,7 +388,8 @@ static int victim_reply(struct victim *v, int *nd, int *vm, double secs)
 		len += n;
 	}
 	line[len] = '\0';
-	if (sscanf(line, "R %d %d", nd, vm) == 2)
+	if (sscanf(line, "R %d %d %d %d", &fds[0], &fds[1], &fds[2],
+		   &fds[3]) == 4)
 		return 0;
 	if (sscanf(line, "E %d", &err) == 1 && err > 0)
 		return -err;
@@ -381,27 +438,32 @@ static void victim_init(struct victim *v)
 	v->reply = -1;
 	v->nd = -1;
 	v->vm = -1;
+	v->odp = -1;
+	v->edu = -1;
 }
 
-/* Start a victim with both mirrors populated; 0 or KTAP_FAIL. */
+/* Start a victim with every mirror populated; 0 or KTAP_FAIL. */
 static int victim_start(struct victim *v, const char *cg_procs)
 {
-	int nd, vm, ret;
+	int fds[4], ret;
 
 	victim_init(v);
 	ret = victim_launch(v, cg_procs);
 	if (!ret)
-		ret = victim_reply(v, &nd, &vm, 60);
+		ret = victim_reply(v, fds, 60);
 	if (ret) {
 		ktap_diag("starting the victim: %s", strerror(-ret));
 		return KTAP_FAIL;
 	}
 	v->pidfd = syscall(__NR_pidfd_open, v->pid, 0);
 	CHECK(v->pidfd >= 0, "pidfd_open: %s", strerror(errno));
-	v->nd = victim_getfd(v, nd);
-	v->vm = victim_getfd(v, vm);
-	CHECK(v->nd >= 0 && v->vm >= 0, "pidfd_getfd: %s",
-	      strerror(-(v->nd < 0 ? v->nd : v->vm)));
+	v->nd = victim_getfd(v, fds[0]);
+	v->vm = victim_getfd(v, fds[1]);
+	v->odp = victim_getfd(v, fds[2]);
+	if (fds[3] >= 0)
+		v->edu = victim_getfd(v, fds[3]);
+	CHECK(v->nd >= 0 && v->vm >= 0 && v->odp >= 0 &&
+	      (fds[3] < 0 || v->edu >= 0), "pidfd_getfd failed");
 	return KTAP_PASS;
 }
 
@@ -470,7 +532,58 @@ static void victim_cleanup(struct victim *v)
 		close(v->nd);
 	if (v->vm >= 0)
 		close(v->vm);
+	if (v->odp >= 0)
+		close(v->odp);
+	if (v->edu >= 0)
+		close(v->edu);
 	victim_init(v);
+}
+
+/*
+ * The helper's counters of edu's mirror, from its debugfs file (edu's
+ * ioctls answer its opener only, and the victim is being killed): the
+ * victim's is the one mirror of edu while the test runs.
+ */
+static int edu_mirror_counters(struct edu_mirror_stats *st)
+{
+	static const char dir[] = "/sys/kernel/debug/mmu_mirror";
+	char path[PATH_MAX], key[64], line[128];
+	unsigned long long val;
+	struct dirent *d;
+	int found = 0;
+	DIR *dp;
+	FILE *f;
+
+	memset(st, 0, sizeof(*st));
+	dp = opendir(dir);
+	if (!dp)
+		return -errno;
+	while ((d = readdir(dp)))
+		if (!strncmp(d->d_name, "edu", 3) && !found++)
+			snprintf(path, sizeof(path), "%s/%s/stats", dir,
+				 d->d_name);
+	closedir(dp);
+	if (found != 1)
+		return found ? -EEXIST : -ENOENT;
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%63s %llu", key, &val) != 2)
+			continue;	/* "mode notifier" */
+		if (!strcmp(key, "entries"))
+			st->entries = val;
+		else if (!strcmp(key, "flushes"))
+			st->flushes = val;
+		else if (!strcmp(key, "nonblock_invalidations"))
+			st->nonblock_invalidations = val;
+		else if (!strcmp(key, "nonblock_flushes"))
+			st->nonblock_flushes = val;
+		else if (!strcmp(key, "nonblock_failed"))
+			st->nonblock_failed = val;
+	}
+	fclose(f);
+	return 0;
 }
 
 static int mirror_stats(const struct victim *v, struct mirror_stats *s,
@@ -487,6 +600,22 @@ static int mirror_stats(const struct victim *v, struct mirror_stats *s,
 	ktap_diag("KVM-style %s: nonblock %llu/%llu", when,
 		  (unsigned long long)s->kv.nonblock_invalidations,
 		  (unsigned long long)s->kv.nonblock_flushes);
+	CHECK_OK(od_pd(v->odp, ODP_PD_MIRROR_ODP, &s->odp));
+	ktap_diag("RDMA-style %s: entries %llu, nonblock %llu/%llu, refused %llu",
+		  when, (unsigned long long)s->odp.stats.entries,
+		  (unsigned long long)s->odp.stats.nonblock_invalidations,
+		  (unsigned long long)s->odp.stats.nonblock_flushes,
+		  (unsigned long long)s->odp.stats.nonblock_failed);
+	s->have_edu = v->edu >= 0;
+	if (!s->have_edu)
+		return KTAP_PASS;
+	CHECK_OK(edu_mirror_counters(&s->edu));
+	ktap_diag("edu %s: entries %llu, nonblock %llu/%llu, refused %llu, flushes %llu",
+		  when, (unsigned long long)s->edu.entries,
+		  (unsigned long long)s->edu.nonblock_invalidations,
+		  (unsigned long long)s->edu.nonblock_flushes,
+		  (unsigned long long)s->edu.nonblock_failed,
+		  (unsigned long long)s->edu.flushes);
 	return KTAP_PASS;
 }
 
@@ -497,6 +626,13 @@ static int check_mapped(const struct mirror_stats *s)
 	CHECK_EQ(s->kv.entries, MIRROR_PAGES);
 	CHECK_EQ(s->nd.nonblock_invalidations, 0);
 	CHECK_EQ(s->kv.nonblock_invalidations, 0);
+	/* The region and the buffer the NIC read it into. */
+	CHECK_EQ(s->odp.stats.entries, 2 * MIRROR_PAGES);
+	CHECK_EQ(s->odp.stats.nonblock_invalidations, 0);
+	if (s->have_edu) {
+		CHECK_EQ(s->edu.entries, MIRROR_PAGES);
+		CHECK_EQ(s->edu.nonblock_invalidations, 0);
+	}
 	return KTAP_PASS;
 }
 
@@ -517,6 +653,19 @@ static int check_reaped(const struct mirror_stats *a,
 	CHECK(b->nd.pages_zapped - a->nd.pages_zapped >= MIRROR_PAGES &&
 	      b->kv.pages_zapped - a->kv.pages_zapped >= MIRROR_PAGES,
 	      "fewer than %lu pages zapped", MIRROR_PAGES);
+	CHECK(b->odp.stats.nonblock_invalidations >
+	      a->odp.stats.nonblock_invalidations &&
+	      b->odp.stats.nonblock_flushes > a->odp.stats.nonblock_flushes,
+	      "no non-blockable invalidation and flush reached the NIC");
+	CHECK_EQ(b->odp.stats.nonblock_failed, 0);
+	CHECK_EQ(b->odp.stats.entries, 0);
+	if (!a->have_edu)
+		return KTAP_PASS;
+	CHECK(b->edu.nonblock_invalidations > a->edu.nonblock_invalidations &&
+	      b->edu.nonblock_flushes > a->edu.nonblock_flushes,
+	      "no non-blockable invalidation and flush reached edu");
+	CHECK_EQ(b->edu.nonblock_failed, 0);
+	CHECK_EQ(b->edu.entries, 0);
 	return KTAP_PASS;
 }
 
@@ -562,6 +711,12 @@ static int case_exit_is_blockable(void)
 	/* What the other cases count comes from the reaper alone. */
 	CHECK_EQ(s1.nd.nonblock_invalidations + s1.nd.nonblock_flushes, 0);
 	CHECK_EQ(s1.kv.nonblock_invalidations + s1.kv.nonblock_flushes, 0);
+	CHECK_EQ(s1.odp.stats.entries, 0);
+	CHECK_EQ(s1.odp.stats.nonblock_invalidations, 0);
+	if (s1.have_edu) {
+		CHECK_EQ(s1.edu.entries, 0);
+		CHECK_EQ(s1.edu.nonblock_invalidations, 0);
+	}
 	return KTAP_PASS;
 }
 

@@ -305,6 +305,7 @@ static inline long od_check(const void *p, size_t len, unsigned int seed)
 } while (0)
 
 /* A pthread call that must succeed (they return the error). */
+#ifndef CHECK_PT
 #define CHECK_PT(call) do {						\
 	int __e = (call);						\
 	if (__e) {							\
@@ -313,6 +314,7 @@ static inline long od_check(const void *p, size_t len, unsigned int seed)
 		return KTAP_FAIL;					\
 	}								\
 } while (0)
+#endif
 
 static inline int od_dontneed(void *p, size_t len)
 {

@@ -784,6 +784,19 @@ struct mmu_mirror_window *mmu_mirror_window_by_sva(struct mmu_mirror *mirror,
 		      NULL;
 }
 
+/* The unaligned head or tail of a copy, byte by byte. */
+static void mmu_mirror_copy_bytes(u8 *p, u8 *b, size_t len, bool write)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (write)
+			WRITE_ONCE(p[i], b[i]);
+		else
+			b[i] = READ_ONCE(p[i]);
+	}
+}
+
 /*
  * Copy @len bytes between @page_addr (mapped guest or process memory,
  * which CPUs may load and store at the same time) and the private buffer
@@ -798,28 +811,32 @@ struct mmu_mirror_window *mmu_mirror_window_by_sva(struct mmu_mirror *mirror,
  */
 void mmu_mirror_copy_words(void *page_addr, void *buf, size_t len, bool write)
 {
+	size_t head = min_t(size_t, len, -(unsigned long)page_addr &
+					 (sizeof(u64) - 1));
 	u8 *p = page_addr, *b = buf;
-	size_t step;
+	size_t i, words;
 	u64 word;
 
-	for (; len; p += step, b += step, len -= step) {
-		if (len < sizeof(u64) ||
-		    !IS_ALIGNED((unsigned long)p, sizeof(u64))) {
-			step = 1;
-			if (write)
-				WRITE_ONCE(*p, *b);
-			else
-				*b = READ_ONCE(*p);
-		} else if (write) {
-			step = sizeof(u64);
-			memcpy(&word, b, sizeof(word));
-			WRITE_ONCE(*(u64 *)p, word);
-		} else {
-			step = sizeof(u64);
-			word = READ_ONCE(*(u64 *)p);
-			memcpy(b, &word, sizeof(word));
+	mmu_mirror_copy_bytes(p, b, head, write);
+	p += head;
+	b += head;
+	len -= head;
+	words = len / sizeof(u64);
+	/* One loop per direction: no test per word but the count. */
+	if (write) {
+		for (i = 0; i < words; i++) {
+			memcpy(&word, b + i * sizeof(u64), sizeof(word));
+			WRITE_ONCE(((u64 *)p)[i], word);
+		}
+	} else {
+		for (i = 0; i < words; i++) {
+			word = READ_ONCE(((u64 *)p)[i]);
+			memcpy(b + i * sizeof(u64), &word, sizeof(word));
 		}
 	}
+	len -= words * sizeof(u64);
+	mmu_mirror_copy_bytes(p + words * sizeof(u64), b + words * sizeof(u64),
+			      len, write);
 }
 
 /* Copy one piece that lies inside a single 4 KiB page. */

@@ -87,6 +87,13 @@ void mmu_mirror_flush_locked(struct mmu_mirror *mirror)
 	mmu_mirror_stat_add(mirror, MMU_MIRROR_STAT(flushes), 1);
 }
 
+/* Do the pages of @range go with their mappings (munmap, discard, exit)? */
+static bool mmu_mirror_event_frees(const struct mmu_notifier_range *range)
+{
+	return range->event == MMU_NOTIFY_UNMAP ||
+	       range->event == MMU_NOTIFY_CLEAR;
+}
+
 /*
  * Remove the entries of a secondary range, holding mirror->lock for at
  * most MMU_MIRROR_ZAP_CHUNK leaves at a time and yielding in between.
@@ -95,8 +102,9 @@ void mmu_mirror_flush_locked(struct mmu_mirror *mirror)
  * installed there while the lock is dropped.  Pins go only after the
  * device flushed and the lock is dropped: a pinned mirror flushes once
  * per chunk that dropped pins.  With @flush the device is flushed at the
- * end; without, the caller's invalidate_range_start does it.  Returns
- * the number of leaves removed.
+ * end; without, the caller's invalidate_range_start does it.  With
+ * @freeing the pages go with their mappings (see struct mmu_mirror_zap).
+ * Returns the number of leaves removed.
  *
  * Device accesses in flight over the range are waited for first, and
  * none can begin over it until the last chunk is gone.
@@ -105,7 +113,7 @@ void mmu_mirror_flush_locked(struct mmu_mirror *mirror)
  * windows_sem held for write (mirror->unpin is used).
  */
 static unsigned long mmu_mirror_zap(struct mmu_mirror *mirror, u64 start,
-				    u64 end, bool flush)
+				    u64 end, bool flush, bool freeing)
 {
 	struct mmu_mirror_blocked blocked;
 	unsigned long entries = 0;
@@ -120,6 +128,7 @@ static unsigned long mmu_mirror_zap(struct mmu_mirror *mirror, u64 start,
 		struct mmu_mirror_zap zap = {
 			.unpin = mirror->unpin,
 			.max_unpin = mirror->unpin ? MMU_MIRROR_ZAP_CHUNK : 0,
+			.freeing = freeing,
 		};
 
 		spin_lock(&mirror->lock);
@@ -143,8 +152,8 @@ static unsigned long mmu_mirror_zap(struct mmu_mirror *mirror, u64 start,
 static void mmu_mirror_zap_deferred(struct mmu_mirror *mirror,
 				    const struct mmu_mirror_deferred *d)
 {
-	unsigned long entries = mmu_mirror_zap(mirror, d->start, d->end,
-					       false);
+	unsigned long entries = mmu_mirror_zap(mirror, d->start, d->end, false,
+					       mmu_mirror_event_frees(d->range));
 
 	trace_mmu_mirror_invalidate(mirror->name, d->range->event,
 				    d->range->start, d->range->end, d->start,
@@ -192,10 +201,10 @@ static bool mmu_mirror_defer(struct mmu_mirror *mirror,
 static bool mmu_mirror_zap_nonblock(struct mmu_mirror *mirror,
 				    struct mmu_interval_notifier *mni,
 				    unsigned long cur_seq, bool clipped,
-				    u64 sstart, u64 send,
+				    u64 sstart, u64 send, bool freeing,
 				    unsigned long *entries)
 {
-	struct mmu_mirror_zap zap = { };
+	struct mmu_mirror_zap zap = { .freeing = freeing };
 	unsigned int idx;
 
 	lockdep_assert_held(&mirror->lock);
@@ -252,7 +261,9 @@ static bool mmu_mirror_window_invalidate(struct mmu_interval_notifier *mni,
 					 &sstart, &send);
 	if (!blockable) {
 		ok = mmu_mirror_zap_nonblock(mirror, mni, cur_seq, clipped,
-					     sstart, send, &entries);
+					     sstart, send,
+					     mmu_mirror_event_frees(range),
+					     &entries);
 		spin_unlock(&mirror->lock);
 		if (clipped)
 			trace_mmu_mirror_invalidate(mirror->name, range->event,
@@ -271,7 +282,8 @@ static bool mmu_mirror_window_invalidate(struct mmu_interval_notifier *mni,
 	if (!clipped)
 		return true;
 	/* Bounded lock holds; the classic start flushes. */
-	entries = mmu_mirror_zap(mirror, sstart, send, false);
+	entries = mmu_mirror_zap(mirror, sstart, send, false,
+				 mmu_mirror_event_frees(range));
 	trace_mmu_mirror_invalidate(mirror->name, range->event, range->start,
 				    range->end, sstart, entries, true);
 	return true;
@@ -340,7 +352,7 @@ static void mmu_mirror_mn_release(struct mmu_notifier *mn,
 	 * reference, and release comes after the last one is gone or from
 	 * mmu_mirror_destroy().
 	 */
-	mmu_mirror_zap(mirror, 0, MMU_MIRROR_SVA_LIMIT, true);
+	mmu_mirror_zap(mirror, 0, MMU_MIRROR_SVA_LIMIT, true, notify);
 	if (!notify)
 		return;
 	mmu_mirror_stat_add(mirror,
@@ -560,7 +572,7 @@ static void mmu_mirror_window_unlink(struct mmu_mirror *mirror,
 				     struct mmu_mirror_window *win)
 {
 	lockdep_assert_held_write(&mirror->windows_sem);
-	mmu_mirror_zap(mirror, win->sva, win->sva + win->size, true);
+	mmu_mirror_zap(mirror, win->sva, win->sva + win->size, true, false);
 	spin_lock(&mirror->lock);
 	interval_tree_remove(&win->hva_node, &mirror->hva_tree);
 	interval_tree_remove(&win->sva_node, &mirror->sva_tree);
@@ -772,6 +784,19 @@ struct mmu_mirror_window *mmu_mirror_window_by_sva(struct mmu_mirror *mirror,
 		      NULL;
 }
 
+/* The unaligned head or tail of a copy, byte by byte. */
+static void mmu_mirror_copy_bytes(u8 *p, u8 *b, size_t len, bool write)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (write)
+			WRITE_ONCE(p[i], b[i]);
+		else
+			b[i] = READ_ONCE(p[i]);
+	}
+}
+
 /*
  * Copy @len bytes between @page_addr (mapped guest or process memory,
  * which CPUs may load and store at the same time) and the private buffer
@@ -786,28 +811,32 @@ struct mmu_mirror_window *mmu_mirror_window_by_sva(struct mmu_mirror *mirror,
  */
 void mmu_mirror_copy_words(void *page_addr, void *buf, size_t len, bool write)
 {
+	size_t head = min_t(size_t, len, -(unsigned long)page_addr &
+					 (sizeof(u64) - 1));
 	u8 *p = page_addr, *b = buf;
-	size_t step;
+	size_t i, words;
 	u64 word;
 
-	for (; len; p += step, b += step, len -= step) {
-		if (len < sizeof(u64) ||
-		    !IS_ALIGNED((unsigned long)p, sizeof(u64))) {
-			step = 1;
-			if (write)
-				WRITE_ONCE(*p, *b);
-			else
-				*b = READ_ONCE(*p);
-		} else if (write) {
-			step = sizeof(u64);
-			memcpy(&word, b, sizeof(word));
-			WRITE_ONCE(*(u64 *)p, word);
-		} else {
-			step = sizeof(u64);
-			word = READ_ONCE(*(u64 *)p);
-			memcpy(b, &word, sizeof(word));
+	mmu_mirror_copy_bytes(p, b, head, write);
+	p += head;
+	b += head;
+	len -= head;
+	words = len / sizeof(u64);
+	/* One loop per direction: no test per word but the count. */
+	if (write) {
+		for (i = 0; i < words; i++) {
+			memcpy(&word, b + i * sizeof(u64), sizeof(word));
+			WRITE_ONCE(((u64 *)p)[i], word);
+		}
+	} else {
+		for (i = 0; i < words; i++) {
+			word = READ_ONCE(((u64 *)p)[i]);
+			memcpy(b + i * sizeof(u64), &word, sizeof(word));
 		}
 	}
+	len -= words * sizeof(u64);
+	mmu_mirror_copy_bytes(p + words * sizeof(u64), b + words * sizeof(u64),
+			      len, write);
 }
 
 /* Copy one piece that lies inside a single 4 KiB page. */

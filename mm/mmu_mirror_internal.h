@@ -260,6 +260,9 @@ static inline bool mmu_mirror_pinned(const struct mmu_mirror *mirror)
  * @run_start: start of the contiguous secondary range removed last and
  *	not yet passed to the driver's unmap operation
  * @run_end: its end; equal to @run_start when there is none
+ * @freeing: the pages go with their mappings (an unmap or a discard):
+ *	an anonymous page's accessed bit is not passed on, as the core VM
+ *	does not pass on its own pte's
  */
 struct mmu_mirror_zap {
 	unsigned long entries;
@@ -271,6 +274,7 @@ struct mmu_mirror_zap {
 	unsigned int nr_clean;
 	u64 run_start;
 	u64 run_end;
+	bool freeing;
 };
 
 /* DMA mappings a DMA mirror undoes per flush at most. */

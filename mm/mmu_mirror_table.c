@@ -194,9 +194,14 @@ static void pt_zap_leaf(struct mmu_mirror *mirror, u64 *slot,
 		zap->dirty += pages;
 	/*
 	 * Likewise the accessed bit: a page the device used stays hot for
-	 * the LRU after its entry is gone, as a CPU young bit would keep it.
+	 * the LRU after its entry is gone, as zap_pte_range() keeps a file
+	 * page's young pte.  Not an anonymous page that an unmap or discard
+	 * frees or leaves to other mappings: the core VM drops its own young
+	 * bit there, and the device's use has reached reclaim through the
+	 * aging hooks while the entry lived.
 	 */
-	if ((e & MMU_MIRROR_E_YOUNG) && pt_page_ages(page))
+	if ((e & MMU_MIRROR_E_YOUNG) && !(zap->freeing && PageAnon(page)) &&
+	    pt_page_ages(page))
 		mark_page_accessed(page);
 	/*
 	 * A pinned page may no longer be mapped by the CPU, and a file page

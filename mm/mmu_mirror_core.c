@@ -152,9 +152,10 @@ static unsigned long mmu_mirror_zap(struct mmu_mirror *mirror, u64 start,
 static void mmu_mirror_zap_deferred(struct mmu_mirror *mirror,
 				    const struct mmu_mirror_deferred *d)
 {
-	unsigned long entries = mmu_mirror_zap(mirror, d->start, d->end, false,
-					       mmu_mirror_event_frees(d->range));
+	unsigned long entries;
 
+	entries = mmu_mirror_zap(mirror, d->start, d->end, false,
+				 mmu_mirror_event_frees(d->range));
 	trace_mmu_mirror_invalidate(mirror->name, d->range->event,
 				    d->range->start, d->range->end, d->start,
 				    entries, true);

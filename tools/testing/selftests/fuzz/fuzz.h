@@ -530,6 +530,8 @@ u64 fz_get_field(const unsigned char *base, size_t off, size_t size);
 extern const struct fz_desc fz_dev_descs[];
 extern const unsigned int fz_ndev_descs;
 extern u64 fz_edu_va_end;
+extern u64 fz_edu_skipped;
+extern bool fz_edu_opened;
 extern bool fz_edu_knobs;
 int fz_desc_index(const struct fz_desc *d);
 bool fz_req_valid_for(enum fz_ftype t, unsigned long req);

@@ -20,6 +20,8 @@
 #include "fuzz.h"
 
 u64 fz_edu_va_end;
+u64 fz_edu_skipped;
+bool fz_edu_opened;
 bool fz_edu_knobs;
 
 struct fz_u32_arg {
@@ -533,11 +535,14 @@ static int edu_stats_post(const struct fz_call *c, long ret, int err,
 
 	if (ret || !st)
 		return 0;
-	if (st->va_end != fz_edu_va_end || st->iotlb_syncs_skipped)
-		return FAIL("va_end %#llx (was %#llx), %llu syncs skipped",
+	/* The fuzzer never sets a knob: no sync may have been skipped. */
+	if (st->va_end != fz_edu_va_end ||
+	    st->iotlb_syncs_skipped != fz_edu_skipped)
+		return FAIL("va_end %#llx (was %#llx), %llu syncs skipped (%llu before the run)",
 			    (unsigned long long)st->va_end,
 			    (unsigned long long)fz_edu_va_end,
-			    (unsigned long long)st->iotlb_syncs_skipped);
+			    (unsigned long long)st->iotlb_syncs_skipped,
+			    (unsigned long long)fz_edu_skipped);
 	return 0;
 }
 

@@ -213,6 +213,11 @@ int fz_open_edu(void)
 		return -EIO;
 	}
 	fz_edu_va_end = st.va_end;
+	/* Device-wide: earlier programs of the boot may have skipped some. */
+	if (!fz_edu_opened) {
+		fz_edu_skipped = st.iotlb_syncs_skipped;
+		fz_edu_opened = true;
+	}
 	fz_edu_knobs = !ioctl(fd, EDU_MIRROR_SET_TEST, &knobs);
 	return fd;
 }

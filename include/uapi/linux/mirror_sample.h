@@ -25,6 +25,15 @@ struct mirror_sample_setup {
 	__u64	len;
 };
 
+/*
+ * MIRROR_SAMPLE_SETUP fails with -EFAULT (bad pointer), -EINVAL (@len 0
+ * or too long, @addr or @len not page-aligned), -EPERM (called from
+ * another address space than the opener's), -EBUSY (the window is set up
+ * already), -ENOMEM, -ESRCH (the opener's address space is gone) or
+ * -EINTR (a signal arrived while the mirror subscribed to the address
+ * space's MMU notifiers, which mm_take_all_locks() gives up on; nothing
+ * was set up, try again).
+ */
 #define MIRROR_SAMPLE_SETUP	_IOW(0xB7, 0x00, struct mirror_sample_setup)
 
 #endif /* _UAPI_LINUX_MIRROR_SAMPLE_H */

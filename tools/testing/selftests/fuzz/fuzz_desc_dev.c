@@ -52,8 +52,9 @@ static const int odp_advise_errs[] = {
 
 static const int odp_query_errs[] = { EFAULT, EINVAL, 0 };
 
+/* EINTR: mmu_notifier_register()'s mm_take_all_locks() saw a signal. */
 static const int sample_setup_errs[] = {
-	EFAULT, EINVAL, EPERM, EBUSY, ENOMEM, ESRCH, 0
+	EFAULT, EINVAL, EPERM, EBUSY, ENOMEM, ESRCH, EINTR, 0
 };
 
 /* sample_read(): the helper's fault errors, then the copy. */

@@ -149,6 +149,21 @@ static inline int mt_write_str(const char *path, const char *str)
 	return n == (ssize_t)strlen(str) ? 0 : n < 0 ? -errno : -EIO;
 }
 
+/* Does the file @path (a cgroup list, say) hold the word @word? */
+static inline int mt_file_has_word(const char *path, const char *word)
+{
+	FILE *f = fopen(path, "r");
+	char w[64];
+	int found = 0;
+
+	if (!f)
+		return 0;
+	while (!found && fscanf(f, "%63s", w) == 1)
+		found = !strcmp(w, word);
+	fclose(f);
+	return found;
+}
+
 /* The first number in the file @path, or -1. */
 static inline long long mt_read_ll(const char *path)
 {

@@ -830,15 +830,7 @@ static void sk_settle(void)
 /* zram0's stored (uncompressed) bytes, or -1. */
 static long long sk_zram_bytes(void)
 {
-	FILE *f = fopen("/sys/block/zram0/mm_stat", "r");
-	long long v = -1;
-
-	if (!f)
-		return -1;
-	if (fscanf(f, "%lld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
+	return mt_read_ll("/sys/block/zram0/mm_stat");
 }
 
 static long long sk_pins(void)

@@ -76,21 +76,6 @@ static int case_table_nodes_freed(void)
 	return KTAP_PASS;
 }
 
-/* Does cgroup file @path list the word @word? */
-static int file_has_word(const char *path, const char *word)
-{
-	FILE *f = fopen(path, "r");
-	char w[64];
-	int found = 0;
-
-	if (!f)
-		return 0;
-	while (!found && fscanf(f, "%63s", w) == 1)
-		found = !strcmp(w, word);
-	fclose(f);
-	return found;
-}
-
 /*
  * Move this process into a new child group @dir with the memory controller;
  * 0, -errno, or 1 (with *@why set) when the system cannot do it.
@@ -107,7 +92,7 @@ static int cg_enter(char *dir, size_t len, const char **why)
 			return 1;
 		}
 	}
-	if (!file_has_word(CG_ROOT "/cgroup.controllers", "memory")) {
+	if (!mt_file_has_word(CG_ROOT "/cgroup.controllers", "memory")) {
 		*why = "no memory controller on the cgroup2 hierarchy";
 		return 1;
 	}

@@ -785,21 +785,6 @@ static const char *cg_file(struct oom_run *r, const char *name)
 	return r->path;
 }
 
-/* Does cgroup file @path list the word @word? */
-static int file_has_word(const char *path, const char *word)
-{
-	FILE *f = fopen(path, "r");
-	char w[64];
-	int found = 0;
-
-	if (!f)
-		return 0;
-	while (!found && fscanf(f, "%63s", w) == 1)
-		found = !strcmp(w, word);
-	fclose(f);
-	return found;
-}
-
 /* The group with a memory limit and no swap; KTAP_PASS, _FAIL or _SKIP. */
 static int cg_create(struct oom_run *r)
 {
@@ -813,7 +798,7 @@ static int cg_create(struct oom_run *r)
 			return ktap_skip_case("cannot mount cgroup2 at %s",
 					      CG_ROOT);
 	}
-	if (!file_has_word(CG_ROOT "/cgroup.controllers", "memory"))
+	if (!mt_file_has_word(CG_ROOT "/cgroup.controllers", "memory"))
 		return ktap_skip_case("no memory controller");
 	CHECK_EQ(mt_write_str(CG_ROOT "/cgroup.subtree_control", "+memory"), 0);
 	snprintf(r->cg, sizeof(r->cg), CG_ROOT "/ndemo-oom.%d.%d", getpid(),

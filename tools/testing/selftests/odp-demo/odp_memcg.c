@@ -79,21 +79,6 @@ static const char *cg_file(const char *name)
 	return path;
 }
 
-/* Does cgroup file @path list the word @word? */
-static int file_has_word(const char *path, const char *word)
-{
-	FILE *f = fopen(path, "r");
-	char w[64];
-	int found = 0;
-
-	if (!f)
-		return 0;
-	while (!found && fscanf(f, "%63s", w) == 1)
-		found = !strcmp(w, word);
-	fclose(f);
-	return found;
-}
-
 /* A fresh group with memory.max @limit ("max" for none), no swap. */
 static int cg_create(const char *limit)
 {
@@ -106,7 +91,7 @@ static int cg_create(const char *limit)
 			return ktap_skip_case("cannot mount cgroup2 at %s",
 					      CG_ROOT);
 	}
-	if (!file_has_word(CG_ROOT "/cgroup.controllers", "memory"))
+	if (!mt_file_has_word(CG_ROOT "/cgroup.controllers", "memory"))
 		return ktap_skip_case("no memory controller");
 	CHECK_EQ(mt_write_str(CG_ROOT "/cgroup.subtree_control", "+memory"), 0);
 	snprintf(cg_path, sizeof(cg_path), CG_ROOT "/odp-memcg.%d.%d",

@@ -461,14 +461,19 @@ static struct odp_child *odp_child_create(struct odp_mr *mr, u64 index)
 			   size >> PAGE_SHIFT);
 	if (ret)
 		goto err_free;
-	odp_mtt_link(ctx, &child->mtt);
 	child->win = mmu_mirror_window_add(mr->mirror, hva, size,
 					   ODP_IMPLICIT_SVA + hva, 0);
 	if (IS_ERR(child->win)) {
 		ret = PTR_ERR(child->win);
-		odp_mtt_unlink(ctx, &child->mtt);
 		goto err_free;
 	}
+	/*
+	 * Only now can odp_child_get() find it: a fault of another engine
+	 * worker that found a child without its window would fail with
+	 * -EFAULT.  Until the table is linked, the window has nothing
+	 * mapped, and an unmap operation skips the gap.
+	 */
+	odp_mtt_link(ctx, &child->mtt);
 	list_add_tail(&child->list, &mr->children);
 	WRITE_ONCE(mr->nr_children, mr->nr_children + 1);
 	atomic64_inc(&mr->c.children_created);

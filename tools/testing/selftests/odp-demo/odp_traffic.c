@@ -298,6 +298,54 @@ static int od_huge_round(struct od_env *e, uint8_t *buf, uint32_t kbuf,
 	return KTAP_PASS;
 }
 
+#define RACE_QPS	8
+#define RACE_CHILDREN	64
+
+/*
+ * Proves: engine workers that fault the same new implicit child at once
+ * all succeed: a worker never finds a child whose window is not there
+ * yet (each of RACE_QPS QPs writes into its own page of each of
+ * RACE_CHILDREN fresh 1 GiB children at the same time).
+ */
+static int case_implicit_first_touch_race(void)
+{
+	uint32_t key, qa[RACE_QPS], qb[RACE_QPS];
+	uint8_t src[64], *area;
+	struct odp_wc wc;
+	int fd, c, q;
+
+	fd = od_open();
+	CHECK(fd >= 0, "no odp_demo device");
+	CHECK_OK(od_reg_implicit(fd, &key));
+	for (q = 0; q < RACE_QPS; q++)
+		CHECK_OK(od_loopback(fd, &qa[q], &qb[q]));
+	area = mmap(NULL, (RACE_CHILDREN + 1) * OD_GIB,
+		    PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	CHECK(area != MAP_FAILED, "mmap: %s", strerror(errno));
+	area = (uint8_t *)(((uintptr_t)area + OD_GIB - 1) & ~(OD_GIB - 1));
+	od_fill(src, sizeof(src), 7);
+	for (c = 0; c < RACE_CHILDREN; c++) {
+		uint8_t *child = area + (size_t)c * OD_GIB;
+
+		for (q = 0; q < RACE_QPS; q++) {
+			struct odp_send_wr wr = od_wr(ODP_WR_RDMA_WRITE, q, key,
+						      src, sizeof(src), key,
+						      child + q * OD_PAGE);
+
+			CHECK_OK(od_post_send(fd, qa[q], &wr, 1));
+		}
+		for (q = 0; q < RACE_QPS; q++) {
+			CHECK_OK(od_wait(fd, qa[q], &wc, 1));
+			CHECK(wc.status == ODP_WC_SUCCESS,
+			      "child %d, QP %d: status %u", c, q, wc.status);
+			CHECK_PATTERN(child + q * OD_PAGE, sizeof(src), 7);
+		}
+	}
+	close(fd);
+	return KTAP_PASS;
+}
+
 /*
  * Proves: ODP over 2 MiB pages (a hugetlbfs page and a THP) carries data
  * each iteration, and the helper maps such a page with one 2 MiB entry.
@@ -472,6 +520,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(mixed_odp_pinned),
 	KTAP_CASE(pinned_keeps_stale_pages),
 	KTAP_CASE(implicit_traffic),
+	KTAP_CASE(implicit_first_touch_race),
 	KTAP_CASE(huge_pages),
 	KTAP_CASE(prefetch_sync),
 	KTAP_CASE(prefetch_async),

@@ -209,7 +209,8 @@ $(SOAK_BIN): tools/testing/soak/mirror_soak.c $(SELFTEST_HDRS) $(KVMM_SELFTEST_H
 soak: deps
 	@scripts/soak.sh $(O_DIR)
 
-$(O_DIR)/tools/%: tools/notifier-demo/%.c include/uapi/linux/notifier_demo.h \
+$(O_DIR)/tools/%: tools/notifier-demo/%.c tools/notifier-demo/pageout_demo.h \
+		  include/uapi/linux/notifier_demo.h \
 		  include/uapi/linux/odp_demo.h
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) -o $@ $<

@@ -41,10 +41,9 @@
 #define CHUNK_PAGES	256UL		/* device reads 1 MiB at a time */
 #define DEVICE		"/dev/hmm_dmirror0"
 
-struct sample {
-	long vm_rss_kb;		/* whole process */
-	long region_kb;		/* the mirrored mapping alone */
-};
+static const char *prog = "ndemo_pageout_demo";
+
+#include "pageout_demo.h"
 
 struct run {
 	const char *mode;
@@ -54,78 +53,6 @@ struct run {
 	unsigned long bad_pages;
 	int done;
 };
-
-static const char *prog = "ndemo_pageout_demo";
-
-#ifndef __printf
-#define __printf(a, b)	__attribute__((format(printf, a, b)))
-#endif
-
-static __printf(1, 2) void fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-/* "Key: value" (or "key value") from a /proc file; -1 if absent. */
-static long long proc_value(const char *file, const char *key)
-{
-	size_t klen = strlen(key);
-	long long val = -1;
-	char line[256];
-	FILE *f;
-
-	f = fopen(file, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, key, klen) ||
-		    (line[klen] != ':' && line[klen] != ' '))
-			continue;
-		val = strtoll(line + klen + 1, NULL, 10);
-		break;
-	}
-	fclose(f);
-	return val;
-}
-
-/* Rss of the mapping that starts at @start, from /proc/self/smaps. */
-static long region_rss_kb(const void *start)
-{
-	unsigned long lo, hi;
-	char line[512];
-	int here = 0;
-	long val = -1;
-	FILE *f;
-
-	f = fopen("/proc/self/smaps", "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 &&
-		    strchr(line, '-') < strchr(line, ' ')) {
-			here = lo == (uintptr_t)start;
-			continue;
-		}
-		if (here && !strncmp(line, "Rss:", 4)) {
-			val = strtol(line + 4, NULL, 10);
-			break;
-		}
-	}
-	fclose(f);
-	return val;
-}
-
-static void sample(struct sample *s, const void *region)
-{
-	s->vm_rss_kb = proc_value("/proc/self/status", "VmRSS");
-	s->region_kb = region_rss_kb(region);
-}
 
 static uint64_t pattern(unsigned long page, unsigned int word)
 {
